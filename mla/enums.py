@@ -1,0 +1,94 @@
+"""The closed vocabularies of the domain (SPEC §4, §5), shared by models, schemas and rules."""
+
+from enum import StrEnum
+
+
+class OrganisationKind(StrEnum):
+    PROSECUTION_SERVICE = "prosecution_service"
+    CENTRAL_AUTHORITY = "central_authority"
+    LAW_ENFORCEMENT = "law_enforcement"
+    COURT = "court"
+
+
+class Role(StrEnum):
+    PROSECUTOR = "prosecutor"
+    CENTRAL_AUTHORITY = "central_authority"
+    SUPERVISOR = "supervisor"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+
+
+class CounterpartyKind(StrEnum):
+    STATE = "state"
+    PROVIDER = "provider"
+
+
+class Direction(StrEnum):
+    OUTGOING = "outgoing"
+    INCOMING = "incoming"
+
+
+class RequestType(StrEnum):
+    MLA = "mla"
+    PRESERVATION = "preservation"
+    PRODUCTION = "production"
+    SUBSCRIBER_INFO = "subscriber_info"
+    DOMAIN_REGISTRATION = "domain_registration"
+    EMERGENCY_DISCLOSURE = "emergency_disclosure"
+    TRAFFIC_DISCLOSURE = "traffic_disclosure"
+
+
+class DataCategory(StrEnum):
+    SUBSCRIBER = "subscriber"
+    IP_IDENTIFICATION = "ip_identification"
+    TRAFFIC = "traffic"
+    CONTENT = "content"
+
+
+class IdentifierKind(StrEnum):
+    EMAIL = "email"
+    PHONE = "phone"
+    IP = "ip"
+    ACCOUNT = "account"
+    DOMAIN = "domain"
+    URL = "url"
+    IMEI = "imei"
+    OTHER = "other"
+
+
+class Urgency(StrEnum):
+    ROUTINE = "routine"
+    URGENT = "urgent"
+    EMERGENCY = "emergency"
+
+
+class RequestStatus(StrEnum):
+    DRAFT = "draft"
+    UNDER_REVIEW = "under_review"
+    APPROVED = "approved"
+    TRANSMITTED = "transmitted"
+    ACKNOWLEDGED = "acknowledged"
+    PARTIALLY_FULFILLED = "partially_fulfilled"
+    AWAITING_CLARIFICATION = "awaiting_clarification"
+    POSTPONED = "postponed"
+    PRESERVED = "preserved"
+    # incoming
+    RECEIVED = "received"
+    IN_EXECUTION = "in_execution"
+    # terminal
+    FULFILLED = "fulfilled"
+    REFUSED = "refused"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+    EXPIRED = "expired"
+
+
+TERMINAL_STATUSES = frozenset(
+    {
+        RequestStatus.FULFILLED,
+        RequestStatus.REFUSED,
+        RequestStatus.REJECTED,
+        RequestStatus.WITHDRAWN,
+        RequestStatus.EXPIRED,
+    }
+)

@@ -1,0 +1,123 @@
+"""Domain exceptions, mapped once to RFC 9457 problem details (`application/problem+json`)."""
+
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+PROBLEM_JSON = "application/problem+json"
+_TYPE_BASE = "https://mla-tracker.example/problems/"
+
+
+class DomainError(Exception):
+    status_code = 400
+    problem = "bad-request"
+    title = "Bad request"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class NotFound(DomainError):
+    status_code = 404
+    problem = "not-found"
+    title = "Not found"
+
+
+class Forbidden(DomainError):
+    status_code = 403
+    problem = "forbidden"
+    title = "Forbidden"
+
+
+class Conflict(DomainError):
+    status_code = 409
+    problem = "conflict"
+    title = "Conflict"
+
+
+class StaleVersion(Conflict):
+    problem = "stale-version"
+    title = "Stale version"
+
+
+class InvalidTransition(Conflict):
+    problem = "invalid-transition"
+    title = "Action not allowed in this status"
+
+
+class Unprocessable(DomainError):
+    """Well-formed input that the domain refuses; `errors` lists the fields at fault."""
+
+    status_code = 422
+    problem = "validation-error"
+    title = "Invalid input"
+
+
+def problem_response(status: int, problem: str, title: str, detail: str, **extra: Any) -> Response[dict[str, Any]]:
+    body = {"type": _TYPE_BASE + problem, "title": title, "status": status, "detail": detail, **extra}
+    return Response(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def handle_domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
+    return problem_response(exc.status_code, exc.problem, exc.title, exc.detail, **exc.extra)
+
+
+def handle_validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
+    """Litestar's body/parameter validation: malformed JSON is 400, well-formed but invalid is 422."""
+    errors = _field_errors(exc.extra)
+    if not errors:
+        return problem_response(400, "malformed-request", "Malformed request", _first_line(exc.detail))
+    return problem_response(422, "validation-error", "Invalid input", errors[0]["message"], errors=errors)
+
+
+def handle_http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+    problem = {
+        401: ("unauthorized", "Authentication required"),
+        403: ("forbidden", "Forbidden"),
+        404: ("not-found", "Not found"),
+        405: ("method-not-allowed", "Method not allowed"),
+        413: ("payload-too-large", "Request body too large"),
+    }.get(exc.status_code, ("http-error", "HTTP error"))
+    headers = exc.headers or {}
+    response = problem_response(exc.status_code, problem[0], problem[1], exc.detail)
+    response.headers.update(headers)
+    return response
+
+
+def handle_internal_error(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    return problem_response(
+        HTTP_500_INTERNAL_SERVER_ERROR, "internal-error", "Internal error", "An unexpected error occurred."
+    )
+
+
+def _field_errors(extra: Any) -> list[dict[str, str]]:
+    if not isinstance(extra, list):
+        return []
+    errors = []
+    for item in extra:
+        if isinstance(item, dict) and "message" in item:
+            field = str(item.get("key") or "")
+            errors.append({"field": field, "message": str(item["message"]), "source": str(item.get("source", ""))})
+    return errors
+
+
+def _first_line(text: str) -> str:
+    return text.splitlines()[0] if text else "The request could not be read."
+
+
+EXCEPTION_HANDLERS = {
+    DomainError: handle_domain_error,
+    ValidationException: handle_validation_error,
+    NotAuthorizedException: handle_http_error,
+    PermissionDeniedException: handle_http_error,
+    HTTPException: handle_http_error,
+}

@@ -1,0 +1,55 @@
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ARRAY, ForeignKey, Index, Sequence, String, Text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from mla.db import Base, UuidPrimaryKey
+
+reference_sequence = Sequence("request_reference_seq", metadata=Base.metadata)
+
+
+class Request(UuidPrimaryKey, Base):
+    """A request to (outgoing) or from (incoming) a foreign state or a service provider."""
+
+    __tablename__ = "requests"
+    __table_args__ = (
+        Index("ix_requests_owner_keyset", "organisation_id", "created_at", "id"),
+        Index("ix_requests_authority_keyset", "central_authority_id", "created_at", "id"),
+        Index("ix_requests_counterparty_references", "counterparty_references", postgresql_using="gin"),
+    )
+
+    reference: Mapped[str] = mapped_column(String(32), unique=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    # The requesting organisation (outgoing) or the recording one (incoming): the owner.
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"))
+    # The central authority responsible for review and transmission; it sees the request too.
+    central_authority_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisations.id"))
+    direction: Mapped[str] = mapped_column(String(16))
+    type: Mapped[str] = mapped_column(String(32))
+    target_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("counterparties.id"), index=True)
+    instrument_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("instruments.id"))
+    data_categories: Mapped[list[str]] = mapped_column(ARRAY(String(32)))
+    identifiers: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    period_start: Mapped[datetime | None]
+    period_end: Mapped[datetime | None]
+    urgency: Mapped[str] = mapped_column(String(16))
+    emergency_justification: Mapped[str | None] = mapped_column(Text)
+    facts: Mapped[str] = mapped_column(Text)
+    link_to_offence: Mapped[str] = mapped_column(Text)
+    necessity: Mapped[str] = mapped_column(Text)
+    proportionality: Mapped[str] = mapped_column(Text)
+    confidential: Mapped[bool] = mapped_column(default=False)
+    confidentiality_reason: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    assignee_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), index=True)
+    priority: Mapped[int] = mapped_column(default=0)
+    counterparty_references: Mapped[list[str]] = mapped_column(ARRAY(String(100)), default=list)
+    follow_up_request_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("requests.id"))
+    created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(default=1)
