@@ -1,9 +1,10 @@
 """The injectable clock: nothing else in the code calls `datetime.now()`."""
 
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
+@runtime_checkable
 class Clock(Protocol):
     def now(self) -> datetime: ...
 

@@ -30,7 +30,7 @@ class Request(UuidPrimaryKey, Base):
     direction: Mapped[str] = mapped_column(String(16))
     type: Mapped[str] = mapped_column(String(32))
     target_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("counterparties.id"), index=True)
-    instrument_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("instruments.id"))
+    instrument: Mapped[str] = mapped_column(ForeignKey("instruments.code", onupdate="CASCADE"))
     data_categories: Mapped[list[str]] = mapped_column(ARRAY(String(32)))
     identifiers: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
     period_start: Mapped[datetime | None]

@@ -1,0 +1,94 @@
+"""The Litestar application: routes, auth, problem details, and the resources it holds."""
+
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+
+from arq.connections import ArqRedis
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.logging import LoggingConfig
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from redis.asyncio import ConnectionPool
+
+from mla.cases.api import CaseController
+from mla.clock import Clock, SystemClock
+from mla.counterparties.api import AdminCounterpartyController, CounterpartyController
+from mla.db import create_engine, create_sessionmaker
+from mla.dependencies import DEPENDENCIES
+from mla.errors import EXCEPTION_HANDLERS
+from mla.health import HealthController
+from mla.instruments.api import AdminInstrumentController, InstrumentController
+from mla.organisations.api import AdminOrganisationController
+from mla.requests.api import RequestController
+from mla.settings import Settings
+from mla.users.api import AdminUserController, AuthController
+from mla.users.authentication import PUBLIC_PATHS, BearerAuthenticationMiddleware
+
+ROUTES = [
+    HealthController,
+    AuthController,
+    AdminOrganisationController,
+    AdminUserController,
+    AdminCounterpartyController,
+    AdminInstrumentController,
+    CounterpartyController,
+    InstrumentController,
+    CaseController,
+    RequestController,
+]
+
+
+def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
+    """Build the API. `settings.database_url` and `settings.redis_url` must be set."""
+    if not settings.database_url or not settings.redis_url:
+        raise ValueError("the API needs MLA_DATABASE_URL and MLA_REDIS_URL (or `mla up`, which starts both)")
+
+    return Litestar(
+        route_handlers=ROUTES,
+        lifespan=[hold_resources],
+        state=_initial_state(settings, clock or SystemClock()),
+        dependencies=DEPENDENCIES,
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        middleware=[DefineMiddleware(BearerAuthenticationMiddleware, exclude=PUBLIC_PATHS)],
+        openapi_config=_openapi(),
+        request_max_body_size=settings.max_body_bytes,
+        logging_config=LoggingConfig(log_exceptions="always", disable_stack_trace={401, 403, 404, 405, 409, 413, 422}),
+        debug=False,
+    )
+
+
+@asynccontextmanager
+async def hold_resources(app: Litestar) -> AsyncGenerator[None, None]:
+    """Open the database pool and the Redis client for the app's lifetime (also used by tests)."""
+    settings: Settings = app.state.settings
+    engine = create_engine(settings.database_url or "")
+    # Built without connecting: the API starts, and answers, while Redis is down.
+    redis = ArqRedis(connection_pool=ConnectionPool.from_url(settings.redis_url or ""))
+    app.state.update(engine=engine, sessionmaker=create_sessionmaker(engine), redis=redis)
+    try:
+        yield
+    finally:
+        await redis.aclose()
+        await engine.dispose()
+
+
+def _initial_state(settings: Settings, clock: Clock) -> State:
+    return State({"settings": settings, "clock": clock})
+
+
+def _openapi() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="MLA tracker",
+        version="1.0.0",
+        description="Cross-border mutual legal assistance and e-evidence requests: filing, workflow, "
+        "deadlines, legality checks and a tamper-evident audit trail.",
+        path="/schema",
+        render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        components=Components(
+            security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT or mla_ API token")}
+        ),
+        security=[{"bearer": []}],
+    )

@@ -1,0 +1,96 @@
+"""Writing and verifying the audit trail; every write in the system calls `record`."""
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mla.audit.chain import event_hash, first_broken_seq, to_json_value
+from mla.audit.models import AuditEvent
+from mla.clock import Clock
+from mla.users.principal import Principal
+
+SYSTEM_ROLES = ["system"]
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """What happened; the chain, sequence, time and hashes are added by `record`."""
+
+    action: str
+    chain: str
+    organisation_id: uuid.UUID | None = None
+    request_id: uuid.UUID | None = None
+    case_id: uuid.UUID | None = None
+    from_status: str | None = None
+    to_status: str | None = None
+    changes: dict[str, Any] = field(default_factory=dict)
+    checks: list[dict[str, Any]] | None = None
+    reason: str | None = None
+
+
+def request_chain(request_id: uuid.UUID) -> str:
+    return f"request:{request_id}"
+
+
+def case_chain(case_id: uuid.UUID) -> str:
+    return f"case:{case_id}"
+
+
+def admin_chain() -> str:
+    return "admin"
+
+
+@dataclass(frozen=True)
+class ChainVerdict:
+    valid: bool
+    events: int
+    first_broken_seq: int | None
+    chain: str
+
+
+async def record(session: AsyncSession, clock: Clock, actor: Principal | None, entry: AuditEntry) -> AuditEvent:
+    """Append one event to its chain, in the caller's transaction.
+
+    The chain is locked for the rest of the transaction so two writers never take the same `seq`.
+    `actor=None` is the system (workers).
+    """
+    await session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:chain, 0))"), {"chain": entry.chain})
+    last = (
+        await session.execute(
+            select(AuditEvent.seq, AuditEvent.hash).where(AuditEvent.chain == entry.chain).order_by(AuditEvent.seq.desc()).limit(1)
+        )
+    ).first()
+    event = AuditEvent(
+        chain=entry.chain,
+        seq=1 if last is None else last.seq + 1,
+        at=clock.now(),
+        actor_id=None if actor is None else actor.user_id,
+        actor_roles=SYSTEM_ROLES if actor is None else sorted(actor.roles),
+        organisation_id=entry.organisation_id,
+        request_id=entry.request_id,
+        case_id=entry.case_id,
+        action=entry.action,
+        from_status=entry.from_status,
+        to_status=entry.to_status,
+        changes=to_json_value(entry.changes),
+        checks=None if entry.checks is None else to_json_value(entry.checks),
+        reason=entry.reason,
+        prev_hash=None if last is None else last.hash,
+    )
+    event.hash = event_hash(event)
+    session.add(event)
+    await session.flush()
+    return event
+
+
+async def verify_chain(session: AsyncSession, chain: str) -> ChainVerdict:
+    result = await session.stream_scalars(select(AuditEvent).where(AuditEvent.chain == chain).order_by(AuditEvent.seq))
+    count, broken = first_broken_seq([event async for event in result])
+    return ChainVerdict(valid=broken is None, events=count, first_broken_seq=broken, chain=chain)
+
+
+async def list_chains(session: AsyncSession) -> list[str]:
+    return list(await session.scalars(select(AuditEvent.chain).group_by(AuditEvent.chain).order_by(func.min(AuditEvent.id))))

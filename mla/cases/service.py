@@ -1,0 +1,66 @@
+"""Investigation files: created by an organisation, visible to it and to the authorities its requests go to."""
+
+import uuid
+
+import msgspec
+from sqlalchemy import exists, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mla.audit import service as audit
+from mla.cases.models import Case
+from mla.cases.schemas import CaseCreate, CaseOut
+from mla.clock import Clock
+from mla.errors import Conflict, NotFound
+from mla.pagination import Page, keyset, page_of
+from mla.requests.models import Request
+from mla.users.principal import Principal
+
+
+def to_out(case: Case) -> CaseOut:
+    return msgspec.convert(case, CaseOut, from_attributes=True)
+
+
+def visible_cases(organisation_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    """Own cases, and cases with a request routed to this organisation's central authority."""
+    routed = exists().where(Request.case_id == Case.id, Request.central_authority_id == organisation_id)
+    return or_(Case.organisation_id == organisation_id, routed)
+
+
+async def create_case(session: AsyncSession, clock: Clock, actor: Principal, data: CaseCreate) -> Case:
+    """Refuses a reference the organisation already uses (409)."""
+    duplicate = select(Case.id).where(Case.organisation_id == actor.organisation_id, Case.reference == data.reference)
+    if await session.scalar(duplicate) is not None:
+        raise Conflict(f"Your organisation already has a case {data.reference!r}.")
+    case = Case(
+        id=uuid.uuid4(), organisation_id=actor.organisation_id, reference=data.reference, title=data.title,
+        summary=data.summary or "", offences=msgspec.to_builtins(data.offences), created_by=actor.user_id,
+        created_at=clock.now(), version=1,
+    )
+    session.add(case)
+    await session.flush()
+    await audit.record(
+        session, clock, actor,
+        audit.AuditEntry(
+            action="create_case", chain=audit.case_chain(case.id), organisation_id=case.organisation_id,
+            case_id=case.id, changes={"after": msgspec.to_builtins(to_out(case))},
+        ),
+    )
+    return case
+
+
+async def get_case(session: AsyncSession, actor: Principal, case_id: uuid.UUID) -> Case:
+    """A case the caller may see; anything else is 404, whether it exists or not."""
+    case = await session.scalar(select(Case).where(Case.id == case_id, visible_cases(actor.organisation_id)))
+    if case is None:
+        raise NotFound("No such case.")
+    return case
+
+
+async def get_own_case(session: AsyncSession, actor: Principal, case_id: uuid.UUID) -> Case | None:
+    return await session.scalar(select(Case).where(Case.id == case_id, Case.organisation_id == actor.organisation_id))
+
+
+async def list_cases(session: AsyncSession, actor: Principal, cursor: str | None, limit: int) -> Page[CaseOut]:
+    query = select(Case).where(Case.organisation_id == actor.organisation_id)
+    rows = (await session.scalars(keyset(query, Case.created_at, Case.id, cursor, limit))).all()
+    return page_of(rows, limit, to_out)

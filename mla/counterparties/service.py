@@ -1,0 +1,61 @@
+"""Foreign states and service providers: a catalogue every organisation reads, admins write."""
+
+import uuid
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mla.audit import service as audit
+from mla.clock import Clock
+from mla.counterparties.models import Counterparty
+from mla.counterparties.schemas import CounterpartyCreate, CounterpartyOut
+from mla.enums import CounterpartyKind
+from mla.errors import Conflict, NotFound
+from mla.pagination import Page, keyset, page_of
+from mla.users.principal import Principal
+
+
+def to_out(counterparty: Counterparty) -> CounterpartyOut:
+    return msgspec.convert(counterparty, CounterpartyOut, from_attributes=True)
+
+
+async def create_counterparty(
+    session: AsyncSession, clock: Clock, actor: Principal | None, data: CounterpartyCreate
+) -> Counterparty:
+    """Refuses a name already in the catalogue (409)."""
+    values = msgspec.to_builtins(data)
+    counterparty = Counterparty(**values, id=uuid.uuid4(), created_at=clock.now())
+    session.add(counterparty)
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as exc:
+        raise Conflict(f"A counterparty named {data.name!r} already exists.") from exc
+    await audit.record(
+        session, clock, actor,
+        audit.AuditEntry(action="create_counterparty", chain=audit.admin_chain(), changes={"after": msgspec.to_builtins(to_out(counterparty))}),
+    )
+    return counterparty
+
+
+async def get_counterparty(session: AsyncSession, counterparty_id: uuid.UUID) -> Counterparty:
+    counterparty = await session.get(Counterparty, counterparty_id)
+    if counterparty is None:
+        raise NotFound("No such counterparty.")
+    return counterparty
+
+
+async def find_by_name(session: AsyncSession, name: str) -> Counterparty | None:
+    return await session.scalar(select(Counterparty).where(Counterparty.name == name))
+
+
+async def list_counterparties(
+    session: AsyncSession, kind: CounterpartyKind | None, cursor: str | None, limit: int
+) -> Page[CounterpartyOut]:
+    query = select(Counterparty)
+    if kind is not None:
+        query = query.where(Counterparty.kind == kind)
+    rows = (await session.scalars(keyset(query, Counterparty.created_at, Counterparty.id, cursor, limit))).all()
+    return page_of(rows, limit, to_out)

@@ -1,0 +1,60 @@
+"""Keyset pagination: newest first on (created_at, id), with an opaque cursor."""
+
+import base64
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Annotated, Any, Generic, TypeVar
+
+import msgspec
+from sqlalchemy import Select, tuple_
+from sqlalchemy.orm import InstrumentedAttribute
+
+from mla.errors import Unprocessable
+
+T = TypeVar("T")
+Limit = Annotated[int, msgspec.Meta(ge=1, le=200)]
+DEFAULT_LIMIT = 50
+
+
+class Page(msgspec.Struct, Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+class _Position(msgspec.Struct, array_like=True):
+    created_at: datetime
+    id: uuid.UUID
+
+
+def encode_cursor(created_at: datetime, row_id: uuid.UUID) -> str:
+    return base64.urlsafe_b64encode(msgspec.json.encode(_Position(created_at, row_id))).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> _Position:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        return msgspec.json.decode(raw, type=_Position)
+    except (ValueError, msgspec.DecodeError) as exc:
+        raise Unprocessable(
+            "The cursor is not one this API issued.", errors=[{"field": "cursor", "message": "invalid cursor"}]
+        ) from exc
+
+
+def keyset(
+    query: Select[Any], created_at: InstrumentedAttribute[datetime], row_id: InstrumentedAttribute[uuid.UUID],
+    cursor: str | None, limit: int,
+) -> Select[Any]:
+    """Order newest first and start after `cursor`; fetches one extra row to know if there is more."""
+    if cursor is not None:
+        position = decode_cursor(cursor)
+        query = query.where(tuple_(created_at, row_id) < (position.created_at, position.id))
+    return query.order_by(created_at.desc(), row_id.desc()).limit(limit + 1)
+
+
+def page_of(rows: Sequence[Any], limit: int, convert: Any) -> Page[Any]:
+    """Cut the extra row and point the cursor at the last row shown."""
+    shown = rows[:limit]
+    more = len(rows) > limit
+    cursor = encode_cursor(shown[-1].created_at, shown[-1].id) if more and shown else None
+    return Page(items=[convert(row) for row in shown], next_cursor=cursor)

@@ -1,0 +1,74 @@
+import uuid
+
+from litestar import Controller, get, patch, post
+from litestar.params import Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mla.clock import Clock
+from mla.enums import DataCategory, Direction, RequestStatus, RequestType, Urgency
+from mla.pagination import DEFAULT_LIMIT, Page
+from mla.requests import service
+from mla.requests.repository import RequestFilters
+from mla.requests.schemas import RequestCreate, RequestOut, RequestPatch
+from mla.users.principal import Principal
+
+
+def parse_if_match(header: str | None) -> int | None:
+    """`If-Match: 3`, `"3"` or `W/"3"` → 3; anything else is a 422."""
+    if header is None:
+        return None
+    value = header.strip().removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise service.field_error("If-Match", "must be the request's version number")
+    return int(value)
+
+
+class RequestController(Controller):
+    path = "/api/v1/requests"
+    tags = ["requests"]
+
+    @post("/", summary="File a draft request (or record a received one)")
+    async def create_request(
+        self, data: RequestCreate, session: AsyncSession, clock: Clock, principal: Principal
+    ) -> RequestOut:
+        return service.to_out(await service.create_request(session, clock, principal, data))
+
+    @get("/", summary="Requests your organisation owns or is responsible for")
+    async def list_requests(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        status: RequestStatus | None = None,
+        type: RequestType | None = None,
+        direction: Direction | None = None,
+        urgency: Urgency | None = None,
+        target: uuid.UUID | None = None,
+        assignee: uuid.UUID | None = None,
+        case: uuid.UUID | None = None,
+        data_category: DataCategory | None = None,
+        q: str | None = Parameter(default=None, max_length=100, description="Text in our or the counterparty's reference"),
+        cursor: str | None = None,
+        limit: int = Parameter(default=DEFAULT_LIMIT, ge=1, le=200),
+    ) -> Page[RequestOut]:
+        filters = RequestFilters(
+            status=status, type=type, direction=direction, urgency=urgency, target_id=target,
+            assignee_id=assignee, case_id=case, data_category=data_category, q=q,
+        )
+        return await service.list_requests(session, principal, filters, cursor, limit)
+
+    @get("/{request_id:uuid}", summary="One request")
+    async def get_request(self, request_id: uuid.UUID, session: AsyncSession, principal: Principal) -> RequestOut:
+        return service.to_out(await service.get_request(session, principal, request_id))
+
+    @patch("/{request_id:uuid}", summary="Edit a request (send its version)")
+    async def update_request(
+        self,
+        request_id: uuid.UUID,
+        data: RequestPatch,
+        session: AsyncSession,
+        clock: Clock,
+        principal: Principal,
+        if_match: str | None = Parameter(header="If-Match", default=None),
+    ) -> RequestOut:
+        request = await service.update_request(session, clock, principal, request_id, data, parse_if_match(if_match))
+        return service.to_out(request)

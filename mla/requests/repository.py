@@ -1,0 +1,61 @@
+"""Every query on requests, scoped to what the caller's organisation owns or is responsible for."""
+
+import uuid
+from typing import Any
+
+import msgspec
+from sqlalchemy import ColumnElement, Select, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mla.enums import DataCategory, Direction, RequestStatus, RequestType, Urgency
+from mla.requests.models import Request, reference_sequence
+
+
+class RequestFilters(msgspec.Struct, kw_only=True):
+    status: RequestStatus | None = None
+    type: RequestType | None = None
+    direction: Direction | None = None
+    urgency: Urgency | None = None
+    target_id: uuid.UUID | None = None
+    assignee_id: uuid.UUID | None = None
+    case_id: uuid.UUID | None = None
+    data_category: DataCategory | None = None
+    q: str | None = None
+
+
+def visible_to(organisation_id: uuid.UUID) -> ColumnElement[bool]:
+    return or_(Request.organisation_id == organisation_id, Request.central_authority_id == organisation_id)
+
+
+async def get_visible(
+    session: AsyncSession, organisation_id: uuid.UUID, request_id: uuid.UUID, *, for_update: bool = False
+) -> Request | None:
+    """The request if the organisation may see it; `for_update` locks the row until commit."""
+    query = select(Request).where(Request.id == request_id, visible_to(organisation_id))
+    if for_update:
+        query = query.with_for_update()
+    return await session.scalar(query)
+
+
+def filtered(organisation_id: uuid.UUID, filters: RequestFilters) -> Select[Any]:
+    query = select(Request).where(visible_to(organisation_id))
+    for name in ("status", "type", "direction", "urgency", "target_id", "assignee_id", "case_id"):
+        value = getattr(filters, name)
+        if value is not None:
+            query = query.where(getattr(Request, name) == value)
+    if filters.data_category is not None:
+        query = query.where(Request.data_categories.any(str(filters.data_category)))
+    if filters.q:
+        text = filters.q.strip()
+        query = query.where(
+            or_(Request.reference.ilike(f"%{_escape_like(text)}%", escape="\\"), Request.counterparty_references.any(text))
+        )
+    return query
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def next_reference_number(session: AsyncSession) -> int:
+    return int(await session.scalar(select(reference_sequence.next_value())))

@@ -1,0 +1,120 @@
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+
+from mla.enums import DataCategory, Direction, RequestStatus, RequestType, Urgency
+from mla.fields import AwareDatetime, Identifier, LanguageCode, LongText, check_period
+
+Statement = Annotated[str, msgspec.Meta(max_length=20_000, pattern=r"\A[^\x00]*\Z")]
+CounterpartyReference = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"\A[^\x00]*\Z")]
+DataCategories = Annotated[list[DataCategory], msgspec.Meta(min_length=1, max_length=len(DataCategory))]
+Identifiers = Annotated[list[Identifier], msgspec.Meta(max_length=1000)]
+CounterpartyReferences = Annotated[list[CounterpartyReference], msgspec.Meta(max_length=50)]
+Priority = Annotated[int, msgspec.Meta(ge=0, le=9)]
+Version = Annotated[int, msgspec.Meta(ge=1)]
+
+
+def _check_request_rules(data: "RequestCreate | RequestPatch") -> None:
+    if isinstance(data.period_start, datetime) and isinstance(data.period_end, datetime):
+        check_period(data.period_start, data.period_end)
+    if data.confidential is True and not data.confidentiality_reason:
+        raise ValueError("`confidentiality_reason` is required when `confidential` is true")
+    if isinstance(data.data_categories, list):
+        data.data_categories = sorted(set(data.data_categories))
+
+
+class RequestCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A new request: a draft (outgoing) or a received request recorded by a central authority."""
+
+    case_id: uuid.UUID
+    direction: Direction
+    type: RequestType
+    target_id: uuid.UUID
+    instrument: Annotated[str, msgspec.Meta(max_length=32)]
+    data_categories: DataCategories
+    identifiers: Identifiers = []
+    period_start: AwareDatetime | None = None
+    period_end: AwareDatetime | None = None
+    urgency: Urgency = Urgency.ROUTINE
+    emergency_justification: LongText | None = None
+    facts: Statement = ""
+    link_to_offence: Statement = ""
+    necessity: Statement = ""
+    proportionality: Statement = ""
+    confidential: bool = False
+    confidentiality_reason: LongText | None = None
+    language: LanguageCode = "en"
+    priority: Priority = 0
+    counterparty_references: CounterpartyReferences = []
+
+    def __post_init__(self) -> None:
+        _check_request_rules(self)
+
+
+class RequestPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Changes to a request; `version` (or an If-Match header) must be the one last read."""
+
+    version: Version | msgspec.UnsetType = msgspec.UNSET
+    target_id: uuid.UUID | msgspec.UnsetType = msgspec.UNSET
+    instrument: Annotated[str, msgspec.Meta(max_length=32)] | msgspec.UnsetType = msgspec.UNSET
+    data_categories: DataCategories | msgspec.UnsetType = msgspec.UNSET
+    identifiers: Identifiers | msgspec.UnsetType = msgspec.UNSET
+    period_start: AwareDatetime | None | msgspec.UnsetType = msgspec.UNSET
+    period_end: AwareDatetime | None | msgspec.UnsetType = msgspec.UNSET
+    urgency: Urgency | msgspec.UnsetType = msgspec.UNSET
+    emergency_justification: LongText | None | msgspec.UnsetType = msgspec.UNSET
+    facts: Statement | msgspec.UnsetType = msgspec.UNSET
+    link_to_offence: Statement | msgspec.UnsetType = msgspec.UNSET
+    necessity: Statement | msgspec.UnsetType = msgspec.UNSET
+    proportionality: Statement | msgspec.UnsetType = msgspec.UNSET
+    confidential: bool | msgspec.UnsetType = msgspec.UNSET
+    confidentiality_reason: LongText | None | msgspec.UnsetType = msgspec.UNSET
+    language: LanguageCode | msgspec.UnsetType = msgspec.UNSET
+    priority: Priority | msgspec.UnsetType = msgspec.UNSET
+    counterparty_references: CounterpartyReferences | msgspec.UnsetType = msgspec.UNSET
+
+    def __post_init__(self) -> None:
+        _check_request_rules(self)
+
+
+class IdentifierOut(msgspec.Struct, kw_only=True):
+    kind: str
+    value: str
+    from_: str | None = msgspec.field(default=None, name="from")
+    to: str | None = None
+
+
+class RequestOut(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    reference: str
+    case_id: uuid.UUID
+    organisation_id: uuid.UUID
+    central_authority_id: uuid.UUID | None
+    direction: Direction
+    type: RequestType
+    target_id: uuid.UUID
+    instrument: str
+    data_categories: list[DataCategory]
+    identifiers: list[IdentifierOut]
+    period_start: datetime | None
+    period_end: datetime | None
+    urgency: Urgency
+    emergency_justification: str | None
+    facts: str
+    link_to_offence: str
+    necessity: str
+    proportionality: str
+    confidential: bool
+    confidentiality_reason: str | None
+    language: str
+    status: RequestStatus
+    assignee_id: uuid.UUID | None
+    priority: int
+    counterparty_references: list[str]
+    follow_up_request_id: uuid.UUID | None
+    created_by: uuid.UUID
+    created_at: datetime
+    updated_at: datetime
+    version: int

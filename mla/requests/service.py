@@ -1,0 +1,200 @@
+"""Filing, reading and editing requests; every write is one transaction with its audit event."""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mla.audit import service as audit
+from mla.cases import service as cases
+from mla.clock import Clock
+from mla.counterparties.models import Counterparty
+from mla.enums import TERMINAL_STATUSES, Direction, OrganisationKind, RequestStatus, RequestType, Role
+from mla.errors import Forbidden, InvalidTransition, NotFound, StaleVersion, Unprocessable
+from mla.fields import check_period
+from mla.instruments import service as instruments
+from mla.organisations.models import Organisation
+from mla.pagination import Page, keyset, page_of
+from mla.requests import repository
+from mla.requests.models import Request
+from mla.requests.schemas import RequestCreate, RequestOut, RequestPatch
+from mla.users.principal import Principal
+
+REFERENCE_PREFIX = {
+    RequestType.MLA: "MLA",
+    RequestType.PRESERVATION: "PRES",
+    RequestType.PRODUCTION: "PROD",
+    RequestType.SUBSCRIBER_INFO: "SUB",
+    RequestType.DOMAIN_REGISTRATION: "DOM",
+    RequestType.EMERGENCY_DISCLOSURE: "EMD",
+    RequestType.TRAFFIC_DISCLOSURE: "TRD",
+}
+FILING_ROLES = {
+    Direction.OUTGOING: (Role.PROSECUTOR, Role.CENTRAL_AUTHORITY),
+    Direction.INCOMING: (Role.CENTRAL_AUTHORITY,),
+}
+EDITING_ROLES = (Role.PROSECUTOR, Role.CENTRAL_AUTHORITY)
+# Counterparty references and priority may change while a request is open; the substance only in draft.
+EDITABLE_WHILE_OPEN = frozenset({"counterparty_references", "priority"})
+
+
+def to_out(request: Request) -> RequestOut:
+    return msgspec.convert(request, RequestOut, from_attributes=True)
+
+
+def snapshot(request: Request) -> dict[str, Any]:
+    return msgspec.to_builtins(to_out(request))
+
+
+def field_error(field: str, message: str) -> Unprocessable:
+    return Unprocessable(f"{field}: {message}", errors=[{"field": field, "message": message}])
+
+
+async def create_request(session: AsyncSession, clock: Clock, actor: Principal, data: RequestCreate) -> Request:
+    """File a draft (outgoing) or record a received request (incoming).
+
+    Refuses a role that may not file this direction (403), and a case, target or instrument the
+    caller cannot use (422, naming the field).
+    """
+    if not actor.has_any(*FILING_ROLES[data.direction]):
+        raise Forbidden(f"Filing an {data.direction} request needs one of the roles {', '.join(FILING_ROLES[data.direction])}.")
+    case = await cases.get_own_case(session, actor, data.case_id)
+    if case is None:
+        raise field_error("case_id", "no such case in your organisation")
+    await _require_target_and_instrument(session, data.target_id, data.instrument)
+    organisation = await session.get_one(Organisation, actor.organisation_id)
+    now = clock.now()
+    values = msgspec.to_builtins(data)
+    request = Request(
+        **values,
+        id=uuid.uuid4(),
+        reference=await _new_reference(session, data, now),
+        organisation_id=organisation.id,
+        central_authority_id=_responsible_authority(organisation),
+        status=RequestStatus.DRAFT if data.direction == Direction.OUTGOING else RequestStatus.RECEIVED,
+        created_by=actor.user_id,
+        created_at=now,
+        updated_at=now,
+        version=1,
+    )
+    request.period_start, request.period_end = data.period_start, data.period_end
+    session.add(request)
+    await session.flush()
+    await audit.record(
+        session, clock, actor,
+        audit.AuditEntry(
+            action="create", chain=audit.request_chain(request.id), organisation_id=request.organisation_id,
+            request_id=request.id, case_id=request.case_id, to_status=request.status,
+            changes={"after": snapshot(request)},
+        ),
+    )
+    return request
+
+
+async def get_request(session: AsyncSession, actor: Principal, request_id: uuid.UUID, *, for_update: bool = False) -> Request:
+    """A request the caller's organisation owns or is responsible for; anything else is 404."""
+    request = await repository.get_visible(session, actor.organisation_id, request_id, for_update=for_update)
+    if request is None:
+        raise NotFound("No such request.")
+    return request
+
+
+async def list_requests(
+    session: AsyncSession, actor: Principal, filters: repository.RequestFilters, cursor: str | None, limit: int
+) -> Page[RequestOut]:
+    query = keyset(repository.filtered(actor.organisation_id, filters), Request.created_at, Request.id, cursor, limit)
+    return page_of((await session.scalars(query)).all(), limit, to_out)
+
+
+def check_version(request: Request, expected: int | None) -> None:
+    """Writes must name the version they were based on; any other is a lost update (409)."""
+    if expected is None:
+        raise field_error("version", "send the version you last read, in the body or an If-Match header")
+    if expected != request.version:
+        raise StaleVersion(
+            f"The request is at version {request.version}, not {expected}: reload it and try again.",
+            current_version=request.version,
+        )
+
+
+async def update_request(
+    session: AsyncSession, clock: Clock, actor: Principal, request_id: uuid.UUID, patch: RequestPatch,
+    if_match: int | None,
+) -> Request:
+    """Edit a request: its substance only while a draft, its references and priority while open.
+
+    Refuses another organisation's request (404 if unseen, 403 if only routed to the caller),
+    a stale version (409), and an edit the status does not allow (409).
+    """
+    request = await get_request(session, actor, request_id, for_update=True)
+    if request.organisation_id != actor.organisation_id or not actor.has_any(*EDITING_ROLES):
+        raise Forbidden("Only the requesting organisation's prosecutors and central authority officers edit a request.")
+    check_version(request, patch.version if patch.version is not msgspec.UNSET else if_match)
+    changes = {name: value for name, value in msgspec.structs.asdict(patch).items() if value is not msgspec.UNSET}
+    changes.pop("version", None)
+    _require_editable(request, changes)
+    if "target_id" in changes or "instrument" in changes:
+        await _require_target_and_instrument(
+            session, changes.get("target_id", request.target_id), changes.get("instrument", request.instrument)
+        )
+    _require_consistent_period(changes.get("period_start", request.period_start), changes.get("period_end", request.period_end))
+    if changes.get("confidential", request.confidential) and not changes.get("confidentiality_reason", request.confidentiality_reason):
+        raise field_error("confidentiality_reason", "required when confidential is true")
+    before = snapshot(request)
+    for name, value in changes.items():
+        setattr(request, name, value if isinstance(value, datetime | uuid.UUID | None) else msgspec.to_builtins(value))
+    after = snapshot(request)
+    diff = {name: {"before": before[name], "after": after[name]} for name in after if before[name] != after[name]}
+    if not diff:
+        return request
+    request.version += 1
+    request.updated_at = clock.now()
+    await audit.record(
+        session, clock, actor,
+        audit.AuditEntry(
+            action="update", chain=audit.request_chain(request.id), organisation_id=request.organisation_id,
+            request_id=request.id, case_id=request.case_id, from_status=request.status, to_status=request.status,
+            changes=diff,
+        ),
+    )
+    return request
+
+
+def _require_editable(request: Request, changes: dict[str, Any]) -> None:
+    if request.status in TERMINAL_STATUSES:
+        raise InvalidTransition(f"A {request.status} request can no longer be edited.")
+    substance = set(changes) - EDITABLE_WHILE_OPEN
+    if substance and request.status != RequestStatus.DRAFT:
+        raise InvalidTransition(
+            f"Only a draft's substance can be edited; this request is {request.status}. "
+            f"Fields refused: {', '.join(sorted(substance))}."
+        )
+
+
+def _require_consistent_period(start: datetime | None, end: datetime | None) -> None:
+    if start is not None and end is not None:
+        try:
+            check_period(start, end)
+        except ValueError as exc:
+            raise field_error("period_end", str(exc)) from exc
+
+
+async def _require_target_and_instrument(session: AsyncSession, target_id: uuid.UUID, instrument_code: str) -> None:
+    if await session.get(Counterparty, target_id) is None:
+        raise field_error("target_id", "no such counterparty")
+    if await instruments.find_by_code(session, instrument_code) is None:
+        raise field_error("instrument", f"no instrument with code {instrument_code!r}")
+
+
+def _responsible_authority(organisation: Organisation) -> uuid.UUID | None:
+    if organisation.kind == OrganisationKind.CENTRAL_AUTHORITY:
+        return organisation.id
+    return organisation.central_authority_id
+
+
+async def _new_reference(session: AsyncSession, data: RequestCreate, now: datetime) -> str:
+    number = await repository.next_reference_number(session)
+    prefix = REFERENCE_PREFIX[data.type] if data.direction == Direction.OUTGOING else "IN"
+    return f"{prefix}-{now.year}-{number:06d}"

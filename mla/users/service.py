@@ -1,0 +1,99 @@
+"""Users, logins and API tokens."""
+
+import uuid
+from datetime import timedelta
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mla.audit import service as audit
+from mla.clock import Clock
+from mla.errors import Conflict, NotFound, Unprocessable
+from mla.organisations.models import Organisation
+from mla.pagination import Page, keyset, page_of
+from mla.settings import Settings
+from mla.users import repository
+from mla.users.credentials import hash_password, issue_access_token, new_api_token, token_digest, verify_password
+from mla.users.models import ApiToken, User
+from mla.users.principal import Principal
+from mla.users.schemas import TokenOut, UserCreate, UserOut
+
+
+class LoginRefused(Exception):
+    """Wrong e-mail or password (deliberately not saying which)."""
+
+
+def to_out(user: User) -> UserOut:
+    return msgspec.convert(user, UserOut, from_attributes=True)
+
+
+async def create_user(session: AsyncSession, clock: Clock, actor: Principal | None, data: UserCreate) -> User:
+    """Refuses an unknown organisation (422) and an e-mail already taken (409)."""
+    if await session.get(Organisation, data.organisation_id) is None:
+        raise Unprocessable(
+            "organisation_id names no organisation.", errors=[{"field": "organisation_id", "message": "not found"}]
+        )
+    if await repository.find_by_email(session, data.email) is not None:
+        raise Conflict(f"A user with e-mail {data.email} already exists.")
+    user = User(
+        id=uuid.uuid4(), organisation_id=data.organisation_id, email=data.email, name=data.name,
+        roles=[str(role) for role in data.roles], created_at=clock.now(), active=True,
+        password_hash=None if data.password is None else hash_password(data.password),
+    )
+    session.add(user)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise Conflict(f"A user with e-mail {data.email} already exists.") from exc
+    await audit.record(
+        session, clock, actor,
+        audit.AuditEntry(
+            action="create_user", chain=audit.admin_chain(), organisation_id=user.organisation_id,
+            changes={"after": msgspec.to_builtins(to_out(user))},
+        ),
+    )
+    return user
+
+
+async def create_api_token(session: AsyncSession, clock: Clock, actor: Principal | None, user: User, label: str) -> str:
+    """A new long-lived token; only its digest is stored, so this is the one time it is seen."""
+    token = new_api_token()
+    session.add(ApiToken(id=uuid.uuid4(), user_id=user.id, token_hash=token_digest(token), label=label, created_at=clock.now()))
+    await audit.record(
+        session, clock, actor,
+        audit.AuditEntry(
+            action="create_api_token", chain=audit.admin_chain(), organisation_id=user.organisation_id,
+            changes={"user_id": str(user.id), "label": label},
+        ),
+    )
+    return token
+
+
+async def login(session: AsyncSession, clock: Clock, settings: Settings, email: str, password: str) -> TokenOut:
+    user = await repository.find_by_email(session, email.lower())
+    password_hash = user.password_hash if user is not None and user.active else None
+    if not verify_password(password_hash, password) or user is None:
+        raise LoginRefused
+    token, expires_at = issue_access_token(
+        user.id, secret=settings.secret_key, now=clock.now(), ttl=timedelta(minutes=settings.token_ttl_minutes)
+    )
+    return TokenOut(access_token=token, token_type="bearer", expires_at=expires_at)
+
+
+async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User:
+    user = await session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    return user
+
+
+async def list_users(
+    session: AsyncSession, organisation_id: uuid.UUID | None, cursor: str | None, limit: int
+) -> Page[UserOut]:
+    query = select(User)
+    if organisation_id is not None:
+        query = query.where(User.organisation_id == organisation_id)
+    rows = (await session.scalars(keyset(query, User.created_at, User.id, cursor, limit))).all()
+    return page_of(rows, limit, to_out)

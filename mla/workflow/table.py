@@ -1,0 +1,319 @@
+"""The request workflow as one table (SPEC §5): status × action → next status, roles, fields.
+
+Pure data and pure functions, no database. The service looks a transition up with
+`plan_transition`, then applies it in one transaction together with its audit event.
+
+Decisions not spelled out in SPEC §5:
+- Counterparty events on an outgoing request (acknowledge, record_partial, fulfil, refuse,
+  request_clarification, postpone, resume, confirm_preserved, extend, supersede) are *recorded*
+  by us: a prosecutor or the central authority may record what the counterparty did.
+- A supervisor may do whatever the central authority may (never prosecutor-only actions:
+  submit, provide_clarification on an outgoing request).
+- Auditor and admin do no workflow action; `lapse` is done only by the worker, as `SYSTEM`.
+- A preservation request ends with `supersede` (follow-up request linked) or `lapse`; it yields
+  no data, so `fulfil` and `record_partial` apply only to the other request types
+  (`record_partial` would also strand a preservation in a status it could not leave).
+- Incoming requests are handled by the central authority (and supervisor) only, including
+  recording that the requesting state withdrew its request.
+- Every action accepts an optional `reason` (free text for the audit event) unless it is required.
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Literal
+
+from mla.enums import TERMINAL_STATUSES, Direction, RequestStatus, RequestType, Role
+
+SYSTEM = "system"
+"""Pseudo role of the worker (e.g. lapsing an expired preservation); never held by a user."""
+
+S = RequestStatus
+
+
+class Action(StrEnum):
+    # outgoing, our side
+    SUBMIT = "submit"
+    APPROVE = "approve"
+    RETURN = "return"
+    REJECT = "reject"
+    TRANSMIT = "transmit"
+    # outgoing, recording the counterparty
+    ACKNOWLEDGE = "acknowledge"
+    RECORD_PARTIAL = "record_partial"
+    FULFIL = "fulfil"
+    REFUSE = "refuse"
+    REQUEST_CLARIFICATION = "request_clarification"
+    PROVIDE_CLARIFICATION = "provide_clarification"
+    POSTPONE = "postpone"
+    RESUME = "resume"
+    # outgoing preservation
+    CONFIRM_PRESERVED = "confirm_preserved"
+    EXTEND = "extend"
+    LAPSE = "lapse"
+    SUPERSEDE = "supersede"
+    # both directions
+    WITHDRAW = "withdraw"
+    # incoming
+    ACCEPT = "accept"
+    EXECUTE = "execute"
+    REQUEST_MORE_INFO = "request_more_info"
+
+
+FieldKind = Literal["text", "datetime", "int", "uuid"]
+
+
+@dataclass(frozen=True)
+class ActionField:
+    """A body field an action accepts; `kind` tells the API how to parse it."""
+
+    name: str
+    required: bool
+    kind: FieldKind
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One row of the table: `action` moves a request in `from_statuses` to `to_status`."""
+
+    action: Action
+    from_statuses: frozenset[RequestStatus]
+    to_status: RequestStatus  # always explicit: `extend` goes preserved → preserved
+    roles: frozenset[str]
+    fields: tuple[ActionField, ...]
+    directions: frozenset[Direction]
+    request_types: frozenset[RequestType] | None  # None: every request type
+
+    @property
+    def required_fields(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields if f.required)
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
+
+    def applies_to(self, *, status: RequestStatus, direction: Direction, request_type: RequestType) -> bool:
+        """Whether this row governs a request in `status` of this direction and type."""
+        return (
+            status not in TERMINAL_STATUSES
+            and status in self.from_statuses
+            and direction in self.directions
+            and (self.request_types is None or request_type in self.request_types)
+        )
+
+    def allows(self, roles: Iterable[str]) -> bool:
+        return not self.roles.isdisjoint(roles)
+
+
+# --- building blocks of the table -------------------------------------------------------------
+
+_OUT = frozenset({Direction.OUTGOING})
+_IN = frozenset({Direction.INCOMING})
+
+_PROSECUTOR = frozenset({Role.PROSECUTOR.value})
+_CENTRAL = frozenset({Role.CENTRAL_AUTHORITY.value, Role.SUPERVISOR.value})
+_RECORDERS = _PROSECUTOR | _CENTRAL  # who may record what the counterparty did
+_SYSTEM_ONLY = frozenset({SYSTEM})
+
+_PRESERVATION = frozenset({RequestType.PRESERVATION})
+_NOT_PRESERVATION = frozenset(RequestType) - _PRESERVATION
+
+_SENT = frozenset({S.TRANSMITTED, S.ACKNOWLEDGED})
+_INCOMING_OPEN = frozenset({S.RECEIVED, S.IN_EXECUTION})
+_OUTGOING_STATUSES = frozenset(
+    {
+        S.DRAFT,
+        S.UNDER_REVIEW,
+        S.APPROVED,
+        S.TRANSMITTED,
+        S.ACKNOWLEDGED,
+        S.PARTIALLY_FULFILLED,
+        S.AWAITING_CLARIFICATION,
+        S.POSTPONED,
+        S.PRESERVED,
+    }
+)
+_INCOMING_STATUSES = frozenset({S.RECEIVED, S.IN_EXECUTION, S.AWAITING_CLARIFICATION, S.POSTPONED})
+
+REASON = ActionField("reason", required=True, kind="text")
+GROUNDS = ActionField("grounds", required=True, kind="text")
+UNTIL = ActionField("until", required=True, kind="datetime")
+CHANNEL_REFERENCE = ActionField("channel_reference", required=False, kind="text")
+PROVIDER_REFERENCE = ActionField("provider_reference", required=False, kind="text")
+DAYS = ActionField("days", required=False, kind="int")
+FOLLOW_UP_REQUEST_ID = ActionField("follow_up_request_id", required=True, kind="uuid")
+_OPTIONAL_REASON = ActionField("reason", required=False, kind="text")
+
+
+def _row(
+    action: Action,
+    from_statuses: Iterable[RequestStatus],
+    to_status: RequestStatus,
+    roles: frozenset[str],
+    *fields: ActionField,
+    directions: frozenset[Direction] = _OUT,
+    request_types: frozenset[RequestType] | None = None,
+) -> Transition:
+    if not any(f.name == "reason" for f in fields):
+        fields = (*fields, _OPTIONAL_REASON)
+    return Transition(
+        action=action,
+        from_statuses=frozenset(from_statuses),
+        to_status=to_status,
+        roles=roles,
+        fields=fields,
+        directions=directions,
+        request_types=request_types,
+    )
+
+
+A = Action
+
+TRANSITIONS: tuple[Transition, ...] = (
+    # outgoing: drafting, review, transmission
+    _row(A.SUBMIT, {S.DRAFT}, S.UNDER_REVIEW, _PROSECUTOR),
+    _row(A.APPROVE, {S.UNDER_REVIEW}, S.APPROVED, _CENTRAL),
+    _row(A.RETURN, {S.UNDER_REVIEW}, S.DRAFT, _CENTRAL, REASON),
+    _row(A.REJECT, {S.UNDER_REVIEW}, S.REJECTED, _CENTRAL, REASON),
+    _row(A.TRANSMIT, {S.APPROVED}, S.TRANSMITTED, _CENTRAL, CHANNEL_REFERENCE),
+    # outgoing: what the counterparty does, recorded by us
+    _row(A.ACKNOWLEDGE, {S.TRANSMITTED}, S.ACKNOWLEDGED, _RECORDERS),
+    _row(A.RECORD_PARTIAL, _SENT, S.PARTIALLY_FULFILLED, _RECORDERS, request_types=_NOT_PRESERVATION),
+    _row(
+        A.FULFIL,
+        _SENT | {S.PARTIALLY_FULFILLED},
+        S.FULFILLED,
+        _RECORDERS,
+        request_types=_NOT_PRESERVATION,
+    ),
+    _row(A.REFUSE, _SENT, S.REFUSED, _RECORDERS, GROUNDS),
+    _row(A.REQUEST_CLARIFICATION, _SENT, S.AWAITING_CLARIFICATION, _RECORDERS),
+    _row(A.PROVIDE_CLARIFICATION, {S.AWAITING_CLARIFICATION}, S.ACKNOWLEDGED, _PROSECUTOR),
+    _row(A.POSTPONE, _SENT, S.POSTPONED, _RECORDERS, REASON, UNTIL),
+    _row(A.RESUME, {S.POSTPONED}, S.ACKNOWLEDGED, _RECORDERS),
+    # outgoing preservation: ends by supersede (follow-up linked) or lapse (worker)
+    _row(A.CONFIRM_PRESERVED, _SENT, S.PRESERVED, _RECORDERS, PROVIDER_REFERENCE, request_types=_PRESERVATION),
+    _row(A.EXTEND, {S.PRESERVED}, S.PRESERVED, _RECORDERS, DAYS, request_types=_PRESERVATION),
+    _row(A.LAPSE, {S.PRESERVED}, S.EXPIRED, _SYSTEM_ONLY, request_types=_PRESERVATION),
+    _row(A.SUPERSEDE, {S.PRESERVED}, S.FULFILLED, _RECORDERS, FOLLOW_UP_REQUEST_ID, request_types=_PRESERVATION),
+    _row(A.WITHDRAW, _OUTGOING_STATUSES, S.WITHDRAWN, _PROSECUTOR | _CENTRAL, REASON),
+    # incoming: we execute a foreign request
+    _row(A.ACCEPT, {S.RECEIVED}, S.IN_EXECUTION, _CENTRAL, directions=_IN),
+    _row(A.EXECUTE, {S.IN_EXECUTION}, S.FULFILLED, _CENTRAL, directions=_IN),
+    _row(A.REFUSE, _INCOMING_OPEN, S.REFUSED, _CENTRAL, GROUNDS, directions=_IN),
+    _row(A.POSTPONE, _INCOMING_OPEN, S.POSTPONED, _CENTRAL, REASON, UNTIL, directions=_IN),
+    _row(A.RESUME, {S.POSTPONED}, S.IN_EXECUTION, _CENTRAL, directions=_IN),
+    _row(A.REQUEST_MORE_INFO, _INCOMING_OPEN, S.AWAITING_CLARIFICATION, _CENTRAL, REASON, directions=_IN),
+    # The status alone cannot tell whether we had accepted before asking, so the answer
+    # goes back to `received` and is accepted again.
+    _row(A.PROVIDE_CLARIFICATION, {S.AWAITING_CLARIFICATION}, S.RECEIVED, _CENTRAL, directions=_IN),
+    _row(A.WITHDRAW, _INCOMING_STATUSES, S.WITHDRAWN, _CENTRAL, REASON, directions=_IN),
+)
+
+del A, S  # short aliases for the table only
+
+_ACTION_NAMES = frozenset(a.value for a in Action)
+
+
+# --- lookups ----------------------------------------------------------------------------------
+
+
+RefusalReason = Literal["unknown_action", "wrong_status", "wrong_role", "missing_fields"]
+
+
+class TransitionRefused(Exception):
+    """An action refused by the table.
+
+    `reason` in check order, with the HTTP status the API gives it: `unknown_action` (404),
+    `wrong_status` (409, also a wrong direction or request type), `wrong_role` (403),
+    `missing_fields` (422; `missing` names the fields).
+    """
+
+    def __init__(self, reason: RefusalReason, message: str, *, missing: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.reason: RefusalReason = reason
+        self.message = message
+        self.missing = missing
+
+
+def find_transition(
+    action: str,
+    *,
+    status: RequestStatus | str,
+    direction: Direction | str,
+    request_type: RequestType | str,
+) -> Transition | None:
+    """The row for `action` on a request in this status, direction and type; None if none applies."""
+    status, direction, request_type = RequestStatus(status), Direction(direction), RequestType(request_type)
+    for transition in TRANSITIONS:
+        if transition.action == action and transition.applies_to(
+            status=status, direction=direction, request_type=request_type
+        ):
+            return transition
+    return None
+
+
+def available_actions(
+    *,
+    status: RequestStatus | str,
+    direction: Direction | str,
+    request_type: RequestType | str,
+    roles: Iterable[str],
+) -> list[Transition]:
+    """The transitions someone holding `roles` may take now, in table order (none if terminal)."""
+    status, direction, request_type = RequestStatus(status), Direction(direction), RequestType(request_type)
+    roles = frozenset(roles)
+    return [
+        t
+        for t in TRANSITIONS
+        if t.applies_to(status=status, direction=direction, request_type=request_type) and t.allows(roles)
+    ]
+
+
+def plan_transition(
+    action: str,
+    *,
+    status: RequestStatus | str,
+    direction: Direction | str,
+    request_type: RequestType | str,
+    roles: Iterable[str],
+    fields: Mapping[str, object],
+) -> Transition:
+    """The transition `action` would take, or TransitionRefused naming the first failed check.
+
+    Checks in order: the action exists; it applies to this direction, type and status (a
+    terminal status allows nothing); one of `roles` may take it; every required field is
+    present and non-empty (None, blank text and empty collections count as missing). Field
+    values are not parsed here: `ActionField.kind` tells the caller how.
+    """
+    if action not in _ACTION_NAMES:
+        raise TransitionRefused("unknown_action", f"There is no action {action!r}.")
+    transition = find_transition(action, status=status, direction=direction, request_type=request_type)
+    if transition is None:
+        raise TransitionRefused(
+            "wrong_status",
+            f"Action {action!r} is not allowed on a request ({direction}, {request_type}) in status {status!s}.",
+        )
+    if not transition.allows(roles):
+        raise TransitionRefused(
+            "wrong_role",
+            f"Action {action!r} needs one of the roles: {', '.join(sorted(transition.roles))}.",
+        )
+    missing = tuple(name for name in transition.required_fields if _is_blank(fields.get(name)))
+    if missing:
+        raise TransitionRefused(
+            "missing_fields",
+            f"Action {action!r} requires: {', '.join(missing)}.",
+            missing=missing,
+        )
+    return transition
+
+
+def _is_blank(value: object) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, (list, tuple, set, frozenset, dict)):
+        return not value
+    return False

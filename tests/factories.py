@@ -1,0 +1,126 @@
+"""Factories for valid objects: organisations with one user per role, counterparties, cases, requests."""
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from mla.clock import FixedClock
+from mla.counterparties import service as counterparties
+from mla.counterparties.schemas import CounterpartyCreate
+from mla.enums import CounterpartyKind, OrganisationKind, Role
+from mla.organisations import service as organisations
+from mla.organisations.schemas import OrganisationCreate
+from mla.users import service as users
+from mla.users.schemas import UserCreate
+
+STATEMENT = "The suspect used this account to distribute the material described in the case file."
+
+
+@dataclass
+class Member:
+    id: uuid.UUID
+    email: str
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+@dataclass
+class Org:
+    id: uuid.UUID
+    name: str
+    members: dict[Role, Member] = field(default_factory=dict)
+
+    def headers(self, role: Role = Role.PROSECUTOR) -> dict[str, str]:
+        return self.members[role].headers
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+@dataclass
+class World:
+    client: httpx.AsyncClient
+    sessionmaker: async_sessionmaker[AsyncSession]
+    clock: FixedClock
+
+    async def organisation(
+        self,
+        kind: OrganisationKind = OrganisationKind.PROSECUTION_SERVICE,
+        *,
+        country: str = "DE",
+        timezone: str = "Europe/Berlin",
+        central_authority: "Org | None" = None,
+    ) -> Org:
+        """An organisation with one user (and API token) per role."""
+        async with self.sessionmaker() as session, session.begin():
+            data = OrganisationCreate(
+                name=unique("org"), kind=kind, country=country, timezone=timezone,
+                central_authority_id=None if central_authority is None else central_authority.id,
+            )
+            organisation = await organisations.create_organisation(session, self.clock, None, data)
+            org = Org(organisation.id, organisation.name)
+            for role in Role:
+                email = f"{unique(role.value)}@example.org"
+                user = await users.create_user(
+                    session, self.clock, None,
+                    UserCreate(email=email, name=f"{role} user", organisation_id=organisation.id, roles=[role]),
+                )
+                token = await users.create_api_token(session, self.clock, None, user, "test")
+                org.members[role] = Member(user.id, email, token)
+        return org
+
+    async def counterparty(self, kind: CounterpartyKind = CounterpartyKind.PROVIDER, **values: Any) -> uuid.UUID:
+        async with self.sessionmaker() as session, session.begin():
+            data = CounterpartyCreate(kind=kind, name=unique(kind.value), country=values.pop("country", "US"), **values)
+            return (await counterparties.create_counterparty(session, self.clock, None, data)).id
+
+    async def case(self, org: Org, *, max_penalty_years: float = 5, role: Role = Role.PROSECUTOR) -> dict[str, Any]:
+        body = {
+            "reference": unique("CASE"),
+            "title": "Ransomware attack on a hospital",
+            "summary": "Investigation into the encryption of the hospital's systems.",
+            "offences": [{"description": "Illegal system interference", "max_penalty_years": max_penalty_years}],
+        }
+        response = await self.client.post("/api/v1/cases", json=body, headers=org.headers(role))
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    async def request(self, org: Org, case: dict[str, Any], target_id: uuid.UUID, **overrides: Any) -> dict[str, Any]:
+        body = request_body(case["id"], target_id, self.clock.now(), **overrides)
+        role = Role.CENTRAL_AUTHORITY if body["direction"] == "incoming" else Role.PROSECUTOR
+        response = await self.client.post("/api/v1/requests", json=body, headers=org.headers(role))
+        assert response.status_code == 201, response.text
+        return response.json()
+
+
+def request_body(case_id: str, target_id: uuid.UUID, now: datetime, **overrides: Any) -> dict[str, Any]:
+    """A complete, valid production request to a provider under the EPOC regulation."""
+    body: dict[str, Any] = {
+        "case_id": case_id,
+        "direction": "outgoing",
+        "type": "production",
+        "target_id": str(target_id),
+        "instrument": "eu-epoc",
+        "data_categories": ["subscriber", "content"],
+        "identifiers": [{"kind": "email", "value": "suspect@example.com"}],
+        "period_start": (now - timedelta(days=90)).isoformat(),
+        "period_end": (now - timedelta(days=1)).isoformat(),
+        "urgency": "routine",
+        "facts": STATEMENT,
+        "link_to_offence": STATEMENT,
+        "necessity": STATEMENT,
+        "proportionality": STATEMENT,
+        "confidential": True,
+        "confidentiality_reason": "Disclosure to the account holder would alert the suspect.",
+        "language": "en",
+    }
+    body.update(overrides)
+    return body
