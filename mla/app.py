@@ -45,6 +45,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
     """Build the API. `settings.database_url` and `settings.redis_url` must be set."""
     if not settings.database_url or not settings.redis_url:
         raise ValueError("the API needs MLA_DATABASE_URL and MLA_REDIS_URL (or `mla up`, which starts both)")
+    if len(settings.secret_key) < 16:
+        raise ValueError("set MLA_SECRET_KEY to a random string of at least 16 characters (it signs access tokens)")
 
     return Litestar(
         route_handlers=ROUTES,
@@ -88,7 +90,9 @@ def _openapi() -> OpenAPIConfig:
         path="/schema",
         render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
         components=Components(
-            security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT or mla_ API token")}
+            security_schemes={
+                "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT or mla_ API token")
+            }
         ),
         security=[{"bearer": []}],
     )

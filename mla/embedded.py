@@ -213,25 +213,33 @@ def _start_redis(folder: Path) -> tuple[str, Callable[[], None]]:
 
     for _attempt in range(5):
         port = _free_port()
-        config = "\n".join([
-            "bind 127.0.0.1",
-            f"port {port}",
-            f'dir "{folder}"',
-            "daemonize no",
-            'logfile "redis.log"',
-            "appendonly yes",
-            "appendfsync everysec",
-            'appendfilename "appendonly.aof"',
-            'dbfilename "dump.rdb"',
-            "save 900 1",
-            "save 60 100",
-        ]) + "\n"
+        config = (
+            "\n".join(
+                [
+                    "bind 127.0.0.1",
+                    f"port {port}",
+                    f'dir "{folder}"',
+                    "daemonize no",
+                    'logfile "redis.log"',
+                    "appendonly yes",
+                    "appendfsync everysec",
+                    'appendfilename "appendonly.aof"',
+                    'dbfilename "dump.rdb"',
+                    "save 900 1",
+                    "save 60 100",
+                ]
+            )
+            + "\n"
+        )
         (folder / "redis.conf").write_text(config)
         # Own session: a Ctrl-C in the terminal reaches `mla up`, which then stops Redis cleanly.
         proc = subprocess.Popen(
             [__redis_executable__, str(folder / "redis.conf")],
-            cwd=folder, start_new_session=True,
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            cwd=folder,
+            start_new_session=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         client = redis.Redis(host="127.0.0.1", port=port, socket_connect_timeout=1)
         deadline = time.monotonic() + 30
@@ -273,13 +281,20 @@ def _start_redis(folder: Path) -> tuple[str, Callable[[], None]]:
 # --------------------------------------------------------------------------- both
 
 
-def start_embedded_services(data_dir: Path) -> EmbeddedServices:
-    """Start embedded PostgreSQL and Redis with their data under `data_dir`."""
-    data_dir = Path(data_dir)
-    db_url, stop_db = start_embedded_postgres(data_dir)
+def start_embedded_services(data_dir: Path, *, postgres: bool = True, redis: bool = True) -> EmbeddedServices:
+    """Start embedded PostgreSQL and/or Redis with their data under `data_dir`.
+
+    A service not asked for is not started and its URL is left empty.
+    """
+    services = EmbeddedServices("", "")
     try:
-        redis_url, stop_redis = start_embedded_redis(data_dir)
+        if postgres:
+            services.database_url, stop_db = start_embedded_postgres(Path(data_dir))
+            services._stops.append(stop_db)
+        if redis:
+            services.redis_url, stop_redis = start_embedded_redis(Path(data_dir))
+            services._stops.append(stop_redis)
     except BaseException:
-        stop_db()
+        services.stop()
         raise
-    return EmbeddedServices(db_url, redis_url, [stop_db, stop_redis])
+    return services

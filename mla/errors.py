@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from litestar import MediaType, Request, Response
+from litestar import Request, Response
 from litestar.exceptions import (
     HTTPException,
     NotAuthorizedException,
@@ -81,6 +81,7 @@ def handle_validation_error(_: Request[Any, Any, Any], exc: ValidationException)
 
 def handle_http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
     problem = {
+        400: ("malformed-request", "Malformed request"),
         401: ("unauthorized", "Authentication required"),
         403: ("forbidden", "Forbidden"),
         404: ("not-found", "Not found"),

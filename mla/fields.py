@@ -165,10 +165,7 @@ def check_period(
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError(f"`{field_name}` must include a UTC offset")
     if start >= end:
-        raise ValueError(
-            f"`{start_field}` ({start.isoformat()}) must be before "
-            f"`{end_field}` ({end.isoformat()})"
-        )
+        raise ValueError(f"`{start_field}` ({start.isoformat()}) must be before `{end_field}` ({end.isoformat()})")
 
 
 # --- identifiers -----------------------------------------------------------------------------
@@ -221,10 +218,7 @@ def _check_domain(value: str) -> str:
         if len(label) > 63:
             raise _Refused(f"label {label[:20]!r}... is longer than 63 characters")
         if not _DOMAIN_LABEL.fullmatch(label):
-            raise _Refused(
-                f"label {label!r} must be letters, digits and hyphens, "
-                "not starting or ending with a hyphen"
-            )
+            raise _Refused(f"label {label!r} must be letters, digits and hyphens, not starting or ending with a hyphen")
         if label.startswith("xn--"):
             try:
                 label.encode("ascii").decode("idna")
@@ -248,10 +242,7 @@ def _check_email(value: str) -> str:
     if len(local) > 64:
         raise _Refused("the part before '@' is at most 64 characters")
     if not _EMAIL_LOCAL.fullmatch(local):
-        raise _Refused(
-            "the part before '@' has a character that is not allowed, "
-            "or a leading, trailing or doubled dot"
-        )
+        raise _Refused("the part before '@' has a character that is not allowed, or a leading, trailing or doubled dot")
     if domain.startswith("["):
         raise _Refused("address literals ('user@[1.2.3.4]') are not accepted; give a domain")
     result = f"{local}@{_check_domain(domain)}"

@@ -42,8 +42,11 @@ def decode_cursor(cursor: str) -> _Position:
 
 
 def keyset(
-    query: Select[Any], created_at: InstrumentedAttribute[datetime], row_id: InstrumentedAttribute[uuid.UUID],
-    cursor: str | None, limit: int,
+    query: Select[Any],
+    created_at: InstrumentedAttribute[datetime],
+    row_id: InstrumentedAttribute[uuid.UUID],
+    cursor: str | None,
+    limit: int,
 ) -> Select[Any]:
     """Order newest first and start after `cursor`; fetches one extra row to know if there is more."""
     if cursor is not None:

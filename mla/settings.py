@@ -11,7 +11,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     database_url: str | None = None
     redis_url: str | None = None
     data_dir: str = ".mla-data"
-    secret_key: str = "change-me-in-production"
+    secret_key: str = ""
     token_ttl_minutes: int = 480
     max_body_bytes: int = 1_048_576
     queue_name: str = "mla:queue"

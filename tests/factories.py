@@ -62,7 +62,10 @@ class World:
         """An organisation with one user (and API token) per role."""
         async with self.sessionmaker() as session, session.begin():
             data = OrganisationCreate(
-                name=unique("org"), kind=kind, country=country, timezone=timezone,
+                name=unique("org"),
+                kind=kind,
+                country=country,
+                timezone=timezone,
                 central_authority_id=None if central_authority is None else central_authority.id,
             )
             organisation = await organisations.create_organisation(session, self.clock, None, data)
@@ -70,7 +73,9 @@ class World:
             for role in Role:
                 email = f"{unique(role.value)}@example.org"
                 user = await users.create_user(
-                    session, self.clock, None,
+                    session,
+                    self.clock,
+                    None,
                     UserCreate(email=email, name=f"{role} user", organisation_id=organisation.id, roles=[role]),
                 )
                 token = await users.create_api_token(session, self.clock, None, user, "test")

@@ -1,6 +1,6 @@
 """Input validation shared by the API's Structs (SPEC §7: malformed identifiers are a 422)."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import msgspec
 import pytest
@@ -47,8 +47,18 @@ def test_ip_identifier_is_normalised_to_compressed_form(value, normalised):
 
 @pytest.mark.parametrize(
     "value",
-    ["256.1.1.1", "1.2.3", "01.2.3.4", "2001:db8::g", "2001:db8:::1", "1:2:3:4:5:6:7:8:9",
-     "192.0.2.0/24", "fe80::1%eth0", "example.com", ""],
+    [
+        "256.1.1.1",
+        "1.2.3",
+        "01.2.3.4",
+        "2001:db8::g",
+        "2001:db8:::1",
+        "1:2:3:4:5:6:7:8:9",
+        "192.0.2.0/24",
+        "fe80::1%eth0",
+        "example.com",
+        "",
+    ],
 )
 def test_malformed_ip_identifier_is_refused(value):
     assert "invalid ip identifier" in _refused(IdentifierKind.IP, value)
@@ -262,8 +272,9 @@ def test_free_text_identifier_is_stripped(kind):
 
 
 @pytest.mark.parametrize("kind", [IdentifierKind.ACCOUNT, IdentifierKind.OTHER])
-@pytest.mark.parametrize(("value", "reason"), [("", "empty"), ("  \t ", "empty"),
-                                               ("a\x00b", "NUL"), ("x" * 501, "at most 500")])
+@pytest.mark.parametrize(
+    ("value", "reason"), [("", "empty"), ("  \t ", "empty"), ("a\x00b", "NUL"), ("x" * 501, "at most 500")]
+)
 def test_free_text_identifier_must_be_non_empty_and_short(kind, value, reason):
     assert reason in _refused(kind, value)
 
@@ -307,9 +318,7 @@ def test_iana_time_zone_is_accepted(name):
     assert check_timezone(name) == name
 
 
-@pytest.mark.parametrize(
-    "name", ["Mars/Olympus", "europe/berlin", "Europe/Berlin ", "+02:00", "", "localtime"]
-)
+@pytest.mark.parametrize("name", ["Mars/Olympus", "europe/berlin", "Europe/Berlin ", "+02:00", "", "localtime"])
 def test_unknown_time_zone_is_refused(name):
     with pytest.raises(ValueError, match="is not an IANA time zone name"):
         check_timezone(name)
@@ -317,7 +326,7 @@ def test_unknown_time_zone_is_refused(name):
 
 # --- periods ---------------------------------------------------------------------------------
 
-_T0 = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+_T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
 def test_period_with_start_before_end_is_accepted():
@@ -361,22 +370,21 @@ def _decode_error(body: bytes, type_=Identifier) -> str:
 
 def test_identifier_is_decoded_and_normalised():
     identifier = msgspec.json.decode(
-        b'{"kind": "ip", "value": "2001:DB8::0:1", '
-        b'"from": "2026-01-01T00:00:00+01:00", "to": "2026-01-02T00:00:00Z"}',
+        b'{"kind": "ip", "value": "2001:DB8::0:1", "from": "2026-01-01T00:00:00+01:00", "to": "2026-01-02T00:00:00Z"}',
         type=Identifier,
     )
     assert identifier.kind is IdentifierKind.IP
     assert identifier.value == "2001:db8::1"
-    assert identifier.from_ == datetime(2025, 12, 31, 23, 0, tzinfo=timezone.utc)
-    assert identifier.to == datetime(2026, 1, 2, tzinfo=timezone.utc)
+    assert identifier.from_ == datetime(2025, 12, 31, 23, 0, tzinfo=UTC)
+    assert identifier.to == datetime(2026, 1, 2, tzinfo=UTC)
 
 
 def test_identifier_time_window_is_optional_and_encoded_as_from():
-    identifier = msgspec.json.decode(b'{"kind": "phone", "value": "+44 20 7946 0958"}',
-                                     type=Identifier)
+    identifier = msgspec.json.decode(b'{"kind": "phone", "value": "+44 20 7946 0958"}', type=Identifier)
     assert (identifier.value, identifier.from_, identifier.to) == ("+442079460958", None, None)
-    encoded = msgspec.json.decode(msgspec.json.encode(
-        Identifier(kind=IdentifierKind.EMAIL, value="a@example.com", from_=_T0)))
+    encoded = msgspec.json.decode(
+        msgspec.json.encode(Identifier(kind=IdentifierKind.EMAIL, value="a@example.com", from_=_T0))
+    )
     assert encoded["from"] == "2026-03-01T12:00:00Z"
     assert "from_" not in encoded
 
@@ -388,8 +396,7 @@ def test_identifier_is_validated_when_built_in_code():
 
 def test_malformed_identifier_value_is_a_validation_error_naming_value_and_path():
     message = _decode_error(
-        b'{"identifiers": [{"kind": "email", "value": "a@example.com"},'
-        b' {"kind": "ip", "value": "256.1.1.1"}]}',
+        b'{"identifiers": [{"kind": "email", "value": "a@example.com"}, {"kind": "ip", "value": "256.1.1.1"}]}',
         _RequestBody,
     )
     assert "invalid ip identifier '256.1.1.1'" in message
@@ -413,8 +420,7 @@ def test_identifier_window_ending_before_it_starts_is_refused():
 
 def test_identifier_window_of_zero_length_is_refused():
     message = _decode_error(
-        b'{"kind": "domain", "value": "example.com", '
-        b'"from": "2026-01-01T00:00:00Z", "to": "2026-01-01T01:00:00+01:00"}'
+        b'{"kind": "domain", "value": "example.com", "from": "2026-01-01T00:00:00Z", "to": "2026-01-01T01:00:00+01:00"}'
     )
     assert "must be before `to`" in message
 
@@ -429,8 +435,7 @@ def test_identifier_window_with_only_one_bound_is_accepted():
 
 def test_naive_identifier_time_is_refused_with_its_path():
     message = _decode_error(
-        b'{"identifiers": [{"kind": "domain", "value": "example.com", '
-        b'"from": "2026-01-01T00:00:00"}]}',
+        b'{"identifiers": [{"kind": "domain", "value": "example.com", "from": "2026-01-01T00:00:00"}]}',
         _RequestBody,
     )
     assert "timezone" in message

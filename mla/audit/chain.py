@@ -2,7 +2,6 @@
 
 import hashlib
 import uuid
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -53,13 +52,20 @@ def event_hash(event: Any) -> str:
     return hashlib.sha256(canonical_content(event)).hexdigest()
 
 
-def first_broken_seq(events: Iterable[Any]) -> tuple[int, int | None]:
-    """Walk a chain in `seq` order: (events seen, seq of the first event whose link does not hold)."""
-    expected_prev: str | None = None
-    count = 0
-    for expected_seq, event in enumerate(events, start=1):
-        count += 1
-        if event.seq != expected_seq or event.prev_hash != expected_prev or event.hash != event_hash(event):
-            return count, event.seq
-        expected_prev = event.hash
-    return count, None
+class ChainWalk:
+    """Checks one chain event by event, in `seq` order, remembering the first broken link."""
+
+    def __init__(self, chain: str) -> None:
+        self.chain = chain
+        self.events = 0
+        self.first_broken_seq: int | None = None
+        self._expected_prev: str | None = None
+
+    def feed(self, event: Any) -> None:
+        self.events += 1
+        if self.first_broken_seq is not None:
+            return
+        intact = event.seq == self.events and event.prev_hash == self._expected_prev and event.hash == event_hash(event)
+        if not intact:
+            self.first_broken_seq = event.seq
+        self._expected_prev = event.hash

@@ -4,10 +4,10 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mla.audit.chain import event_hash, first_broken_seq, to_json_value
+from mla.audit.chain import ChainWalk, event_hash, to_json_value
 from mla.audit.models import AuditEvent
 from mla.clock import Clock
 from mla.users.principal import Principal
@@ -60,7 +60,10 @@ async def record(session: AsyncSession, clock: Clock, actor: Principal | None, e
     await session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:chain, 0))"), {"chain": entry.chain})
     last = (
         await session.execute(
-            select(AuditEvent.seq, AuditEvent.hash).where(AuditEvent.chain == entry.chain).order_by(AuditEvent.seq.desc()).limit(1)
+            select(AuditEvent.seq, AuditEvent.hash)
+            .where(AuditEvent.chain == entry.chain)
+            .order_by(AuditEvent.seq.desc())
+            .limit(1)
         )
     ).first()
     event = AuditEvent(
@@ -86,11 +89,19 @@ async def record(session: AsyncSession, clock: Clock, actor: Principal | None, e
     return event
 
 
+async def verify_chains(session: AsyncSession, chain: str | None = None) -> list[ChainVerdict]:
+    """Recompute every chain (or one) in a single ordered pass over the table."""
+    query = select(AuditEvent).order_by(AuditEvent.chain, AuditEvent.seq).execution_options(yield_per=2000)
+    if chain is not None:
+        query = query.where(AuditEvent.chain == chain)
+    walks: list[ChainWalk] = []
+    async for event in await session.stream_scalars(query):
+        if not walks or walks[-1].chain != event.chain:
+            walks.append(ChainWalk(event.chain))
+        walks[-1].feed(event)
+    return [ChainVerdict(w.first_broken_seq is None, w.events, w.first_broken_seq, w.chain) for w in walks]
+
+
 async def verify_chain(session: AsyncSession, chain: str) -> ChainVerdict:
-    result = await session.stream_scalars(select(AuditEvent).where(AuditEvent.chain == chain).order_by(AuditEvent.seq))
-    count, broken = first_broken_seq([event async for event in result])
-    return ChainVerdict(valid=broken is None, events=count, first_broken_seq=broken, chain=chain)
-
-
-async def list_chains(session: AsyncSession) -> list[str]:
-    return list(await session.scalars(select(AuditEvent.chain).group_by(AuditEvent.chain).order_by(func.min(AuditEvent.id))))
+    verdicts = await verify_chains(session, chain)
+    return verdicts[0] if verdicts else ChainVerdict(valid=True, events=0, first_broken_seq=None, chain=chain)

@@ -23,7 +23,10 @@ class CaseController(Controller):
 
     @get("/", summary="Your organisation's cases")
     async def list_cases(
-        self, session: AsyncSession, principal: Principal, cursor: str | None = None,
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        cursor: str | None = None,
         limit: int = Parameter(default=DEFAULT_LIMIT, ge=1, le=200),
     ) -> Page[CaseOut]:
         return await service.list_cases(session, principal, cursor, limit)

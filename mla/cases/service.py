@@ -32,17 +32,28 @@ async def create_case(session: AsyncSession, clock: Clock, actor: Principal, dat
     if await session.scalar(duplicate) is not None:
         raise Conflict(f"Your organisation already has a case {data.reference!r}.")
     case = Case(
-        id=uuid.uuid4(), organisation_id=actor.organisation_id, reference=data.reference, title=data.title,
-        summary=data.summary or "", offences=msgspec.to_builtins(data.offences), created_by=actor.user_id,
-        created_at=clock.now(), version=1,
+        id=uuid.uuid4(),
+        organisation_id=actor.organisation_id,
+        reference=data.reference,
+        title=data.title,
+        summary=data.summary or "",
+        offences=msgspec.to_builtins(data.offences),
+        created_by=actor.user_id,
+        created_at=clock.now(),
+        version=1,
     )
     session.add(case)
     await session.flush()
     await audit.record(
-        session, clock, actor,
+        session,
+        clock,
+        actor,
         audit.AuditEntry(
-            action="create_case", chain=audit.case_chain(case.id), organisation_id=case.organisation_id,
-            case_id=case.id, changes={"after": msgspec.to_builtins(to_out(case))},
+            action="create_case",
+            chain=audit.case_chain(case.id),
+            organisation_id=case.organisation_id,
+            case_id=case.id,
+            changes={"after": msgspec.to_builtins(to_out(case))},
         ),
     )
     return case

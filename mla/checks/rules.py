@@ -250,9 +250,7 @@ def blocking_failures(results: Iterable[CheckResult]) -> list[CheckResult]:
     return [result for result in results if result.blocks_approval]
 
 
-def _attested_result(
-    registered: RegisteredCheck, verdict: Verdict, attestation: AttestationView
-) -> CheckResult:
+def _attested_result(registered: RegisteredCheck, verdict: Verdict, attestation: AttestationView) -> CheckResult:
     when = f" on {attestation.at.isoformat()}" if attestation.at else ""
     return CheckResult(
         code=registered.code,
@@ -327,9 +325,7 @@ def instrument_allows_request(snapshot: RequestSnapshot, settings: CheckSettings
     if snapshot.direction not in instrument.directions:
         problems.append(f"direction {snapshot.direction} (allows: {_names(instrument.directions)})")
     if snapshot.counterparty.kind not in instrument.target_kinds:
-        problems.append(
-            f"a {snapshot.counterparty.kind} as target (allows: {_names(instrument.target_kinds)})"
-        )
+        problems.append(f"a {snapshot.counterparty.kind} as target (allows: {_names(instrument.target_kinds)})")
     label = _instrument_label(instrument)
     if problems:
         return failed(f"the legal basis {label} does not allow " + "; ".join(problems))
@@ -381,9 +377,7 @@ def emergency_justified(snapshot: RequestSnapshot, settings: CheckSettings) -> V
 
     Fake emergency requests are a known attack, so the ground must be stated in substance.
     """
-    is_emergency = (
-        snapshot.urgency == Urgency.EMERGENCY or snapshot.type == RequestType.EMERGENCY_DISCLOSURE
-    )
+    is_emergency = snapshot.urgency == Urgency.EMERGENCY or snapshot.type == RequestType.EMERGENCY_DISCLOSURE
     if not is_emergency:
         return not_applicable(f"urgency is {snapshot.urgency}")
     source = "Budapest Convention art 25(3); 2AP arts 9-10; Reg. 2023/1543 art 10(4)"
@@ -481,8 +475,7 @@ def epoc_offence_threshold(snapshot: RequestSnapshot, settings: CheckSettings) -
     restricted = snapshot.data_categories & {DataCategory.TRAFFIC, DataCategory.CONTENT}
     if not restricted:
         return not_applicable(
-            "only subscriber or IP-identification data is sought, available for any offence "
-            "(Reg. 2023/1543 art 5(3))"
+            "only subscriber or IP-identification data is sought, available for any offence (Reg. 2023/1543 art 5(3))"
         )
     source = "Reg. 2023/1543 art 5(4)"
     for offence in snapshot.offences:

@@ -19,7 +19,10 @@ class CounterpartyController(Controller):
 
     @get("/", summary="States and providers requests can go to")
     async def list_counterparties(
-        self, session: AsyncSession, kind: CounterpartyKind | None = None, cursor: str | None = None,
+        self,
+        session: AsyncSession,
+        kind: CounterpartyKind | None = None,
+        cursor: str | None = None,
         limit: int = Parameter(default=DEFAULT_LIMIT, ge=1, le=200),
     ) -> Page[CounterpartyOut]:
         return await service.list_counterparties(session, kind, cursor, limit)

@@ -34,8 +34,14 @@ async def create_counterparty(
     except IntegrityError as exc:
         raise Conflict(f"A counterparty named {data.name!r} already exists.") from exc
     await audit.record(
-        session, clock, actor,
-        audit.AuditEntry(action="create_counterparty", chain=audit.admin_chain(), changes={"after": msgspec.to_builtins(to_out(counterparty))}),
+        session,
+        clock,
+        actor,
+        audit.AuditEntry(
+            action="create_counterparty",
+            chain=audit.admin_chain(),
+            changes={"after": msgspec.to_builtins(to_out(counterparty))},
+        ),
     )
     return counterparty
 

@@ -52,9 +52,7 @@ class DueDate:
     skipped_days: tuple[date, ...]
 
 
-def compute_due(
-    start: datetime, duration: Duration, *, country: str, timezone: str, rule_name: str
-) -> DueDate:
+def compute_due(start: datetime, duration: Duration, *, country: str, timezone: str, rule_name: str) -> DueDate:
     """Compute when a clock of `duration` started at `start` is due.
 
     `country` is an ISO 3166 alpha-2 code (case-insensitive) whose public holidays business days
@@ -78,9 +76,7 @@ def compute_due(
             "(daylight saving changes do not lengthen or shorten it)."
         )
     else:
-        due_at, skipped_days, day_lines = _due_on_local_calendar(
-            local_start, duration, country.upper(), zone
-        )
+        due_at, skipped_days, day_lines = _due_on_local_calendar(local_start, duration, country.upper(), zone)
         lines.extend(day_lines)
     lines.append(f"Due: {_describe_moment(due_at, zone)}.")
     return DueDate(due_at=due_at, explanation="\n".join(lines), skipped_days=skipped_days)
@@ -118,9 +114,7 @@ def _due_on_local_calendar(
             f"{local_start.date().isoformat()} + {duration.amount} days = {due_day.isoformat()}."
         ]
     else:
-        due_day, skipped_days, lines = _count_business_days(
-            local_start.date(), duration.amount, country
-        )
+        due_day, skipped_days, lines = _count_business_days(local_start.date(), duration.amount, country)
     due_at, wall_clock_note = _at_local_time(due_day, local_start.time(), zone)
     lines.append(f"The due time keeps the start's local time of day, {local_start:%H:%M:%S}.")
     if wall_clock_note:
@@ -128,9 +122,7 @@ def _due_on_local_calendar(
     return due_at, skipped_days, lines
 
 
-def _count_business_days(
-    start_day: date, amount: int, country: str
-) -> tuple[date, tuple[date, ...], list[str]]:
+def _count_business_days(start_day: date, amount: int, country: str) -> tuple[date, tuple[date, ...], list[str]]:
     """Walk `amount` business days after `start_day`; return the day reached, skips, and why."""
     if _public_holidays(country, start_day.year) is None:
         skipping = (
@@ -138,10 +130,7 @@ def _count_business_days(
             "package, so no public holidays were skipped"
         )
     else:
-        skipping = (
-            f"Saturdays, Sundays and the public holidays of {country} "
-            f"(holidays {holidays.__version__})"
-        )
+        skipping = f"Saturdays, Sundays and the public holidays of {country} (holidays {holidays.__version__})"
     lines = [f"Duration: {amount} business days, skipping {skipping}."]
     start_reason = _non_business_reason(start_day, country)
     if start_reason:
@@ -178,9 +167,7 @@ def _non_business_reason(day: date, country: str) -> str:
 def _public_holidays(country: str, year: int) -> Mapping[date, str] | None:
     """The public holidays of `country` in `year` by date, or None if the country is unknown."""
     try:
-        calendar = holidays.country_holidays(
-            country, years=year, language=HOLIDAY_NAMES_LANGUAGE
-        )
+        calendar = holidays.country_holidays(country, years=year, language=HOLIDAY_NAMES_LANGUAGE)
     except NotImplementedError:
         return None
     # Read-only: the cached mapping is shared by every caller.

@@ -1,4 +1,4 @@
-"""The seeded legal-basis catalogue (SPEC §4, §11; sources in /work/shared/DOMAIN.md).
+"""The seeded legal-basis catalogue (SPEC §4, §11; sources in the domain brief, DOMAIN.md).
 
 One `InstrumentCreate` per legal basis a request may rest on. `seed_catalogue` inserts the
 entries whose code is missing and never touches an existing row, so an admin's edits survive
@@ -11,7 +11,7 @@ How the fields are chosen (the checks in `mla.checks.rules` read them):
   disclosure without an order (2AP art 9 via the 24/7 network, a provider's voluntary policy).
 - `directions`: treaties between states work both ways (`outgoing`, `incoming`). Orders and
   requests sent straight to a provider abroad are `outgoing` only: an incoming one is addressed
-  to a provider, not to us.
+  to a provider, not to us (an EPOC notified to us as enforcing authority is not modelled).
 - `target_kinds`: `provider` for direct-to-provider instruments, `state` for everything that goes
   through a central authority or a 24/7 point of contact, including preservation under Budapest
   art 29 and UNCC art 42 (the requested state orders its provider to preserve).
@@ -58,10 +58,7 @@ _2AP = (
     "Second Additional Protocol to the Convention on Cybercrime on enhanced co-operation and "
     "disclosure of electronic evidence (CETS No. 224)"
 )
-_UNCC = (
-    "United Nations Convention against Cybercrime (General Assembly resolution 79/243, "
-    "adopted 24 December 2024)"
-)
+_UNCC = "United Nations Convention against Cybercrime (General Assembly resolution 79/243, adopted 24 December 2024)"
 _EU_REGULATION = (
     "Regulation (EU) 2023/1543 of 12 July 2023 on European Production Orders and European "
     "Preservation Orders for electronic evidence in criminal proceedings (applicable from "

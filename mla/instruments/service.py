@@ -46,8 +46,14 @@ async def create_instrument(
     session.add(instrument)
     await session.flush()
     await audit.record(
-        session, clock, actor,
-        audit.AuditEntry(action="create_instrument", chain=audit.admin_chain(), changes={"after": msgspec.to_builtins(to_out(instrument))}),
+        session,
+        clock,
+        actor,
+        audit.AuditEntry(
+            action="create_instrument",
+            chain=audit.admin_chain(),
+            changes={"after": msgspec.to_builtins(to_out(instrument))},
+        ),
     )
     return instrument
 
@@ -66,6 +72,9 @@ async def update_instrument(
     if changes:
         instrument.updated_at = clock.now()
         await audit.record(
-            session, clock, actor, audit.AuditEntry(action="update_instrument", chain=audit.admin_chain(), changes={"code": code, **changes})
+            session,
+            clock,
+            actor,
+            audit.AuditEntry(action="update_instrument", chain=audit.admin_chain(), changes={"code": code, **changes}),
         )
     return instrument

@@ -24,6 +24,9 @@ class AdminOrganisationController(Controller):
 
     @get("/", summary="List organisations")
     async def list_organisations(
-        self, session: AsyncSession, cursor: str | None = None, limit: int = Parameter(default=DEFAULT_LIMIT, ge=1, le=200)
+        self,
+        session: AsyncSession,
+        cursor: str | None = None,
+        limit: int = Parameter(default=DEFAULT_LIMIT, ge=1, le=200),
     ) -> Page[OrganisationOut]:
         return await service.list_organisations(session, cursor, limit)

@@ -41,9 +41,13 @@ async def create_organisation(
     except IntegrityError as exc:
         raise Conflict(f"An organisation named {data.name!r} already exists.") from exc
     await audit.record(
-        session, clock, actor,
+        session,
+        clock,
+        actor,
         audit.AuditEntry(
-            action="create_organisation", chain=audit.admin_chain(), organisation_id=organisation.id,
+            action="create_organisation",
+            chain=audit.admin_chain(),
+            organisation_id=organisation.id,
             changes={"after": msgspec.to_builtins(to_out(organisation))},
         ),
     )
@@ -55,5 +59,7 @@ async def find_by_name(session: AsyncSession, name: str) -> Organisation | None:
 
 
 async def list_organisations(session: AsyncSession, cursor: str | None, limit: int) -> Page[OrganisationOut]:
-    rows = (await session.scalars(keyset(select(Organisation), Organisation.created_at, Organisation.id, cursor, limit))).all()
+    rows = (
+        await session.scalars(keyset(select(Organisation), Organisation.created_at, Organisation.id, cursor, limit))
+    ).all()
     return page_of(rows, limit, to_out)

@@ -46,13 +46,22 @@ class RequestController(Controller):
         assignee: uuid.UUID | None = None,
         case: uuid.UUID | None = None,
         data_category: DataCategory | None = None,
-        q: str | None = Parameter(default=None, max_length=100, description="Text in our or the counterparty's reference"),
+        q: str | None = Parameter(
+            default=None, max_length=100, description="Text in our or the counterparty's reference"
+        ),
         cursor: str | None = None,
         limit: int = Parameter(default=DEFAULT_LIMIT, ge=1, le=200),
     ) -> Page[RequestOut]:
         filters = RequestFilters(
-            status=status, type=type, direction=direction, urgency=urgency, target_id=target,
-            assignee_id=assignee, case_id=case, data_category=data_category, q=q,
+            status=status,
+            type=type,
+            direction=direction,
+            urgency=urgency,
+            target_id=target,
+            assignee_id=assignee,
+            case_id=case,
+            data_category=data_category,
+            q=q,
         )
         return await service.list_requests(session, principal, filters, cursor, limit)
 

@@ -48,7 +48,10 @@ def filtered(organisation_id: uuid.UUID, filters: RequestFilters) -> Select[Any]
     if filters.q:
         text = filters.q.strip()
         query = query.where(
-            or_(Request.reference.ilike(f"%{_escape_like(text)}%", escape="\\"), Request.counterparty_references.any(text))
+            or_(
+                Request.reference.ilike(f"%{_escape_like(text)}%", escape="\\"),
+                Request.counterparty_references.any(text),
+            )
         )
     return query
 

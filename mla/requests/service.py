@@ -59,7 +59,9 @@ async def create_request(session: AsyncSession, clock: Clock, actor: Principal, 
     caller cannot use (422, naming the field).
     """
     if not actor.has_any(*FILING_ROLES[data.direction]):
-        raise Forbidden(f"Filing an {data.direction} request needs one of the roles {', '.join(FILING_ROLES[data.direction])}.")
+        raise Forbidden(
+            f"Filing an {data.direction} request needs one of the roles {', '.join(FILING_ROLES[data.direction])}."
+        )
     case = await cases.get_own_case(session, actor, data.case_id)
     if case is None:
         raise field_error("case_id", "no such case in your organisation")
@@ -83,17 +85,25 @@ async def create_request(session: AsyncSession, clock: Clock, actor: Principal, 
     session.add(request)
     await session.flush()
     await audit.record(
-        session, clock, actor,
+        session,
+        clock,
+        actor,
         audit.AuditEntry(
-            action="create", chain=audit.request_chain(request.id), organisation_id=request.organisation_id,
-            request_id=request.id, case_id=request.case_id, to_status=request.status,
+            action="create",
+            chain=audit.request_chain(request.id),
+            organisation_id=request.organisation_id,
+            request_id=request.id,
+            case_id=request.case_id,
+            to_status=request.status,
             changes={"after": snapshot(request)},
         ),
     )
     return request
 
 
-async def get_request(session: AsyncSession, actor: Principal, request_id: uuid.UUID, *, for_update: bool = False) -> Request:
+async def get_request(
+    session: AsyncSession, actor: Principal, request_id: uuid.UUID, *, for_update: bool = False
+) -> Request:
     """A request the caller's organisation owns or is responsible for; anything else is 404."""
     request = await repository.get_visible(session, actor.organisation_id, request_id, for_update=for_update)
     if request is None:
@@ -120,7 +130,11 @@ def check_version(request: Request, expected: int | None) -> None:
 
 
 async def update_request(
-    session: AsyncSession, clock: Clock, actor: Principal, request_id: uuid.UUID, patch: RequestPatch,
+    session: AsyncSession,
+    clock: Clock,
+    actor: Principal,
+    request_id: uuid.UUID,
+    patch: RequestPatch,
     if_match: int | None,
 ) -> Request:
     """Edit a request: its substance only while a draft, its references and priority while open.
@@ -139,8 +153,12 @@ async def update_request(
         await _require_target_and_instrument(
             session, changes.get("target_id", request.target_id), changes.get("instrument", request.instrument)
         )
-    _require_consistent_period(changes.get("period_start", request.period_start), changes.get("period_end", request.period_end))
-    if changes.get("confidential", request.confidential) and not changes.get("confidentiality_reason", request.confidentiality_reason):
+    _require_consistent_period(
+        changes.get("period_start", request.period_start), changes.get("period_end", request.period_end)
+    )
+    if changes.get("confidential", request.confidential) and not changes.get(
+        "confidentiality_reason", request.confidentiality_reason
+    ):
         raise field_error("confidentiality_reason", "required when confidential is true")
     before = snapshot(request)
     for name, value in changes.items():
@@ -152,10 +170,17 @@ async def update_request(
     request.version += 1
     request.updated_at = clock.now()
     await audit.record(
-        session, clock, actor,
+        session,
+        clock,
+        actor,
         audit.AuditEntry(
-            action="update", chain=audit.request_chain(request.id), organisation_id=request.organisation_id,
-            request_id=request.id, case_id=request.case_id, from_status=request.status, to_status=request.status,
+            action="update",
+            chain=audit.request_chain(request.id),
+            organisation_id=request.organisation_id,
+            request_id=request.id,
+            case_id=request.case_id,
+            from_status=request.status,
+            to_status=request.status,
             changes=diff,
         ),
     )

@@ -38,8 +38,13 @@ async def create_user(session: AsyncSession, clock: Clock, actor: Principal | No
     if await repository.find_by_email(session, data.email) is not None:
         raise Conflict(f"A user with e-mail {data.email} already exists.")
     user = User(
-        id=uuid.uuid4(), organisation_id=data.organisation_id, email=data.email, name=data.name,
-        roles=[str(role) for role in data.roles], created_at=clock.now(), active=True,
+        id=uuid.uuid4(),
+        organisation_id=data.organisation_id,
+        email=data.email,
+        name=data.name,
+        roles=[str(role) for role in data.roles],
+        created_at=clock.now(),
+        active=True,
         password_hash=None if data.password is None else hash_password(data.password),
     )
     session.add(user)
@@ -48,9 +53,13 @@ async def create_user(session: AsyncSession, clock: Clock, actor: Principal | No
     except IntegrityError as exc:
         raise Conflict(f"A user with e-mail {data.email} already exists.") from exc
     await audit.record(
-        session, clock, actor,
+        session,
+        clock,
+        actor,
         audit.AuditEntry(
-            action="create_user", chain=audit.admin_chain(), organisation_id=user.organisation_id,
+            action="create_user",
+            chain=audit.admin_chain(),
+            organisation_id=user.organisation_id,
             changes={"after": msgspec.to_builtins(to_out(user))},
         ),
     )
@@ -60,11 +69,17 @@ async def create_user(session: AsyncSession, clock: Clock, actor: Principal | No
 async def create_api_token(session: AsyncSession, clock: Clock, actor: Principal | None, user: User, label: str) -> str:
     """A new long-lived token; only its digest is stored, so this is the one time it is seen."""
     token = new_api_token()
-    session.add(ApiToken(id=uuid.uuid4(), user_id=user.id, token_hash=token_digest(token), label=label, created_at=clock.now()))
+    session.add(
+        ApiToken(id=uuid.uuid4(), user_id=user.id, token_hash=token_digest(token), label=label, created_at=clock.now())
+    )
     await audit.record(
-        session, clock, actor,
+        session,
+        clock,
+        actor,
         audit.AuditEntry(
-            action="create_api_token", chain=audit.admin_chain(), organisation_id=user.organisation_id,
+            action="create_api_token",
+            chain=audit.admin_chain(),
+            organisation_id=user.organisation_id,
             changes={"user_id": str(user.id), "label": label},
         ),
     )

@@ -73,7 +73,9 @@ def make_snapshot(**overrides: object) -> RequestSnapshot:
         "type": RequestType.PRODUCTION,
         "direction": Direction.OUTGOING,
         "data_categories": frozenset({DataCategory.SUBSCRIBER, DataCategory.CONTENT}),
-        "identifiers": (IdentifierView(IdentifierKind.EMAIL, "suspect@example.com", START, START + timedelta(days=30)),),
+        "identifiers": (
+            IdentifierView(IdentifierKind.EMAIL, "suspect@example.com", START, START + timedelta(days=30)),
+        ),
         "period_start": START,
         "period_end": START + timedelta(days=60),
         "urgency": Urgency.ROUTINE,
@@ -308,7 +310,9 @@ def test_content_over_a_period_longer_than_the_maximum_fails() -> None:
 
 
 def test_the_content_maximum_does_not_apply_to_other_data() -> None:
-    snapshot = make_snapshot(data_categories=frozenset({DataCategory.SUBSCRIBER}), period_end=START + timedelta(days=800))
+    snapshot = make_snapshot(
+        data_categories=frozenset({DataCategory.SUBSCRIBER}), period_end=START + timedelta(days=800)
+    )
 
     assert result("period_bounded", snapshot).outcome == "pass"
 
@@ -340,9 +344,7 @@ def test_content_epoc_for_an_offence_punishable_by_three_years_or_more_passes(ye
 
 
 def test_traffic_epoc_for_a_two_year_offence_fails() -> None:
-    snapshot = make_snapshot(
-        data_categories=frozenset({DataCategory.TRAFFIC}), offences=(OffenceView("extortion", 2),)
-    )
+    snapshot = make_snapshot(data_categories=frozenset({DataCategory.TRAFFIC}), offences=(OffenceView("extortion", 2),))
 
     assert result("epoc_offence_threshold", snapshot).outcome == "fail"
 
@@ -514,7 +516,9 @@ def test_requests_to_a_state_need_a_human_rights_attestation_naming_the_death_pe
 
     assert outcome.outcome == "needs_attestation"
     assert "death penalty" in outcome.explanation
-    attested = make_snapshot(counterparty=state, attestations={"human_rights_risk": attest("fail", reason="no assurances")})
+    attested = make_snapshot(
+        counterparty=state, attestations={"human_rights_risk": attest("fail", reason="no assurances")}
+    )
     assert result("human_rights_risk", attested).outcome == "fail"
 
 
@@ -533,9 +537,7 @@ def test_requests_to_a_provider_need_no_human_rights_attestation() -> None:
     assert outcome.explanation.startswith("not applicable")
 
 
-@pytest.mark.parametrize(
-    "categories", [frozenset({DataCategory.SUBSCRIBER}), frozenset({DataCategory.CONTENT})]
-)
+@pytest.mark.parametrize("categories", [frozenset({DataCategory.SUBSCRIBER}), frozenset({DataCategory.CONTENT})])
 def test_privileged_persons_always_need_an_attestation(categories: frozenset[DataCategory]) -> None:
     snapshot = without_attestations(make_snapshot(data_categories=categories))
 

@@ -30,9 +30,7 @@ def hours(amount: int) -> Duration:
 
 
 def due_in_germany(start: datetime, duration: Duration) -> datetime:
-    return compute_due(
-        start, duration, country="DE", timezone="Europe/Berlin", rule_name="test rule"
-    ).due_at
+    return compute_due(start, duration, country="DE", timezone="Europe/Berlin", rule_name="test rule").due_at
 
 
 def test_ten_business_days_skip_weekend_and_easter_monday() -> None:
@@ -238,9 +236,7 @@ def test_emergency_epoc_is_due_eight_hours_after_transmission() -> None:
     # Transmitted 00:30 CET on the night Berlin springs forward: due 09:30 CEST, 8 real hours.
     transmitted_at = datetime(2024, 3, 31, 0, 30, tzinfo=BERLIN)
 
-    due = compute_due(
-        transmitted_at, hours(8), country="DE", timezone="Europe/Berlin", rule_name="EPOC response"
-    )
+    due = compute_due(transmitted_at, hours(8), country="DE", timezone="Europe/Berlin", rule_name="EPOC response")
 
     assert due.due_at == datetime(2024, 3, 31, 7, 30, tzinfo=UTC)
     assert due.due_at.tzinfo is UTC

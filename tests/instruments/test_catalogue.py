@@ -1,6 +1,5 @@
 """The seeded legal-basis catalogue (SPEC §4, §11), checked without a database."""
 
-import asyncio
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,10 +16,8 @@ from mla.checks.rules import (
     RequestSnapshot,
     evaluate,
 )
-from mla.clock import FixedClock
 from mla.enums import CounterpartyKind, DataCategory, Direction, IdentifierKind, RequestType, Urgency
-from mla.instruments import catalogue
-from mla.instruments.catalogue import CATALOGUE, seed_catalogue
+from mla.instruments.catalogue import CATALOGUE
 from mla.instruments.schemas import InstrumentCreate
 
 SPEC_CODES = [
@@ -273,7 +270,8 @@ def test_epoc_to_a_state_fails_instrument_allows_request() -> None:
 
 
 def test_content_under_2ap_7_fails_data_categories_allowed() -> None:
-    snap = snapshot(entry("2ap-7"), data_categories=frozenset({DataCategory.SUBSCRIBER, DataCategory.CONTENT}))
+    sought = frozenset({DataCategory.SUBSCRIBER, DataCategory.CONTENT})
+    snap = snapshot(entry("2ap-7"), data_categories=sought)
 
     assert result("data_categories_allowed", snap).outcome == "fail"
 
@@ -297,48 +295,3 @@ def test_every_allowed_combination_passes_the_instrument_checks(instrument: Inst
                 )
                 assert result("instrument_allows_request", snap).outcome == "pass"
                 assert result("data_categories_allowed", snap).outcome == "pass"
-
-
-# --- Seeding ---------------------------------------------------------------------------------
-
-
-class FakeInstruments:
-    """Stands in for the instrument service: an in-memory table of codes."""
-
-    def __init__(self, existing: set[str]) -> None:
-        self.codes = set(existing)
-        self.created: list[tuple[object, str]] = []
-
-    async def find_by_code(self, session: object, code: str) -> object | None:
-        return code if code in self.codes else None
-
-    async def create_instrument(self, session: object, clock: object, actor: object, data: InstrumentCreate) -> object:
-        assert data.code not in self.codes, "seeding must never re-create an instrument"
-        self.codes.add(data.code)
-        self.created.append((actor, data.code))
-        return data
-
-
-@pytest.fixture
-def fake_service(monkeypatch: pytest.MonkeyPatch) -> FakeInstruments:
-    fake = FakeInstruments(existing={"eu-epoc", "mlat"})
-    monkeypatch.setattr(catalogue.service, "find_by_code", fake.find_by_code)
-    monkeypatch.setattr(catalogue.service, "create_instrument", fake.create_instrument)
-    return fake
-
-
-def test_seeding_inserts_only_missing_codes_as_the_system(fake_service: FakeInstruments) -> None:
-    clock = FixedClock(START)
-
-    inserted = asyncio.run(seed_catalogue(object(), clock))  # type: ignore[arg-type]
-
-    assert inserted == len(CATALOGUE) - 2
-    assert {code for _, code in fake_service.created} == {e.code for e in CATALOGUE} - {"eu-epoc", "mlat"}
-    assert {actor for actor, _ in fake_service.created} == {None}
-
-
-def test_seeding_twice_inserts_nothing_the_second_time(fake_service: FakeInstruments) -> None:
-    clock = FixedClock(START)
-
-    asyncio.run(seed_catalogue(object(), clock))  # type: ignore[arg-type]
-    assert asyncio.run(seed_catalogue(object(), clock)) == 0  # type: ignore[arg-type]

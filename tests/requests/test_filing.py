@@ -1,7 +1,6 @@
 """Filing a draft request through the API and reading it back."""
 
-from mla.enums import OrganisationKind, Role
-from tests.factories import World, request_body
+from tests.factories import World
 
 
 async def test_prosecutor_files_a_draft_and_reads_it_back(world: World) -> None:

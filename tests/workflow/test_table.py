@@ -159,9 +159,7 @@ def test_every_action_appears_in_the_table() -> None:
 @pytest.mark.parametrize(("direction", "request_type", "status"), _every_request_state())
 def test_at_most_one_row_governs_an_action_on_a_request(direction, request_type, status) -> None:
     governing = [
-        t.action
-        for t in TRANSITIONS
-        if t.applies_to(status=status, direction=direction, request_type=request_type)
+        t.action for t in TRANSITIONS if t.applies_to(status=status, direction=direction, request_type=request_type)
     ]
     assert len(governing) == len(set(governing))
 
@@ -220,9 +218,7 @@ def test_every_action_not_allowed_from_a_status_is_refused_as_wrong_status(direc
         assert find_transition(action, status=status, direction=direction, request_type=request_type) is None
 
 
-@pytest.mark.parametrize(
-    "transition", [pytest.param(t, id=f"{min(t.directions)}-{t.action}") for t in TRANSITIONS]
-)
+@pytest.mark.parametrize("transition", [pytest.param(t, id=f"{min(t.directions)}-{t.action}") for t in TRANSITIONS])
 def test_roles_not_allowed_are_refused_as_wrong_role(transition: Transition) -> None:
     direction = min(transition.directions)
     request_type = next(_types(transition))
@@ -298,13 +294,12 @@ def test_postpone_until_is_a_datetime_and_extend_days_an_int() -> None:
 def test_terminal_status_allows_no_action(terminal: S) -> None:
     for direction in Direction:
         for request_type in RequestType:
-            assert available_actions(
-                status=terminal, direction=direction, request_type=request_type, roles=ALL_ROLES
-            ) == []
+            assert (
+                available_actions(status=terminal, direction=direction, request_type=request_type, roles=ALL_ROLES)
+                == []
+            )
             for action in Action:
-                refusal = _refusal(
-                    action=action.value, status=terminal, direction=direction, request_type=request_type
-                )
+                refusal = _refusal(action=action.value, status=terminal, direction=direction, request_type=request_type)
                 assert refusal.reason == "wrong_status"
 
 
@@ -312,9 +307,7 @@ def test_terminal_status_allows_no_action(terminal: S) -> None:
 def test_auditor_and_admin_cannot_take_workflow_actions(direction, request_type, status) -> None:
     roles = [Role.AUDITOR, Role.ADMIN]
     assert available_actions(status=status, direction=direction, request_type=request_type, roles=roles) == []
-    for transition in available_actions(
-        status=status, direction=direction, request_type=request_type, roles=ALL_ROLES
-    ):
+    for transition in available_actions(status=status, direction=direction, request_type=request_type, roles=ALL_ROLES):
         refusal = _refusal(
             action=transition.action.value,
             status=status,

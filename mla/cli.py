@@ -1,0 +1,278 @@
+"""The `mla` command: run the product (`up`), its production pieces, and operator tasks."""
+
+import argparse
+import asyncio
+import secrets
+import sys
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import uvicorn
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mla import demo
+from mla.app import create_app
+from mla.audit import service as audit
+from mla.clock import Clock, FixedClock, SystemClock
+from mla.db import create_engine, create_sessionmaker
+from mla.embedded import EmbeddedServices, start_embedded_services
+from mla.enums import OrganisationKind, Role
+from mla.fields import check_country, check_timezone
+from mla.instruments.catalogue import seed_catalogue
+from mla.migrate import upgrade
+from mla.organisations import service as organisations
+from mla.organisations.schemas import OrganisationCreate
+from mla.settings import Settings, load_settings
+from mla.users import service as users
+from mla.users.schemas import UserCreate
+from workers.settings import build_worker
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+
+
+class CommandError(Exception):
+    """A refusal worth one line on stderr and exit status 2."""
+
+
+def with_services(settings: Settings, *, redis: bool) -> tuple[Settings, EmbeddedServices]:
+    """Fill in missing URLs with embedded servers under the data folder (Redis only if asked)."""
+    embedded = start_embedded_services(
+        Path(settings.data_dir), postgres=not settings.database_url, redis=redis and not settings.redis_url
+    )
+    urls = {
+        "database_url": settings.database_url or embedded.database_url,
+        "redis_url": settings.redis_url or embedded.redis_url,
+    }
+    return msgspec.structs.replace(settings, **urls), embedded
+
+
+async def in_transaction(settings: Settings, work: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
+    engine = create_engine(settings.database_url or "", null_pool=True)
+    try:
+        async with create_sessionmaker(engine)() as session, session.begin():
+            return await work(session)
+    finally:
+        await engine.dispose()
+
+
+async def seed(settings: Settings, clock: Clock, *, with_demo: bool) -> dict[str, str] | None:
+    """The instrument catalogue always (missing codes only); the demo world once, if asked."""
+
+    async def work(session: AsyncSession) -> dict[str, str] | None:
+        inserted = await seed_catalogue(session, clock)
+        print(f"instrument catalogue: {inserted} new", file=sys.stderr)
+        return await demo.seed_demo(session, clock) if with_demo else None
+
+    tokens = await in_transaction(settings, work)
+    if tokens:
+        demo.save_tokens(Path(settings.data_dir), tokens)
+    return tokens
+
+
+def cmd_migrate(settings: Settings, _: argparse.Namespace) -> None:
+    settings, embedded = with_services(settings, redis=False)
+    try:
+        upgrade(settings.database_url or "")
+        print("database at the latest schema")
+    finally:
+        embedded.stop()
+
+
+def cmd_seed(settings: Settings, args: argparse.Namespace) -> None:
+    settings, embedded = with_services(settings, redis=False)
+    try:
+        tokens = asyncio.run(seed(settings, SystemClock(), with_demo=args.demo))
+        for email, token in (tokens or {}).items():
+            print(f"{email}: {token}")
+    finally:
+        embedded.stop()
+
+
+def cmd_users_create(settings: Settings, args: argparse.Namespace) -> None:
+    settings, embedded = with_services(settings, redis=False)
+    try:
+        token = asyncio.run(in_transaction(settings, lambda session: create_user_with_token(session, args)))
+    finally:
+        embedded.stop()
+    print(token)  # last line of stdout, for scripts
+
+
+async def create_user_with_token(session: AsyncSession, args: argparse.Namespace) -> str:
+    clock = SystemClock()
+    organisation = await organisations.find_by_name(session, args.org)
+    if organisation is None:
+        if not (args.org_kind and args.org_country):
+            raise CommandError(f"no organisation {args.org!r}: give --org-kind and --org-country to create it")
+        organisation = await organisations.create_organisation(
+            session,
+            clock,
+            None,
+            OrganisationCreate(
+                name=args.org,
+                kind=OrganisationKind(args.org_kind),
+                country=check_country(args.org_country),
+                timezone=check_timezone(args.org_timezone),
+            ),
+        )
+        print(f"created organisation {organisation.name} ({organisation.id})")
+    data = UserCreate(
+        email=args.email,
+        name=args.name,
+        organisation_id=organisation.id,
+        roles=[Role(r) for r in args.role],
+        password=args.password,
+    )
+    user = await users.create_user(session, clock, None, data)
+    print(f"created user {user.email} ({user.id}) with roles {', '.join(user.roles)}")
+    return await users.create_api_token(session, clock, None, user, "cli")
+
+
+def cmd_audit_verify(settings: Settings, args: argparse.Namespace) -> None:
+    settings, embedded = with_services(settings, redis=False)
+    chain = None if args.request is None else audit.request_chain(args.request)
+    try:
+        verdicts = asyncio.run(in_transaction(settings, lambda session: audit.verify_chains(session, chain)))
+    finally:
+        embedded.stop()
+    broken = [v for v in verdicts if not v.valid]
+    events = sum(v.events for v in verdicts)
+    for verdict in broken:
+        print(f"BROKEN {verdict.chain}: first broken link at seq {verdict.first_broken_seq}")
+    print(f"{len(verdicts)} chains, {events} events, {len(broken)} broken")
+    if broken or (chain is not None and not verdicts):
+        raise SystemExit(1)
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
+    settings, embedded = with_services(settings, redis=True)
+    try:
+        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    finally:
+        embedded.stop()
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
+    settings, embedded = with_services(settings, redis=True)
+    clock = FixedClock(args.now) if args.now else SystemClock()
+    try:
+        build_worker(settings, clock=clock, burst=args.burst).run()
+    finally:
+        embedded.stop()
+
+
+def local_secret(settings: Settings) -> Settings:
+    """`mla up` without MLA_SECRET_KEY: a random key kept in the data folder, so tokens survive restarts."""
+    if settings.secret_key:
+        return settings
+    path = Path(settings.data_dir) / "secret-key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return msgspec.structs.replace(settings, secret_key=path.read_text().strip())
+
+
+def cmd_up(settings: Settings, args: argparse.Namespace) -> None:
+    settings, embedded = with_services(local_secret(settings), redis=True)
+    try:
+        upgrade(settings.database_url or "")
+        created = asyncio.run(seed(settings, SystemClock(), with_demo=True))
+        base = f"http://{args.host}:{args.port}"
+        print_welcome(base, created or demo.load_tokens(Path(settings.data_dir)), fresh=bool(created))
+        asyncio.run(serve_with_worker(settings, args.host, args.port))
+    finally:
+        embedded.stop()
+
+
+def print_welcome(base: str, tokens: dict[str, str], *, fresh: bool) -> None:
+    lines = [
+        "",
+        f"MLA tracker running at {base}",
+        f"API docs (OpenAPI):    {base}/schema   (JSON: {base}/schema/openapi.json)",
+        f"demo data:             {'seeded now' if fresh else 'kept from an earlier run'}",
+        f"demo password:         {demo.DEMO_PASSWORD}  (POST {base}/api/v1/auth/token)",
+        "demo API tokens (Authorization: Bearer <token>):",
+        *(f"  {email:24} {token}" for email, token in tokens.items()),
+        "",
+    ]
+    print("\n".join(lines), flush=True)
+
+
+async def serve_with_worker(settings: Settings, host: str, port: int) -> None:
+    """The API and the worker in one process; Ctrl-C stops both."""
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host=host, port=port, log_level="info"))
+    worker = build_worker(settings, handle_signals=False)
+    worker_task = asyncio.create_task(worker.async_run())
+    try:
+        await server.serve()
+    finally:
+        worker_task.cancel()
+        await worker.close()
+
+
+def rfc3339(value: str) -> datetime:
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError("give an offset, e.g. 2026-11-25T10:00:00+00:00")
+    return moment
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="mla", description="MLA and e-evidence request tracker")
+    commands = root.add_subparsers(dest="command", required=True)
+
+    def add(
+        name: str, handler: Callable[[Settings, argparse.Namespace], None], help_text: str
+    ) -> argparse.ArgumentParser:
+        command = commands.add_parser(name, help=help_text)
+        command.set_defaults(handler=handler)
+        return command
+
+    for name, handler, text in (
+        ("up", cmd_up, "run everything (embedded services if no URLs)"),
+        ("serve", cmd_serve, "run the API"),
+    ):
+        command = add(name, handler, text)
+        command.add_argument("--host", default=DEFAULT_HOST)
+        command.add_argument("--port", type=int, default=DEFAULT_PORT)
+    worker = add("worker", cmd_worker, "run the background worker")
+    worker.add_argument("--burst", action="store_true", help="process everything due once, then exit")
+    worker.add_argument("--now", type=rfc3339, help="the instant to treat as now (RFC 3339)")
+    add("migrate", cmd_migrate, "apply database migrations")
+    add("seed", cmd_seed, "seed the instrument catalogue").add_argument(
+        "--demo", action="store_true", help="and the demo world"
+    )
+
+    users_parser = commands.add_parser("users", help="manage users").add_subparsers(dest="users_command", required=True)
+    create = users_parser.add_parser("create", help="create a user and print an API token last")
+    create.set_defaults(handler=cmd_users_create)
+    create.add_argument("--email", required=True)
+    create.add_argument("--name", required=True)
+    create.add_argument("--org", required=True, help="organisation name")
+    create.add_argument("--role", action="append", required=True, choices=[r.value for r in Role])
+    create.add_argument("--org-kind", choices=[k.value for k in OrganisationKind])
+    create.add_argument("--org-country")
+    create.add_argument("--org-timezone", default="UTC")
+    create.add_argument("--password")
+
+    audit_parser = commands.add_parser("audit", help="the audit trail").add_subparsers(
+        dest="audit_command", required=True
+    )
+    verify = audit_parser.add_parser("verify", help="recompute the hash chains; exit 1 if any is broken")
+    verify.set_defaults(handler=cmd_audit_verify)
+    verify.add_argument("--request", type=uuid.UUID, help="only this request's chain")
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    try:
+        args.handler(load_settings(), args)
+    except (CommandError, ValueError, msgspec.ValidationError) as exc:
+        print(f"mla: {exc}", file=sys.stderr)
+        raise SystemExit(2) from exc
