@@ -13,6 +13,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from redis.asyncio import ConnectionPool
 
+from mla.audit.api import AuditController
 from mla.cases.api import CaseController
 from mla.clock import Clock, SystemClock
 from mla.counterparties.api import AdminCounterpartyController, CounterpartyController
@@ -26,6 +27,7 @@ from mla.requests.api import RequestController
 from mla.settings import Settings
 from mla.users.api import AdminUserController, AuthController
 from mla.users.authentication import PUBLIC_PATHS, BearerAuthenticationMiddleware
+from mla.workflow.api import WorkflowController
 
 ROUTES = [
     HealthController,
@@ -38,6 +40,8 @@ ROUTES = [
     InstrumentController,
     CaseController,
     RequestController,
+    WorkflowController,
+    AuditController,
 ]
 
 

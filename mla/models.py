@@ -2,11 +2,26 @@
 
 from mla.audit.models import AuditEvent
 from mla.cases.models import Case
+from mla.communications.models import Communication
 from mla.counterparties.models import Counterparty
 from mla.db import Base
 from mla.instruments.models import Instrument
 from mla.organisations.models import Organisation
+from mla.productions.models import CustodyEvent, Production
 from mla.requests.models import Request
 from mla.users.models import ApiToken, User
 
-__all__ = ["ApiToken", "AuditEvent", "Base", "Case", "Counterparty", "Instrument", "Organisation", "Request", "User"]
+__all__ = [
+    "ApiToken",
+    "AuditEvent",
+    "Base",
+    "Case",
+    "Communication",
+    "Counterparty",
+    "CustodyEvent",
+    "Instrument",
+    "Organisation",
+    "Production",
+    "Request",
+    "User",
+]

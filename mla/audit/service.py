@@ -105,3 +105,14 @@ async def verify_chains(session: AsyncSession, chain: str | None = None) -> list
 async def verify_chain(session: AsyncSession, chain: str) -> ChainVerdict:
     verdicts = await verify_chains(session, chain)
     return verdicts[0] if verdicts else ChainVerdict(valid=True, events=0, first_broken_seq=None, chain=chain)
+
+
+async def list_events(session: AsyncSession, chain: str, after_seq: int, limit: int) -> list[AuditEvent]:
+    """Events of one chain in order, from just after `after_seq`; one extra row tells if there is more."""
+    query = (
+        select(AuditEvent)
+        .where(AuditEvent.chain == chain, AuditEvent.seq > after_seq)
+        .order_by(AuditEvent.seq)
+        .limit(limit + 1)
+    )
+    return list(await session.scalars(query))

@@ -66,8 +66,12 @@ class RequestController(Controller):
         return await service.list_requests(session, principal, filters, cursor, limit)
 
     @get("/{request_id:uuid}", summary="One request")
-    async def get_request(self, request_id: uuid.UUID, session: AsyncSession, principal: Principal) -> RequestOut:
-        return service.to_out(await service.get_request(session, principal, request_id))
+    async def get_request(
+        self, request_id: uuid.UUID, session: AsyncSession, clock: Clock, principal: Principal
+    ) -> RequestOut:
+        request = await service.get_request(session, principal, request_id)
+        await service.record_auditor_read(session, clock, principal, request)
+        return service.to_out(request)
 
     @patch("/{request_id:uuid}", summary="Edit a request (send its version)")
     async def update_request(

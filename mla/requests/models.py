@@ -49,6 +49,8 @@ class Request(UuidPrimaryKey, Base):
     priority: Mapped[int] = mapped_column(default=0)
     counterparty_references: Mapped[list[str]] = mapped_column(ARRAY(String(100)), default=list)
     follow_up_request_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("requests.id"))
+    channel_reference: Mapped[str | None] = mapped_column(String(200))
+    postponed_until: Mapped[datetime | None]
     created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

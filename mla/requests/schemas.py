@@ -114,6 +114,8 @@ class RequestOut(msgspec.Struct, kw_only=True):
     priority: int
     counterparty_references: list[str]
     follow_up_request_id: uuid.UUID | None
+    channel_reference: str | None
+    postponed_until: datetime | None
     created_by: uuid.UUID
     created_at: datetime
     updated_at: datetime

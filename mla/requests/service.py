@@ -223,3 +223,25 @@ async def _new_reference(session: AsyncSession, data: RequestCreate, now: dateti
     number = await repository.next_reference_number(session)
     prefix = REFERENCE_PREFIX[data.type] if data.direction == Direction.OUTGOING else "IN"
     return f"{prefix}-{now.year}-{number:06d}"
+
+
+async def record_auditor_read(
+    session: AsyncSession, clock: Clock, actor: Principal, request: Request, action: str = "read"
+) -> None:
+    """Auditors read everything in their scope, and each such read of case data is itself audited (SPEC §8)."""
+    if not actor.has_any(Role.AUDITOR):
+        return
+    await audit.record(
+        session,
+        clock,
+        actor,
+        audit.AuditEntry(
+            action=action,
+            chain=audit.request_chain(request.id),
+            organisation_id=request.organisation_id,
+            request_id=request.id,
+            case_id=request.case_id,
+            from_status=request.status,
+            to_status=request.status,
+        ),
+    )

@@ -1,0 +1,39 @@
+import uuid
+from typing import Annotated
+
+import msgspec
+
+from mla.enums import RequestStatus
+from mla.fields import AwareDatetime, LongText, ShortText
+
+ExtensionDays = Annotated[int, msgspec.Meta(ge=1, le=3650)]
+
+
+class ActionInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """The body of `POST /requests/{id}/actions/{action}`; which fields an action needs is in the table."""
+
+    version: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    reason: LongText | None = None
+    grounds: LongText | None = None
+    until: AwareDatetime | None = None
+    channel_reference: ShortText | None = None
+    provider_reference: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | None = None
+    days: ExtensionDays | None = None
+    follow_up_request_id: uuid.UUID | None = None
+
+
+class AssignInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    user_id: uuid.UUID | None
+    version: Annotated[int, msgspec.Meta(ge=1)] | None = None
+
+
+class ActionFieldOut(msgspec.Struct, kw_only=True):
+    name: str
+    required: bool
+    kind: str
+
+
+class AvailableAction(msgspec.Struct, kw_only=True):
+    action: str
+    to_status: RequestStatus
+    fields: list[ActionFieldOut]

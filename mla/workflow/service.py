@@ -1,0 +1,225 @@
+"""Applying workflow actions: one locked, versioned transaction per action, with its audit event."""
+
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mla.audit import service as audit
+from mla.clock import Clock
+from mla.enums import TERMINAL_STATUSES, Role
+from mla.errors import Forbidden, InvalidTransition, NotFound, Unprocessable
+from mla.requests import service as requests
+from mla.requests.models import Request
+from mla.users.models import User
+from mla.users.principal import Principal
+from mla.workflow.schemas import ActionFieldOut, ActionInput, AssignInput, AvailableAction
+from mla.workflow.table import Transition, TransitionRefused, available_actions, plan_transition
+
+OWNER_ROLES = frozenset({Role.PROSECUTOR.value})
+AUTHORITY_ROLES = frozenset({Role.CENTRAL_AUTHORITY.value, Role.SUPERVISOR.value})
+Effect = Callable[[AsyncSession, Principal, Request, ActionInput], Awaitable[dict[str, Any]]]
+
+
+def effective_roles(actor: Principal, request: Request) -> frozenset[str]:
+    """The workflow roles the actor holds *for this request*.
+
+    Prosecutors act for the owning organisation; central-authority officers and supervisors for
+    the responsible central authority (the owner itself when it has none). A central-authority
+    role held in a prosecution service that reports to an authority counts for nothing here.
+    """
+    roles: set[str] = set()
+    if actor.organisation_id == request.organisation_id:
+        roles |= actor.roles & OWNER_ROLES
+    authority = request.central_authority_id or request.organisation_id
+    if actor.organisation_id == authority:
+        roles |= actor.roles & AUTHORITY_ROLES
+    return frozenset(roles)
+
+
+async def actions_for(session: AsyncSession, actor: Principal, request_id: uuid.UUID) -> list[AvailableAction]:
+    request = await requests.get_request(session, actor, request_id)
+    transitions = available_actions(
+        status=request.status,
+        direction=request.direction,
+        request_type=request.type,
+        roles=effective_roles(actor, request),
+    )
+    return [_available(t) for t in transitions]
+
+
+def _available(transition: Transition) -> AvailableAction:
+    fields = [ActionFieldOut(name=f.name, required=f.required, kind=f.kind) for f in transition.fields]
+    return AvailableAction(action=transition.action, to_status=transition.to_status, fields=fields)
+
+
+async def perform_action(
+    session: AsyncSession,
+    clock: Clock,
+    actor: Principal,
+    request_id: uuid.UUID,
+    action: str,
+    data: ActionInput,
+    if_match: int | None,
+) -> Request:
+    """Take `action` on a request: 404 unseen or unknown action, 409 wrong status or stale version,
+    403 wrong role, 422 missing fields. The row stays locked until the transaction ends, so of two
+    racing writers exactly one wins and the other sees the new version.
+    """
+    request = await requests.get_request(session, actor, request_id, for_update=True)
+    transition = _plan(request, actor, action, data)
+    requests.check_version(request, data.version if data.version is not None else if_match)
+    from_status = request.status
+    changes = await EFFECTS.get(transition.action, _no_effect)(session, actor, request, data)
+    request.status = transition.to_status
+    request.version += 1
+    request.updated_at = clock.now()
+    await audit.record(
+        session,
+        clock,
+        actor,
+        audit.AuditEntry(
+            action=transition.action,
+            chain=audit.request_chain(request.id),
+            organisation_id=request.organisation_id,
+            request_id=request.id,
+            case_id=request.case_id,
+            from_status=from_status,
+            to_status=request.status,
+            changes=changes,
+            reason=data.reason or data.grounds,
+        ),
+    )
+    return request
+
+
+def _plan(request: Request, actor: Principal, action: str, data: ActionInput) -> Transition:
+    fields = {name: value for name, value in msgspec.structs.asdict(data).items() if name != "version"}
+    try:
+        return plan_transition(
+            action,
+            status=request.status,
+            direction=request.direction,
+            request_type=request.type,
+            roles=effective_roles(actor, request),
+            fields=fields,
+        )
+    except TransitionRefused as refused:
+        raise _as_domain_error(refused) from refused
+
+
+def _as_domain_error(refused: TransitionRefused) -> Exception:
+    if refused.reason == "unknown_action":
+        return NotFound(refused.message)
+    if refused.reason == "wrong_status":
+        return InvalidTransition(refused.message)
+    if refused.reason == "wrong_role":
+        return Forbidden(refused.message)
+    errors = [{"field": name, "message": "required for this action"} for name in refused.missing]
+    return Unprocessable(refused.message, errors=errors)
+
+
+async def _no_effect(session: AsyncSession, actor: Principal, request: Request, data: ActionInput) -> dict[str, Any]:
+    return {}
+
+
+async def _transmit(session: AsyncSession, actor: Principal, request: Request, data: ActionInput) -> dict[str, Any]:
+    request.channel_reference = data.channel_reference
+    return {"channel_reference": data.channel_reference}
+
+
+async def _confirm_preserved(
+    session: AsyncSession, actor: Principal, request: Request, data: ActionInput
+) -> dict[str, Any]:
+    reference = data.provider_reference
+    if reference and reference not in request.counterparty_references:
+        request.counterparty_references = [*request.counterparty_references, reference]
+    return {"provider_reference": reference}
+
+
+async def _postpone(session: AsyncSession, actor: Principal, request: Request, data: ActionInput) -> dict[str, Any]:
+    request.postponed_until = data.until
+    return {"postponed_until": data.until}
+
+
+async def _resume(session: AsyncSession, actor: Principal, request: Request, data: ActionInput) -> dict[str, Any]:
+    request.postponed_until = None
+    return {}
+
+
+async def _supersede(session: AsyncSession, actor: Principal, request: Request, data: ActionInput) -> dict[str, Any]:
+    follow_up_id = data.follow_up_request_id
+    follow_up = None if follow_up_id is None else await session.get(Request, follow_up_id)
+    if follow_up is None or follow_up.organisation_id != request.organisation_id or follow_up.id == request.id:
+        raise Unprocessable(
+            "The follow-up must be another request of the same organisation.",
+            errors=[{"field": "follow_up_request_id", "message": "no such request of yours"}],
+        )
+    request.follow_up_request_id = follow_up.id
+    return {"follow_up_request_id": follow_up.id, "follow_up_reference": follow_up.reference}
+
+
+async def _extend(session: AsyncSession, actor: Principal, request: Request, data: ActionInput) -> dict[str, Any]:
+    return {"days": data.days}
+
+
+EFFECTS: dict[str, Effect] = {
+    "transmit": _transmit,
+    "confirm_preserved": _confirm_preserved,
+    "postpone": _postpone,
+    "resume": _resume,
+    "supersede": _supersede,
+    "extend": _extend,
+}
+
+
+async def assign(
+    session: AsyncSession,
+    clock: Clock,
+    actor: Principal,
+    request_id: uuid.UUID,
+    data: AssignInput,
+    if_match: int | None,
+) -> Request:
+    """Give a request to a user of its owning organisation or its central authority (None: unassign)."""
+    request = await requests.get_request(session, actor, request_id, for_update=True)
+    if not effective_roles(actor, request):
+        raise Forbidden("Only the request's prosecutors and central authority officers assign it.")
+    if request.status in TERMINAL_STATUSES:
+        raise InvalidTransition(f"A {request.status} request is closed.")
+    requests.check_version(request, data.version if data.version is not None else if_match)
+    if data.user_id is not None:
+        await _require_assignable(session, request, data.user_id)
+    before = request.assignee_id
+    request.assignee_id = data.user_id
+    request.version += 1
+    request.updated_at = clock.now()
+    await audit.record(
+        session,
+        clock,
+        actor,
+        audit.AuditEntry(
+            action="assign",
+            chain=audit.request_chain(request.id),
+            organisation_id=request.organisation_id,
+            request_id=request.id,
+            case_id=request.case_id,
+            from_status=request.status,
+            to_status=request.status,
+            changes={"assignee_id": {"before": before, "after": data.user_id}},
+        ),
+    )
+    return request
+
+
+async def _require_assignable(session: AsyncSession, request: Request, user_id: uuid.UUID) -> None:
+    organisations = {request.organisation_id, request.central_authority_id}
+    query = select(User.id).where(User.id == user_id, User.active.is_(True), User.organisation_id.in_(organisations))
+    if await session.scalar(query) is None:
+        raise Unprocessable(
+            "The assignee must be an active user of the requesting organisation or its central authority.",
+            errors=[{"field": "user_id", "message": "not a user who can handle this request"}],
+        )
