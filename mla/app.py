@@ -16,6 +16,7 @@ from redis.asyncio import ConnectionPool
 from mla.audit.api import AuditController
 from mla.cases.api import CaseController
 from mla.clock import Clock, SystemClock
+from mla.communications.api import CommunicationController
 from mla.counterparties.api import AdminCounterpartyController, CounterpartyController
 from mla.db import create_engine, create_sessionmaker
 from mla.dependencies import DEPENDENCIES
@@ -23,6 +24,7 @@ from mla.errors import EXCEPTION_HANDLERS
 from mla.health import HealthController
 from mla.instruments.api import AdminInstrumentController, InstrumentController
 from mla.organisations.api import AdminOrganisationController
+from mla.productions.api import ProductionController
 from mla.requests.api import RequestController
 from mla.settings import Settings
 from mla.users.api import AdminUserController, AuthController
@@ -42,6 +44,8 @@ ROUTES = [
     RequestController,
     WorkflowController,
     AuditController,
+    ProductionController,
+    CommunicationController,
 ]
 
 

@@ -31,6 +31,20 @@ class AuditEntry:
     reason: str | None = None
 
 
+def request_entry(request: Any, action: str, *, from_status: str | None, **details: Any) -> AuditEntry:
+    """An entry on a request's chain, ending in the status the request is in now."""
+    return AuditEntry(
+        action=action,
+        chain=request_chain(request.id),
+        organisation_id=request.organisation_id,
+        request_id=request.id,
+        case_id=request.case_id,
+        from_status=from_status,
+        to_status=request.status,
+        **details,
+    )
+
+
 def request_chain(request_id: uuid.UUID) -> str:
     return f"request:{request_id}"
 

@@ -88,15 +88,7 @@ async def create_request(session: AsyncSession, clock: Clock, actor: Principal, 
         session,
         clock,
         actor,
-        audit.AuditEntry(
-            action="create",
-            chain=audit.request_chain(request.id),
-            organisation_id=request.organisation_id,
-            request_id=request.id,
-            case_id=request.case_id,
-            to_status=request.status,
-            changes={"after": snapshot(request)},
-        ),
+        audit.request_entry(request, "create", from_status=None, changes={"after": snapshot(request)}),
     )
     return request
 
@@ -173,16 +165,7 @@ async def update_request(
         session,
         clock,
         actor,
-        audit.AuditEntry(
-            action="update",
-            chain=audit.request_chain(request.id),
-            organisation_id=request.organisation_id,
-            request_id=request.id,
-            case_id=request.case_id,
-            from_status=request.status,
-            to_status=request.status,
-            changes=diff,
-        ),
+        audit.request_entry(request, "update", from_status=request.status, changes=diff),
     )
     return request
 
@@ -235,13 +218,5 @@ async def record_auditor_read(
         session,
         clock,
         actor,
-        audit.AuditEntry(
-            action=action,
-            chain=audit.request_chain(request.id),
-            organisation_id=request.organisation_id,
-            request_id=request.id,
-            case_id=request.case_id,
-            from_status=request.status,
-            to_status=request.status,
-        ),
+        audit.request_entry(request, action, from_status=request.status),
     )

@@ -10,34 +10,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mla.audit import service as audit
 from mla.clock import Clock
-from mla.enums import TERMINAL_STATUSES, Role
+from mla.enums import TERMINAL_STATUSES
 from mla.errors import Forbidden, InvalidTransition, NotFound, Unprocessable
 from mla.requests import service as requests
+from mla.requests.access import effective_roles, require_handler
 from mla.requests.models import Request
 from mla.users.models import User
 from mla.users.principal import Principal
 from mla.workflow.schemas import ActionFieldOut, ActionInput, AssignInput, AvailableAction
 from mla.workflow.table import Transition, TransitionRefused, available_actions, plan_transition
 
-OWNER_ROLES = frozenset({Role.PROSECUTOR.value})
-AUTHORITY_ROLES = frozenset({Role.CENTRAL_AUTHORITY.value, Role.SUPERVISOR.value})
 Effect = Callable[[AsyncSession, Principal, Request, ActionInput], Awaitable[dict[str, Any]]]
-
-
-def effective_roles(actor: Principal, request: Request) -> frozenset[str]:
-    """The workflow roles the actor holds *for this request*.
-
-    Prosecutors act for the owning organisation; central-authority officers and supervisors for
-    the responsible central authority (the owner itself when it has none). A central-authority
-    role held in a prosecution service that reports to an authority counts for nothing here.
-    """
-    roles: set[str] = set()
-    if actor.organisation_id == request.organisation_id:
-        roles |= actor.roles & OWNER_ROLES
-    authority = request.central_authority_id or request.organisation_id
-    if actor.organisation_id == authority:
-        roles |= actor.roles & AUTHORITY_ROLES
-    return frozenset(roles)
 
 
 async def actions_for(session: AsyncSession, actor: Principal, request_id: uuid.UUID) -> list[AvailableAction]:
@@ -81,16 +64,8 @@ async def perform_action(
         session,
         clock,
         actor,
-        audit.AuditEntry(
-            action=transition.action,
-            chain=audit.request_chain(request.id),
-            organisation_id=request.organisation_id,
-            request_id=request.id,
-            case_id=request.case_id,
-            from_status=from_status,
-            to_status=request.status,
-            changes=changes,
-            reason=data.reason or data.grounds,
+        audit.request_entry(
+            request, transition.action, from_status=from_status, changes=changes, reason=data.reason or data.grounds
         ),
     )
     return request
@@ -186,8 +161,7 @@ async def assign(
 ) -> Request:
     """Give a request to a user of its owning organisation or its central authority (None: unassign)."""
     request = await requests.get_request(session, actor, request_id, for_update=True)
-    if not effective_roles(actor, request):
-        raise Forbidden("Only the request's prosecutors and central authority officers assign it.")
+    require_handler(actor, request)
     if request.status in TERMINAL_STATUSES:
         raise InvalidTransition(f"A {request.status} request is closed.")
     requests.check_version(request, data.version if data.version is not None else if_match)
@@ -201,14 +175,10 @@ async def assign(
         session,
         clock,
         actor,
-        audit.AuditEntry(
-            action="assign",
-            chain=audit.request_chain(request.id),
-            organisation_id=request.organisation_id,
-            request_id=request.id,
-            case_id=request.case_id,
+        audit.request_entry(
+            request,
+            "assign",
             from_status=request.status,
-            to_status=request.status,
             changes={"assignee_id": {"before": before, "after": data.user_id}},
         ),
     )

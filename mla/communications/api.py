@@ -1,0 +1,32 @@
+import uuid
+
+from litestar import Controller, get, post
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mla.clock import Clock
+from mla.communications import service
+from mla.communications.schemas import CommunicationCreate, CommunicationOut
+from mla.pagination import Page
+from mla.users.principal import Principal
+
+
+class CommunicationController(Controller):
+    path = "/api/v1/requests/{request_id:uuid}/communications"
+    tags = ["communications"]
+
+    @post("/", summary="Record a letter, acknowledgement or call")
+    async def record_communication(
+        self,
+        request_id: uuid.UUID,
+        data: CommunicationCreate,
+        session: AsyncSession,
+        clock: Clock,
+        principal: Principal,
+    ) -> CommunicationOut:
+        return service.to_out(await service.record_communication(session, clock, principal, request_id, data))
+
+    @get("/", summary="Communications about the request, oldest first")
+    async def list_communications(
+        self, request_id: uuid.UUID, session: AsyncSession, principal: Principal
+    ) -> Page[CommunicationOut]:
+        return Page(items=await service.list_communications(session, principal, request_id), next_cursor=None)

@@ -1,0 +1,50 @@
+"""Letters, acknowledgements and calls exchanged with the counterparty about a request."""
+
+import uuid
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mla.audit import service as audit
+from mla.clock import Clock
+from mla.communications.models import Communication
+from mla.communications.schemas import CommunicationCreate, CommunicationOut
+from mla.requests import service as requests
+from mla.requests.access import require_handler
+from mla.users.principal import Principal
+
+
+def to_out(communication: Communication) -> CommunicationOut:
+    return msgspec.convert(communication, CommunicationOut, from_attributes=True)
+
+
+async def record_communication(
+    session: AsyncSession, clock: Clock, actor: Principal, request_id: uuid.UUID, data: CommunicationCreate
+) -> Communication:
+    """Refuses a request the caller cannot see (404) or does not handle (403)."""
+    request = await requests.get_request(session, actor, request_id, for_update=True)
+    require_handler(actor, request)
+    communication = Communication(
+        **msgspec.structs.asdict(data),
+        id=uuid.uuid4(),
+        request_id=request.id,
+        recorded_by=actor.user_id,
+        created_at=clock.now(),
+    )
+    session.add(communication)
+    await session.flush()
+    details = {"communication_id": communication.id, **msgspec.to_builtins(data)}
+    entry = audit.request_entry(request, "record_communication", from_status=request.status, changes=details)
+    await audit.record(session, clock, actor, entry)
+    return communication
+
+
+async def list_communications(session: AsyncSession, actor: Principal, request_id: uuid.UUID) -> list[CommunicationOut]:
+    request = await requests.get_request(session, actor, request_id)
+    query = (
+        select(Communication)
+        .where(Communication.request_id == request.id)
+        .order_by(Communication.occurred_at, Communication.id)
+    )
+    return [to_out(c) for c in await session.scalars(query)]

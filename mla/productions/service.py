@@ -1,0 +1,111 @@
+"""Evidence received for a request, and its chain of custody (metadata and hashes only)."""
+
+import uuid
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mla.audit import service as audit
+from mla.clock import Clock
+from mla.errors import NotFound
+from mla.productions.models import CustodyEvent, Production
+from mla.productions.schemas import CustodyCreate, CustodyOut, ProductionCreate, ProductionOut
+from mla.requests import service as requests
+from mla.requests.access import require_handler
+from mla.users.principal import Principal
+
+
+def to_out(production: Production, custody: list[CustodyEvent]) -> ProductionOut:
+    out = msgspec.convert(production, ProductionOut, from_attributes=True)
+    out.custody = [msgspec.convert(event, CustodyOut, from_attributes=True) for event in custody]
+    return out
+
+
+async def record_production(
+    session: AsyncSession, clock: Clock, actor: Principal, request_id: uuid.UUID, data: ProductionCreate
+) -> ProductionOut:
+    """Refuses a request the caller cannot see (404) or does not handle (403)."""
+    request = await requests.get_request(session, actor, request_id, for_update=True)
+    require_handler(actor, request)
+    production = Production(
+        **msgspec.structs.asdict(data),
+        id=uuid.uuid4(),
+        request_id=request.id,
+        recorded_by=actor.user_id,
+        created_at=clock.now(),
+    )
+    session.add(production)
+    await session.flush()
+    details = {"production_id": production.id, **msgspec.to_builtins(data)}
+    await audit.record(
+        session,
+        clock,
+        actor,
+        audit.request_entry(request, "record_production", from_status=request.status, changes=details),
+    )
+    return to_out(production, [])
+
+
+async def record_custody(
+    session: AsyncSession,
+    clock: Clock,
+    actor: Principal,
+    request_id: uuid.UUID,
+    production_id: uuid.UUID,
+    data: CustodyCreate,
+) -> ProductionOut:
+    """Append a custody event; earlier events are never changed."""
+    request = await requests.get_request(session, actor, request_id, for_update=True)
+    require_handler(actor, request)
+    production = await session.scalar(
+        select(Production).where(Production.id == production_id, Production.request_id == request.id)
+    )
+    if production is None:
+        raise NotFound("No such production for this request.")
+    event = CustodyEvent(
+        **msgspec.structs.asdict(data),
+        id=uuid.uuid4(),
+        production_id=production.id,
+        recorded_by=actor.user_id,
+        created_at=clock.now(),
+    )
+    session.add(event)
+    await session.flush()
+    details = {"production_id": production.id, "custody_event_id": event.id, **msgspec.to_builtins(data)}
+    await audit.record(
+        session,
+        clock,
+        actor,
+        audit.request_entry(request, "record_custody", from_status=request.status, changes=details),
+    )
+    return to_out(production, await custody_of(session, production.id))
+
+
+async def custody_of(session: AsyncSession, production_id: uuid.UUID) -> list[CustodyEvent]:
+    query = (
+        select(CustodyEvent)
+        .where(CustodyEvent.production_id == production_id)
+        .order_by(CustodyEvent.at, CustodyEvent.created_at)
+    )
+    return list(await session.scalars(query))
+
+
+async def list_productions(session: AsyncSession, actor: Principal, request_id: uuid.UUID) -> list[ProductionOut]:
+    request = await requests.get_request(session, actor, request_id)
+    productions = list(
+        await session.scalars(
+            select(Production)
+            .where(Production.request_id == request.id)
+            .order_by(Production.received_at, Production.id)
+        )
+    )
+    events = await session.scalars(
+        select(CustodyEvent)
+        .where(CustodyEvent.production_id.in_([p.id for p in productions]))
+        .order_by(CustodyEvent.at, CustodyEvent.created_at)
+    )
+    by_production: dict[uuid.UUID, list[CustodyEvent]] = {p.id: [] for p in productions}
+    for event in events:
+        by_production[event.production_id].append(event)
+    return [to_out(p, by_production[p.id]) for p in productions]

@@ -1,0 +1,82 @@
+"""Evidence received, its chain of custody, and communications: scoped, audited, listed."""
+
+import hashlib
+
+from mla.enums import Role
+from tests.factories import World
+
+DIGEST = hashlib.sha256(b"export.zip").hexdigest()
+
+
+def production_body(**overrides: object) -> dict[str, object]:
+    body = {
+        "received_at": "2026-11-20T10:00:00+01:00",
+        "description": "Account export delivered through the provider's portal",
+        "size_bytes": 1_048_576,
+        "sha256": DIGEST.upper(),
+        "format": "application/zip",
+    }
+    return body | overrides
+
+
+async def test_evidence_and_custody_are_recorded_listed_and_audited(world: World) -> None:
+    org = await world.organisation()
+    request = await world.request(org, await world.case(org), await world.counterparty())
+    base = f"/api/v1/requests/{request['id']}/productions"
+
+    created = await world.client.post(base, json=production_body(), headers=org.headers())
+    custody = await world.client.post(
+        f"{base}/{created.json()['id']}/custody",
+        json={"at": "2026-11-21T09:00:00Z", "kind": "sealed", "holder": "Evidence room 3"},
+        headers=org.headers(),
+    )
+    listed = await world.client.get(base, headers=org.headers(Role.AUDITOR))
+
+    assert created.status_code == 201 and created.json()["sha256"] == DIGEST
+    assert custody.status_code == 201
+    [production] = listed.json()["items"]
+    assert production["size_bytes"] == 1_048_576
+    assert [event["kind"] for event in production["custody"]] == ["sealed"]
+    trail = (await world.client.get(f"/api/v1/requests/{request['id']}/audit", headers=org.headers())).json()["items"]
+    assert [e["action"] for e in trail][-2:] == ["record_production", "record_custody"]
+    assert trail[-2]["changes"]["sha256"] == DIGEST
+
+
+async def test_a_hash_that_is_not_64_hex_characters_is_refused_and_nothing_is_stored(world: World) -> None:
+    org = await world.organisation()
+    request = await world.request(org, await world.case(org), await world.counterparty())
+    base = f"/api/v1/requests/{request['id']}/productions"
+
+    for bad in ("abc", DIGEST[:-1] + "g", DIGEST + "0"):
+        response = await world.client.post(base, json=production_body(sha256=bad), headers=org.headers())
+        assert response.status_code == 422, bad
+        assert response.json()["errors"][0]["field"] == "sha256"
+    assert (await world.client.get(base, headers=org.headers())).json()["items"] == []
+
+
+async def test_communications_are_recorded_in_order_and_scoped(world: World) -> None:
+    org = await world.organisation()
+    stranger = await world.organisation()
+    request = await world.request(org, await world.case(org), await world.counterparty())
+    base = f"/api/v1/requests/{request['id']}/communications"
+    call = {
+        "kind": "call",
+        "direction": "received",
+        "occurred_at": "2026-11-21T09:00:00Z",
+        "summary": "Provider asked for the case number.",
+    }
+    letter = {
+        "kind": "letter",
+        "direction": "sent",
+        "occurred_at": "2026-11-20T09:00:00Z",
+        "summary": "Cover letter sent.",
+    }
+
+    for body in (call, letter):
+        assert (await world.client.post(base, json=body, headers=org.headers())).status_code == 201
+    listed = await world.client.get(base, headers=org.headers())
+
+    assert [c["kind"] for c in listed.json()["items"]] == ["letter", "call"]
+    assert (await world.client.get(base, headers=stranger.headers())).status_code == 404
+    assert (await world.client.post(base, json=call, headers=stranger.headers())).status_code == 404
+    assert (await world.client.post(base, json=call, headers=org.headers(Role.AUDITOR))).status_code == 403
