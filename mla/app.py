@@ -15,6 +15,7 @@ from redis.asyncio import ConnectionPool
 
 from mla.audit.api import AuditController
 from mla.cases.api import CaseController
+from mla.checks.api import CheckController
 from mla.clock import Clock, SystemClock
 from mla.communications.api import CommunicationController
 from mla.counterparties.api import AdminCounterpartyController, CounterpartyController
@@ -46,6 +47,7 @@ ROUTES = [
     AuditController,
     ProductionController,
     CommunicationController,
+    CheckController,
 ]
 
 

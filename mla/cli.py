@@ -21,7 +21,7 @@ from mla.clock import Clock, FixedClock, SystemClock
 from mla.db import create_engine, create_sessionmaker
 from mla.embedded import EmbeddedServices, start_embedded_services
 from mla.enums import OrganisationKind, Role
-from mla.fields import check_country, check_timezone
+from mla.errors import DomainError
 from mla.instruments.catalogue import seed_catalogue
 from mla.migrate import upgrade
 from mla.organisations import service as organisations
@@ -108,24 +108,22 @@ async def create_user_with_token(session: AsyncSession, args: argparse.Namespace
     if organisation is None:
         if not (args.org_kind and args.org_country):
             raise CommandError(f"no organisation {args.org!r}: give --org-kind and --org-country to create it")
-        organisation = await organisations.create_organisation(
-            session,
-            clock,
-            None,
-            OrganisationCreate(
-                name=args.org,
-                kind=OrganisationKind(args.org_kind),
-                country=check_country(args.org_country),
-                timezone=check_timezone(args.org_timezone),
-            ),
+        # Converted, not constructed, so that the same constraints as in the API apply.
+        organisation_data = msgspec.convert(
+            {"name": args.org, "kind": args.org_kind, "country": args.org_country, "timezone": args.org_timezone},
+            OrganisationCreate,
         )
+        organisation = await organisations.create_organisation(session, clock, None, organisation_data)
         print(f"created organisation {organisation.name} ({organisation.id})")
-    data = UserCreate(
-        email=args.email,
-        name=args.name,
-        organisation_id=organisation.id,
-        roles=[Role(r) for r in args.role],
-        password=args.password,
+    data = msgspec.convert(
+        {
+            "email": args.email,
+            "name": args.name,
+            "organisation_id": organisation.id,
+            "roles": args.role,
+            "password": args.password,
+        },
+        UserCreate,
     )
     user = await users.create_user(session, clock, None, data)
     print(f"created user {user.email} ({user.id}) with roles {', '.join(user.roles)}")
@@ -139,12 +137,15 @@ def cmd_audit_verify(settings: Settings, args: argparse.Namespace) -> None:
         verdicts = asyncio.run(in_transaction(settings, lambda session: audit.verify_chains(session, chain)))
     finally:
         embedded.stop()
+    if chain is not None and not verdicts:
+        print(f"mla: no audit events for request {args.request}", file=sys.stderr)
+        raise SystemExit(1)
     broken = [v for v in verdicts if not v.valid]
     events = sum(v.events for v in verdicts)
     for verdict in broken:
         print(f"BROKEN {verdict.chain}: first broken link at seq {verdict.first_broken_seq}")
     print(f"{len(verdicts)} chains, {events} events, {len(broken)} broken")
-    if broken or (chain is not None and not verdicts):
+    if broken:
         raise SystemExit(1)
 
 
@@ -273,6 +274,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser().parse_args(argv)
     try:
         args.handler(load_settings(), args)
-    except (CommandError, ValueError, msgspec.ValidationError) as exc:
+    except (CommandError, DomainError, ValueError, msgspec.ValidationError) as exc:
         print(f"mla: {exc}", file=sys.stderr)
         raise SystemExit(2) from exc

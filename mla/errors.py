@@ -1,5 +1,7 @@
 """Domain exceptions, mapped once to RFC 9457 problem details (`application/problem+json`)."""
 
+import re
+import traceback
 from typing import Any
 
 from litestar import Request, Response
@@ -10,6 +12,8 @@ from litestar.exceptions import (
     ValidationException,
 )
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from mla.fields import FieldError
 
 PROBLEM_JSON = "application/problem+json"
 _TYPE_BASE = "https://mla-tracker.example/problems/"
@@ -73,7 +77,7 @@ def handle_domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response
 
 def handle_validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
     """Litestar's body/parameter validation: malformed JSON is 400, well-formed but invalid is 422."""
-    errors = _field_errors(exc.extra)
+    errors = _field_errors(exc)
     if not errors:
         return problem_response(400, "malformed-request", "Malformed request", _first_line(exc.detail))
     return problem_response(422, "validation-error", "Invalid input", errors[0]["message"], errors=errors)
@@ -87,11 +91,23 @@ def handle_http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response
         404: ("not-found", "Not found"),
         405: ("method-not-allowed", "Method not allowed"),
         413: ("payload-too-large", "Request body too large"),
+        415: ("unsupported-media-type", "Unsupported media type"),
     }.get(exc.status_code, ("http-error", "HTTP error"))
     headers = exc.headers or {}
     response = problem_response(exc.status_code, problem[0], problem[1], exc.detail)
     response.headers.update(headers)
     return response
+
+
+def handle_undecodable_body(
+    request: Request[Any, Any, Any], exc: UnicodeDecodeError | RecursionError
+) -> Response[dict[str, Any]]:
+    """Bad UTF-8 and too deeply nested JSON escape Litestar's body decoder as these, not as a 400."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames or frames[-1].name != "decode_json":
+        return handle_internal_error(request, exc)
+    detail = "The body is not valid UTF-8." if isinstance(exc, UnicodeDecodeError) else "The JSON is nested too deeply."
+    return problem_response(400, "malformed-request", "Malformed request", detail)
 
 
 def handle_internal_error(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
@@ -100,15 +116,33 @@ def handle_internal_error(_: Request[Any, Any, Any], exc: Exception) -> Response
     )
 
 
-def _field_errors(extra: Any) -> list[dict[str, str]]:
-    if not isinstance(extra, list):
+# msgspec reports these, and a Struct's own refusals (FieldError), at the Struct's path.
+_FIELD_IN_MESSAGE = re.compile(r"^Object (?:missing required|contains unknown) field `([^`]+)`")
+
+
+def _field_errors(exc: ValidationException) -> list[dict[str, str]]:
+    if not isinstance(exc.extra, list):
         return []
+    # Litestar raises from msgspec's error, which is raised from the Struct's FieldError, if any.
+    refused = exc.__cause__.__cause__ if exc.__cause__ is not None else None
     errors = []
-    for item in extra:
+    for item in exc.extra:
         if isinstance(item, dict) and "message" in item:
-            field = str(item.get("key") or "")
-            errors.append({"field": field, "message": str(item["message"]), "source": str(item.get("source", ""))})
+            message = str(item["message"])
+            field = _field_path(str(item.get("key") or ""), message, refused)
+            errors.append({"field": field, "message": message, "source": str(item.get("source", ""))})
     return errors
+
+
+def _field_path(key: str, message: str, refused: BaseException | None) -> str:
+    """`key` is the Struct's path (`data` is the body itself); add the field the message is about."""
+    if named := _FIELD_IN_MESSAGE.match(message):
+        field = named.group(1)
+    elif isinstance(refused, FieldError) and message and str(refused).startswith(message):
+        field = refused.field
+    else:
+        return key
+    return field if key in ("", "data") else f"{key}.{field}"
 
 
 def _first_line(text: str) -> str:
@@ -121,4 +155,7 @@ EXCEPTION_HANDLERS = {
     NotAuthorizedException: handle_http_error,
     PermissionDeniedException: handle_http_error,
     HTTPException: handle_http_error,
+    UnicodeDecodeError: handle_undecodable_body,
+    RecursionError: handle_undecodable_body,
+    HTTP_500_INTERNAL_SERVER_ERROR: handle_internal_error,
 }

@@ -6,9 +6,10 @@ Two kinds of tools live here:
   decoding, so a bad value is refused with its JSON path (``... - at `$.title```);
 - validator functions (``check_country``, ``check_timezone``, ``check_identifier``,
   ``check_period``) that raise ``ValueError`` and return the normalised value. Call them from a
-  Struct's ``__post_init__`` and assign the result back: msgspec turns the ``ValueError`` into a
-  ``msgspec.ValidationError`` whose path is the *Struct's* path, not the field's, so every
-  message here names the field or the thing it is about.
+  Struct's ``__post_init__`` inside ``with at_field("name"):`` and assign the result back:
+  msgspec turns the ``ValueError`` into a ``msgspec.ValidationError`` whose path is the
+  *Struct's* path, not the field's, so ``at_field`` re-raises it as a ``FieldError`` that
+  carries the field's name, and the 422 problem (mla/errors.py) names the field.
 
 Malformed identifiers are refused at input (SPEC §7), so the rules engine only ever sees
 normalised values: compressed IP addresses, E.164 phone numbers, lower-case ASCII domains.
@@ -19,6 +20,8 @@ import ipaddress
 import re
 import urllib.parse
 import zoneinfo
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Annotated
 
@@ -32,12 +35,14 @@ __all__ = [
     "IDENTIFIER_MAX_LENGTH",
     "AwareDatetime",
     "Email",
+    "FieldError",
     "Identifier",
     "LanguageCode",
     "LongText",
     "Password",
     "Reference",
     "ShortText",
+    "at_field",
     "check_country",
     "check_email",
     "check_identifier",
@@ -111,6 +116,32 @@ AwareDatetime = Annotated[
 ]
 
 
+# --- refusals that name their field ---------------------------------------------------------
+
+
+class FieldError(ValueError):
+    """A value refused in a Struct's ``__post_init__``, with the JSON name of the field at fault.
+
+    msgspec reports it at the Struct's path (``$.identifiers[0]``); the API appends ``field``
+    (``identifiers[0].value``) so a client can tell which field to fix.
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@contextmanager
+def at_field(field: str) -> Iterator[None]:
+    """Re-raise a ``ValueError`` from the block as a ``FieldError`` naming ``field``."""
+    try:
+        yield
+    except FieldError:
+        raise
+    except ValueError as error:
+        raise FieldError(field, str(error)) from None
+
+
 # --- countries and time zones ---------------------------------------------------------------
 
 
@@ -159,13 +190,15 @@ def check_period(
     """Refuse a period whose start is not strictly before its end, or that lacks a UTC offset.
 
     ``start_field``/``end_field`` are the JSON names used in the message, so a client can tell
-    which fields to fix.
+    which fields to fix; the ``FieldError`` blames the end of a period that ends too early.
     """
     for field_name, value in ((start_field, start), (end_field, end)):
         if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"`{field_name}` must include a UTC offset")
+            raise FieldError(field_name, f"`{field_name}` must include a UTC offset")
     if start >= end:
-        raise ValueError(f"`{start_field}` ({start.isoformat()}) must be before `{end_field}` ({end.isoformat()})")
+        raise FieldError(
+            end_field, f"`{start_field}` ({start.isoformat()}) must be before `{end_field}` ({end.isoformat()})"
+        )
 
 
 # --- identifiers -----------------------------------------------------------------------------
@@ -406,6 +439,7 @@ class Identifier(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     to: AwareDatetime | None = None
 
     def __post_init__(self) -> None:
-        self.value = check_identifier(self.kind, self.value)
+        with at_field("value"):
+            self.value = check_identifier(self.kind, self.value)
         if self.from_ is not None and self.to is not None:
             check_period(self.from_, self.to, start_field="from", end_field="to")

@@ -2,6 +2,7 @@
 
 from mla.audit.models import AuditEvent
 from mla.cases.models import Case
+from mla.checks.models import Attestation
 from mla.communications.models import Communication
 from mla.counterparties.models import Counterparty
 from mla.db import Base
@@ -13,6 +14,7 @@ from mla.users.models import ApiToken, User
 
 __all__ = [
     "ApiToken",
+    "Attestation",
     "AuditEvent",
     "Base",
     "Case",

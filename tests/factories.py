@@ -87,12 +87,19 @@ class World:
             data = CounterpartyCreate(kind=kind, name=unique(kind.value), country=values.pop("country", "US"), **values)
             return (await counterparties.create_counterparty(session, self.clock, None, data)).id
 
-    async def case(self, org: Org, *, max_penalty_years: float = 5, role: Role = Role.PROSECUTOR) -> dict[str, Any]:
+    async def case(
+        self,
+        org: Org,
+        *,
+        max_penalty_years: float = 5,
+        offence: str = "Illegal system interference",
+        role: Role = Role.PROSECUTOR,
+    ) -> dict[str, Any]:
         body = {
             "reference": unique("CASE"),
             "title": "Ransomware attack on a hospital",
             "summary": "Investigation into the encryption of the hospital's systems.",
-            "offences": [{"description": "Illegal system interference", "max_penalty_years": max_penalty_years}],
+            "offences": [{"description": offence, "max_penalty_years": max_penalty_years}],
         }
         response = await self.client.post("/api/v1/cases", json=body, headers=org.headers(role))
         assert response.status_code == 201, response.text
@@ -104,6 +111,21 @@ class World:
         response = await self.client.post("/api/v1/requests", json=body, headers=org.headers(role))
         assert response.status_code == 201, response.text
         return response.json()
+
+    async def attest_pending(
+        self, authority: Org, request: dict[str, Any], outcome: str = "pass"
+    ) -> list[dict[str, Any]]:
+        """A central authority officer attests every check still waiting for an attestation."""
+        base = f"/api/v1/requests/{request['id']}/checks"
+        headers = authority.headers(Role.CENTRAL_AUTHORITY)
+        checks = (await self.client.get(base, headers=headers)).json()["items"]
+        for check in checks:
+            if check["outcome"] == "needs_attestation":
+                body = {"outcome": outcome, "reason": f"Checked the file: {check['code']} is satisfied."}
+                response = await self.client.post(f"{base}/{check['code']}/attestation", json=body, headers=headers)
+                assert response.status_code == 201, response.text
+                checks = response.json()["items"]
+        return checks
 
 
 def request_body(case_id: str, target_id: uuid.UUID, now: datetime, **overrides: Any) -> dict[str, Any]:

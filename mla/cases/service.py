@@ -72,6 +72,7 @@ async def get_own_case(session: AsyncSession, actor: Principal, case_id: uuid.UU
 
 
 async def list_cases(session: AsyncSession, actor: Principal, cursor: str | None, limit: int) -> Page[CaseOut]:
-    query = select(Case).where(Case.organisation_id == actor.organisation_id)
+    """The cases `get_case` would show: own ones and those with a request routed to the caller."""
+    query = select(Case).where(visible_cases(actor.organisation_id))
     rows = (await session.scalars(keyset(query, Case.created_at, Case.id, cursor, limit))).all()
     return page_of(rows, limit, to_out)

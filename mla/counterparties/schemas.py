@@ -5,7 +5,7 @@ from typing import Annotated
 import msgspec
 
 from mla.enums import CounterpartyKind, DataCategory, RequestType
-from mla.fields import LanguageCode, LongText, ShortText, check_country
+from mla.fields import LanguageCode, LongText, ShortText, at_field, check_country
 
 Url = Annotated[str, msgspec.Meta(max_length=500, pattern=r"^https?://\S+$")]
 RetentionDays = Annotated[int, msgspec.Meta(ge=0, le=36500)]
@@ -26,7 +26,8 @@ class CounterpartyCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=Tru
     requires_dual_criminality: bool = False
 
     def __post_init__(self) -> None:
-        self.country = check_country(self.country)
+        with at_field("country"):
+            self.country = check_country(self.country)
 
 
 class CounterpartyOut(msgspec.Struct, kw_only=True):

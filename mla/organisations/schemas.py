@@ -4,7 +4,7 @@ from datetime import datetime
 import msgspec
 
 from mla.enums import OrganisationKind
-from mla.fields import ShortText, check_country, check_timezone
+from mla.fields import ShortText, at_field, check_country, check_timezone
 
 
 class OrganisationCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -15,8 +15,10 @@ class OrganisationCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=Tru
     central_authority_id: uuid.UUID | None = None
 
     def __post_init__(self) -> None:
-        self.country = check_country(self.country)
-        self.timezone = check_timezone(self.timezone)
+        with at_field("country"):
+            self.country = check_country(self.country)
+        with at_field("timezone"):
+            self.timezone = check_timezone(self.timezone)
 
 
 class OrganisationOut(msgspec.Struct, kw_only=True):

@@ -1,7 +1,10 @@
 import uuid
+from typing import Annotated, Any
 
-from litestar import Controller, get, patch, post
-from litestar.params import Parameter
+from litestar import Controller, Request, get, patch, post
+from litestar.exceptions import HTTPException
+from litestar.params import HeaderParameter, Parameter
+from litestar.status_codes import HTTP_415_UNSUPPORTED_MEDIA_TYPE
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mla.clock import Clock
@@ -12,22 +15,34 @@ from mla.requests.repository import RequestFilters
 from mla.requests.schemas import RequestCreate, RequestOut, RequestPatch
 from mla.users.principal import Principal
 
+IfMatch = Annotated[str | None, HeaderParameter(name="If-Match", description="The version the write is based on")]
+
 
 def parse_if_match(header: str | None) -> int | None:
     """`If-Match: 3`, `"3"` or `W/"3"` → 3; anything else is a 422."""
     if header is None:
         return None
     value = header.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):  # str.isdigit() also accepts "²", which int() refuses
         raise service.field_error("If-Match", "must be the request's version number")
     return int(value)
+
+
+async def require_json_body(request: Request[Any, Any, Any]) -> None:
+    """Refuse a body declared as anything but JSON (415) instead of decoding a form or text as JSON."""
+    media_type = request.headers.get("content-type", "application/json").partition(";")[0].strip().lower()
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        raise HTTPException(
+            status_code=HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+            detail=f"Send the body as JSON with 'Content-Type: application/json', not {media_type!r}.",
+        )
 
 
 class RequestController(Controller):
     path = "/api/v1/requests"
     tags = ["requests"]
 
-    @post("/", summary="File a draft request (or record a received one)")
+    @post("/", summary="File a draft request (or record a received one)", before_request=require_json_body)
     async def create_request(
         self, data: RequestCreate, session: AsyncSession, clock: Clock, principal: Principal
     ) -> RequestOut:
@@ -47,7 +62,10 @@ class RequestController(Controller):
         case: uuid.UUID | None = None,
         data_category: DataCategory | None = None,
         q: str | None = Parameter(
-            default=None, max_length=100, description="Text in our or the counterparty's reference"
+            default=None,
+            max_length=100,
+            pattern=r"\A[^\x00]*\Z",  # PostgreSQL cannot compare with U+0000: a 500, not a 422
+            description="Text in our or the counterparty's reference",
         ),
         cursor: str | None = None,
         limit: int = Parameter(default=DEFAULT_LIMIT, ge=1, le=200),
@@ -73,7 +91,7 @@ class RequestController(Controller):
         await service.record_auditor_read(session, clock, principal, request)
         return service.to_out(request)
 
-    @patch("/{request_id:uuid}", summary="Edit a request (send its version)")
+    @patch("/{request_id:uuid}", summary="Edit a request (send its version)", before_request=require_json_body)
     async def update_request(
         self,
         request_id: uuid.UUID,
@@ -81,7 +99,7 @@ class RequestController(Controller):
         session: AsyncSession,
         clock: Clock,
         principal: Principal,
-        if_match: str | None = Parameter(header="If-Match", default=None),
+        if_match: IfMatch = None,
     ) -> RequestOut:
         request = await service.update_request(session, clock, principal, request_id, data, parse_if_match(if_match))
         return service.to_out(request)

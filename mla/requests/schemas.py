@@ -5,7 +5,7 @@ from typing import Annotated
 import msgspec
 
 from mla.enums import DataCategory, Direction, RequestStatus, RequestType, Urgency
-from mla.fields import AwareDatetime, Identifier, LanguageCode, LongText, check_period
+from mla.fields import AwareDatetime, FieldError, Identifier, LanguageCode, LongText, check_period
 
 Statement = Annotated[str, msgspec.Meta(max_length=20_000, pattern=r"\A[^\x00]*\Z")]
 CounterpartyReference = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"\A[^\x00]*\Z")]
@@ -20,7 +20,7 @@ def _check_request_rules(data: "RequestCreate | RequestPatch") -> None:
     if isinstance(data.period_start, datetime) and isinstance(data.period_end, datetime):
         check_period(data.period_start, data.period_end)
     if data.confidential is True and not data.confidentiality_reason:
-        raise ValueError("`confidentiality_reason` is required when `confidential` is true")
+        raise FieldError("confidentiality_reason", "`confidentiality_reason` is required when `confidential` is true")
     if isinstance(data.data_categories, list):
         data.data_categories = sorted(set(data.data_categories))
 

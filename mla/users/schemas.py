@@ -5,7 +5,7 @@ from typing import Annotated
 import msgspec
 
 from mla.enums import Role
-from mla.fields import Email, Password, ShortText, check_email
+from mla.fields import Email, Password, ShortText, at_field, check_email
 
 Roles = Annotated[list[Role], msgspec.Meta(min_length=1, max_length=len(Role))]
 
@@ -18,7 +18,8 @@ class UserCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     password: Password | None = None
 
     def __post_init__(self) -> None:
-        self.email = check_email(self.email).lower()
+        with at_field("email"):
+            self.email = check_email(self.email).lower()
         self.roles = sorted(set(self.roles))
 
 
@@ -32,7 +33,8 @@ class UserOut(msgspec.Struct, kw_only=True):
 
 
 class TokenRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    email: Annotated[str, msgspec.Meta(max_length=254)]
+    # No NUL: the e-mail is looked up in PostgreSQL, which cannot hold U+0000 (a 500, not a 401).
+    email: Annotated[str, msgspec.Meta(max_length=254, pattern=r"\A[^\x00]*\Z")]
     password: Annotated[str, msgspec.Meta(max_length=200)]
 
 

@@ -1,15 +1,16 @@
 import uuid
 
 from litestar import Controller, get, post
-from litestar.params import Parameter
 from litestar.status_codes import HTTP_200_OK
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mla.checks.api import check_settings
 from mla.clock import Clock
 from mla.pagination import Page
 from mla.requests import service as requests
-from mla.requests.api import parse_if_match
+from mla.requests.api import IfMatch, parse_if_match
 from mla.requests.schemas import RequestOut
+from mla.settings import Settings
 from mla.users.principal import Principal
 from mla.workflow import service
 from mla.workflow.schemas import ActionInput, AssignInput, AvailableAction
@@ -33,11 +34,12 @@ class WorkflowController(Controller):
         data: ActionInput,
         session: AsyncSession,
         clock: Clock,
+        settings: Settings,
         principal: Principal,
-        if_match: str | None = Parameter(header="If-Match", default=None),
+        if_match: IfMatch = None,
     ) -> RequestOut:
         request = await service.perform_action(
-            session, clock, principal, request_id, action, data, parse_if_match(if_match)
+            session, clock, principal, request_id, action, data, parse_if_match(if_match), check_settings(settings)
         )
         return requests.to_out(request)
 
@@ -49,7 +51,7 @@ class WorkflowController(Controller):
         session: AsyncSession,
         clock: Clock,
         principal: Principal,
-        if_match: str | None = Parameter(header="If-Match", default=None),
+        if_match: IfMatch = None,
     ) -> RequestOut:
         request = await service.assign(session, clock, principal, request_id, data, parse_if_match(if_match))
         return requests.to_out(request)

@@ -9,6 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mla.audit import service as audit
+from mla.checks import service as checks
+from mla.checks.rules import CheckSettings
 from mla.clock import Clock
 from mla.enums import TERMINAL_STATUSES
 from mla.errors import Forbidden, InvalidTransition, NotFound, Unprocessable
@@ -18,7 +20,9 @@ from mla.requests.models import Request
 from mla.users.models import User
 from mla.users.principal import Principal
 from mla.workflow.schemas import ActionFieldOut, ActionInput, AssignInput, AvailableAction
-from mla.workflow.table import Transition, TransitionRefused, available_actions, plan_transition
+from mla.workflow.table import Action, Transition, TransitionRefused, available_actions, plan_transition
+
+CHECKED_ACTIONS = frozenset({Action.SUBMIT, Action.APPROVE})
 
 Effect = Callable[[AsyncSession, Principal, Request, ActionInput], Awaitable[dict[str, Any]]]
 
@@ -47,27 +51,36 @@ async def perform_action(
     action: str,
     data: ActionInput,
     if_match: int | None,
+    check_settings: CheckSettings,
 ) -> Request:
     """Take `action` on a request: 404 unseen or unknown action, 409 wrong status or stale version,
-    403 wrong role, 422 missing fields. The row stays locked until the transaction ends, so of two
-    racing writers exactly one wins and the other sees the new version.
+    403 wrong role, 422 missing fields, and for `approve` 409 naming each blocking check.
+
+    The row stays locked until the transaction ends, so of two racing writers exactly one wins and
+    the other sees the new version. `submit` and `approve` record the checks as they stood.
     """
     request = await requests.get_request(session, actor, request_id, for_update=True)
     transition = _plan(request, actor, action, data)
     requests.check_version(request, data.version if data.version is not None else if_match)
+    results = None
+    if transition.action in CHECKED_ACTIONS:
+        results = await checks.evaluate_request(session, request, check_settings)
+        if transition.action == Action.APPROVE:
+            checks.require_approvable(results)
     from_status = request.status
     changes = await EFFECTS.get(transition.action, _no_effect)(session, actor, request, data)
     request.status = transition.to_status
     request.version += 1
     request.updated_at = clock.now()
-    await audit.record(
-        session,
-        clock,
-        actor,
-        audit.request_entry(
-            request, transition.action, from_status=from_status, changes=changes, reason=data.reason or data.grounds
-        ),
+    entry = audit.request_entry(
+        request,
+        transition.action,
+        from_status=from_status,
+        changes=changes,
+        reason=data.reason or data.grounds,
+        checks=None if results is None else checks.records(results),
     )
+    await audit.record(session, clock, actor, entry)
     return request
 
 

@@ -48,6 +48,7 @@ async def test_preservation_walks_from_draft_to_superseded_with_a_verifiable_tra
     request = await step(c, authority, CA, request, "return", reason="State the retention period.")
     assert request["status"] == "draft"
     request = await step(c, prosecution, P, request, "submit")
+    await world.attest_pending(authority, request)
     request = await step(c, authority, CA, request, "approve")
     request = await step(c, authority, CA, request, "transmit", channel_reference="LERS-4711")
     request = await step(c, prosecution, P, request, "confirm_preserved", provider_reference="GOOG-123")
@@ -57,7 +58,7 @@ async def test_preservation_walks_from_draft_to_superseded_with_a_verifiable_tra
     assert request["follow_up_request_id"] == follow_up["id"]
     assert "GOOG-123" in request["counterparty_references"]
     trail = await audit_trail(world, prosecution, request)
-    assert [e["action"] for e in trail] == [
+    assert [e["action"] for e in trail if e["action"] != "attest"] == [
         "create",
         "submit",
         "return",
@@ -70,8 +71,10 @@ async def test_preservation_walks_from_draft_to_superseded_with_a_verifiable_tra
     assert trail[2]["reason"] == "State the retention period."
     assert trail[2]["from_status"] == "under_review" and trail[2]["to_status"] == "draft"
     assert all(later["prev_hash"] == earlier["hash"] for earlier, later in zip(trail, trail[1:]))
+    approval = next(e for e in trail if e["action"] == "approve")
+    assert {c["code"]: c["outcome"] for c in approval["checks"]}["judicial_authorisation"] == "pass"
     verdict = await world.client.get(f"/api/v1/requests/{request['id']}/audit/verify", headers=prosecution.headers())
-    assert verdict.json() == {"valid": True, "events": 8, "first_broken_seq": None}
+    assert verdict.json() == {"valid": True, "events": len(trail), "first_broken_seq": None}
 
 
 async def test_incoming_request_is_accepted_and_executed(world: World) -> None:

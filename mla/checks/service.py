@@ -1,0 +1,212 @@
+"""Legality and proportionality checks of one request: evaluation, attestations, and the approval gate."""
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mla.audit import service as audit
+from mla.cases.models import Case
+from mla.checks.models import Attestation
+from mla.checks.rules import (
+    AttestationView,
+    CheckResult,
+    CheckSettings,
+    CounterpartyView,
+    IdentifierView,
+    InstrumentView,
+    OffenceView,
+    RequestSnapshot,
+    attestable_codes,
+    blocking_failures,
+    evaluate,
+)
+from mla.checks.schemas import AttestationInput
+from mla.clock import Clock
+from mla.counterparties.models import Counterparty
+from mla.enums import TERMINAL_STATUSES, CounterpartyKind, DataCategory, Direction, IdentifierKind, RequestType, Role
+from mla.errors import Conflict, Forbidden, InvalidTransition, NotFound
+from mla.instruments.models import Instrument
+from mla.requests import service as requests
+from mla.requests.access import effective_roles
+from mla.requests.models import Request
+from mla.users.principal import Principal
+
+# What each attested judgement was about: an edit to any of these makes it no longer apply.
+JUDGED_FIELDS: dict[str, tuple[str, ...]] = {
+    "judicial_authorisation": (
+        "type",
+        "instrument",
+        "target_id",
+        "data_categories",
+        "identifiers",
+        "period_start",
+        "period_end",
+    ),
+    "dual_criminality": ("instrument", "target_id", "facts", "link_to_offence", "offences"),
+    "human_rights_risk": ("instrument", "target_id", "facts"),
+    "privileged_persons": ("target_id", "identifiers", "facts"),
+}
+ALL_SUBSTANCE = tuple(sorted({name for fields in JUDGED_FIELDS.values() for name in fields}))
+
+
+class ApprovalBlocked(Conflict):
+    problem = "approval-blocked"
+    title = "Approval blocked by legality checks"
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    """A request with everything its checks read."""
+
+    request: Request
+    case: Case
+    instrument: Instrument
+    counterparty: Counterparty
+
+
+async def load_context(session: AsyncSession, request: Request) -> RequestContext:
+    case = await session.get_one(Case, request.case_id)
+    instrument = await session.scalar(select(Instrument).where(Instrument.code == request.instrument))
+    counterparty = await session.get_one(Counterparty, request.target_id)
+    assert instrument is not None  # a foreign key guarantees it
+    return RequestContext(request, case, instrument, counterparty)
+
+
+def fingerprint(context: RequestContext, code: str) -> str:
+    """SHA-256 over the fields `code` judges, as they are now."""
+    current = requests.snapshot(context.request) | {"offences": context.case.offences}
+    judged = {name: current[name] for name in JUDGED_FIELDS.get(code, ALL_SUBSTANCE)}
+    return hashlib.sha256(msgspec.json.encode(judged, order="sorted")).hexdigest()
+
+
+async def current_attestations(session: AsyncSession, context: RequestContext) -> dict[str, AttestationView]:
+    """The latest attestation per check that still judges the request as it is now."""
+    query = (
+        select(Attestation)
+        .where(Attestation.request_id == context.request.id)
+        .order_by(Attestation.code, Attestation.attested_at.desc())
+        .ext(distinct_on(Attestation.code))
+    )
+    return {
+        a.code: AttestationView(outcome=a.outcome, reason=a.reason, by=a.attested_by_email, at=a.attested_at)  # type: ignore[arg-type]
+        for a in await session.scalars(query)
+        if a.fingerprint == fingerprint(context, a.code)
+    }
+
+
+def build_snapshot(context: RequestContext, attestations: dict[str, AttestationView]) -> RequestSnapshot:
+    request, instrument, counterparty = context.request, context.instrument, context.counterparty
+    return RequestSnapshot(
+        type=RequestType(request.type),
+        direction=Direction(request.direction),
+        data_categories=frozenset(DataCategory(c) for c in request.data_categories),
+        identifiers=tuple(
+            IdentifierView(IdentifierKind(i["kind"]), i["value"], _moment(i.get("from")), _moment(i.get("to")))
+            for i in request.identifiers
+        ),
+        period_start=request.period_start,
+        period_end=request.period_end,
+        urgency=request.urgency,  # type: ignore[arg-type]
+        emergency_justification=request.emergency_justification,
+        facts=request.facts,
+        link_to_offence=request.link_to_offence,
+        necessity=request.necessity,
+        proportionality=request.proportionality,
+        offences=tuple(OffenceView(o["description"], o["max_penalty_years"]) for o in context.case.offences),
+        instrument=InstrumentView(
+            code=instrument.code,
+            request_types=frozenset(RequestType(t) for t in instrument.request_types),
+            directions=frozenset(Direction(d) for d in instrument.directions),
+            target_kinds=frozenset(CounterpartyKind(k) for k in instrument.target_kinds),
+            data_categories=frozenset(DataCategory(c) for c in instrument.data_categories),
+            requires_dual_criminality=instrument.requires_dual_criminality or counterparty.requires_dual_criminality,
+            citation=instrument.citation,
+        ),
+        counterparty=CounterpartyView(
+            kind=CounterpartyKind(counterparty.kind),
+            country=counterparty.country,
+            name=counterparty.name,
+            death_penalty=counterparty.death_penalty,
+        ),
+        attestations=attestations,
+    )
+
+
+def _moment(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+async def evaluate_request(session: AsyncSession, request: Request, settings: CheckSettings) -> list[CheckResult]:
+    context = await load_context(session, request)
+    return evaluate(build_snapshot(context, await current_attestations(session, context)), settings)
+
+
+def records(results: list[CheckResult]) -> list[dict[str, Any]]:
+    return [result.as_record() for result in results]
+
+
+def require_approvable(results: list[CheckResult]) -> None:
+    """Refuse approval (409) while a blocking check fails or an attestation is missing, naming each."""
+    blocking = blocking_failures(results)
+    if blocking:
+        names = ", ".join(f"{r.code} ({r.outcome})" for r in blocking)
+        raise ApprovalBlocked(
+            f"Approval needs every blocking check to pass; these do not: {names}.",
+            failing_checks=[{"code": r.code, "outcome": r.outcome, "explanation": r.explanation} for r in blocking],
+        )
+
+
+async def attest(
+    session: AsyncSession,
+    clock: Clock,
+    actor: Principal,
+    settings: CheckSettings,
+    request_id: uuid.UUID,
+    code: str,
+    data: AttestationInput,
+) -> list[CheckResult]:
+    """Record a central authority officer's judgement on an attestable check, audited with its effect.
+
+    Refuses an unknown or non-attestable code (404), a caller who is not the request's central
+    authority officer (403), and a closed request (409).
+    """
+    request = await requests.get_request(session, actor, request_id, for_update=True)
+    if code not in attestable_codes():
+        raise NotFound(f"There is no attestable check {code!r}; attestable: {', '.join(sorted(attestable_codes()))}.")
+    if Role.CENTRAL_AUTHORITY.value not in effective_roles(actor, request):
+        raise Forbidden("Only an officer of the request's central authority attests checks.")
+    if request.status in TERMINAL_STATUSES:
+        raise InvalidTransition(f"A {request.status} request is closed.")
+    context = await load_context(session, request)
+    session.add(
+        Attestation(
+            id=uuid.uuid4(),
+            request_id=request.id,
+            code=code,
+            outcome=data.outcome,
+            reason=data.reason,
+            attested_by=actor.user_id,
+            attested_by_email=actor.email,
+            attested_at=clock.now(),
+            fingerprint=fingerprint(context, code),
+        )
+    )
+    await session.flush()
+    results = evaluate(build_snapshot(context, await current_attestations(session, context)), settings)
+    entry = audit.request_entry(
+        request,
+        "attest",
+        from_status=request.status,
+        reason=data.reason,
+        changes={"check": code, "outcome": data.outcome},
+        checks=records(results),
+    )
+    await audit.record(session, clock, actor, entry)
+    return results

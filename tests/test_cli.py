@@ -1,0 +1,483 @@
+"""The `mla` command, run for real as a subprocess against the test PostgreSQL server.
+
+`mla users create` writes to the test database, so the token it prints can be tried on the API;
+`mla migrate`, `mla seed` and `mla audit verify` work on databases of their own (a tampered
+trail or the demo world must not leak into the other tests). `mla up` starts its own embedded
+PostgreSQL and Redis in a temporary folder, twice, to show that the data and the tokens survive.
+"""
+
+import asyncio
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from alembic.script import ScriptDirectory
+
+from mla import demo
+from mla.audit import service as audit
+from mla.clock import FixedClock
+from mla.db import create_engine, create_sessionmaker
+from mla.embedded import start_embedded_services
+from mla.instruments.catalogue import CATALOGUE, seed_catalogue
+from mla.migrate import PROJECT_ROOT, alembic_config, upgrade
+from tests.conftest import START_OF_TESTS, Servers, create_database, drop_database, plain_dsn
+from tests.factories import unique
+
+COMMAND_TIMEOUT = 120  # seconds; a command that hangs fails the test instead of the run
+STARTUP_TIMEOUT = 60
+
+
+@dataclass
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def last_line(self) -> str:
+        return self.stdout.strip().splitlines()[-1]
+
+
+def cli_env(data_dir: Path, database_url: str | None = None) -> dict[str, str]:
+    """The test process's environment without any MLA_* setting, plus the data folder (and database)."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("MLA_")}
+    env.update(MLA_DATA_DIR=str(data_dir), PYTHONUNBUFFERED="1")
+    if database_url is not None:
+        env["MLA_DATABASE_URL"] = database_url
+    return env
+
+
+def run_mla_sync(*args: str, database_url: str, data_dir: Path) -> Run:
+    completed = subprocess.run(
+        [sys.executable, "-m", "mla", *args],
+        cwd=PROJECT_ROOT,
+        env=cli_env(data_dir, database_url),
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT,
+        check=False,
+    )
+    return Run(completed.returncode, completed.stdout, completed.stderr)
+
+
+async def run_mla(*args: str, database_url: str, data_dir: Path) -> Run:
+    return await asyncio.to_thread(run_mla_sync, *args, database_url=database_url, data_dir=data_dir)
+
+
+def assert_one_line_refusal(run: Run, *fragments: str) -> None:
+    """Exit status 2 and one `mla: ...` line on stderr: no traceback, no token on stdout."""
+    assert run.returncode == 2, run
+    assert "Traceback" not in run.stderr, run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("mla: "), run.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], run.stderr
+    assert "mla_" not in run.stdout
+
+
+@pytest.fixture
+async def empty_database_url(servers: Servers) -> AsyncIterator[str]:
+    name = f"mla_cli_{uuid.uuid4().hex[:12]}"
+    url = await create_database(servers.database_url, name)
+    try:
+        yield url
+    finally:
+        await drop_database(servers.database_url, name)
+
+
+@pytest.fixture(scope="module")
+async def own_database_url(servers: Servers) -> AsyncIterator[str]:
+    """A migrated database of this module's own."""
+    name = f"mla_cli_{uuid.uuid4().hex[:12]}"
+    url = await create_database(servers.database_url, name)
+    try:
+        await asyncio.to_thread(upgrade, url)
+        yield url
+    finally:
+        await drop_database(servers.database_url, name)
+
+
+async def fetch(url: str, query: str, *args: object) -> list[asyncpg.Record]:
+    connection = await asyncpg.connect(plain_dsn(url))
+    try:
+        return await connection.fetch(query, *args)
+    finally:
+        await connection.close()
+
+
+# --------------------------------------------------------------------------- migrate and seed
+
+
+async def test_migrate_builds_the_schema_and_is_idempotent(empty_database_url: str, tmp_path: Path) -> None:
+    head = ScriptDirectory.from_config(alembic_config(empty_database_url)).get_current_head()
+
+    first = await run_mla("migrate", database_url=empty_database_url, data_dir=tmp_path)
+    assert first.returncode == 0, first
+    assert "database at the latest schema" in first.stdout
+    assert [row[0] for row in await fetch(empty_database_url, "SELECT version_num FROM alembic_version")] == [head]
+
+    again = await run_mla("migrate", database_url=empty_database_url, data_dir=tmp_path)
+    assert again.returncode == 0, again
+    assert [row[0] for row in await fetch(empty_database_url, "SELECT version_num FROM alembic_version")] == [head]
+
+
+async def test_seed_inserts_the_catalogue_once_and_prints_the_count(empty_database_url: str, tmp_path: Path) -> None:
+    own_database_url = empty_database_url
+    await asyncio.to_thread(upgrade, own_database_url)
+    first = await run_mla("seed", database_url=own_database_url, data_dir=tmp_path)
+    assert first.returncode == 0, first
+    assert f"instrument catalogue: {len(CATALOGUE)} new" in first.stderr
+
+    again = await run_mla("seed", database_url=own_database_url, data_dir=tmp_path)
+    assert again.returncode == 0, again
+    assert "instrument catalogue: 0 new" in again.stderr
+    assert (await fetch(own_database_url, "SELECT count(*) FROM instruments"))[0][0] == len(CATALOGUE)
+    assert (await fetch(own_database_url, "SELECT count(*) FROM users"))[0][0] == 0  # no --demo, no users
+
+
+async def test_seed_demo_creates_the_demo_users_once(own_database_url: str, tmp_path: Path) -> None:
+    demo_emails = sorted(email for email, *_ in demo.DEMO_USERS)
+
+    first = await run_mla("seed", "--demo", database_url=own_database_url, data_dir=tmp_path)
+    assert first.returncode == 0, first
+    printed = dict(re.findall(r"^(\S+@\S+): (mla_\S+)$", first.stdout, re.MULTILINE))
+    assert sorted(printed) == demo_emails
+    assert demo.load_tokens(tmp_path) == printed  # kept for the next `mla up`
+
+    again = await run_mla("seed", "--demo", database_url=own_database_url, data_dir=tmp_path)
+    assert again.returncode == 0, again
+    assert "mla_" not in again.stdout
+    assert demo.load_tokens(tmp_path) == printed
+    rows = await fetch(own_database_url, "SELECT email FROM users WHERE email = ANY($1::text[])", demo_emails)
+    assert sorted(row[0] for row in rows) == demo_emails
+    tokens = await fetch(own_database_url, "SELECT count(*) FROM api_tokens")
+    assert tokens[0][0] == len(demo_emails)
+
+
+# --------------------------------------------------------------------------- users create
+
+
+async def test_users_create_prints_a_token_that_works_on_the_api(
+    database_url: str, tmp_path: Path, client: httpx.AsyncClient
+) -> None:
+    organisation = unique("CLI Prosecution")
+    email = f"{unique('cli')}@example.org"
+    run = await run_mla(
+        "users",
+        "create",
+        *("--email", email, "--name", "Clara Cli", "--org", organisation),
+        *("--role", "prosecutor", "--role", "supervisor"),
+        *("--org-kind", "prosecution_service", "--org-country", "DE"),
+        database_url=database_url,
+        data_dir=tmp_path,
+    )
+    assert run.returncode == 0, run
+    token = run.last_line
+    assert re.fullmatch(r"mla_\S{20,}", token), run.stdout
+    assert f"created organisation {organisation}" in run.stdout
+
+    me = await client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200, me.text
+    assert me.json()["email"] == email
+    assert me.json()["roles"] == ["prosecutor", "supervisor"]
+
+    # A second user joins the now existing organisation without --org-kind.
+    colleague = await run_mla(
+        *("users", "create", "--email", f"{unique('cli')}@example.org", "--name", "Colin Cli"),
+        *("--org", organisation, "--role", "auditor"),
+        database_url=database_url,
+        data_dir=tmp_path,
+    )
+    assert colleague.returncode == 0, colleague
+    assert "created organisation" not in colleague.stdout
+    colleague_me = await client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {colleague.last_line}"})
+    assert colleague_me.status_code == 200
+    assert colleague_me.json()["organisation_id"] == me.json()["organisation_id"]
+    assert colleague_me.json()["roles"] == ["auditor"]
+
+
+async def test_users_create_refuses_a_missing_organisation_without_its_kind(database_url: str, tmp_path: Path) -> None:
+    organisation = unique("Nowhere")
+    run = await run_mla(
+        *("users", "create", "--email", f"{unique('cli')}@example.org", "--name", "N"),
+        *("--org", organisation, "--role", "prosecutor", "--org-country", "DE"),
+        database_url=database_url,
+        data_dir=tmp_path,
+    )
+    assert_one_line_refusal(run, organisation, "--org-kind")
+    assert await fetch(database_url, "SELECT 1 FROM organisations WHERE name = $1", organisation) == []
+
+
+async def test_users_create_refuses_an_unknown_role(database_url: str, tmp_path: Path) -> None:
+    run = await run_mla(
+        *("users", "create", "--email", f"{unique('cli')}@example.org", "--name", "N"),
+        *("--org", "whatever", "--role", "emperor"),
+        database_url=database_url,
+        data_dir=tmp_path,
+    )
+    assert run.returncode == 2
+    assert "invalid choice: 'emperor'" in run.stderr
+    assert "usage: mla users create" in run.stderr
+
+
+async def test_users_create_refuses_a_taken_email_in_one_line(database_url: str, tmp_path: Path) -> None:
+    organisation = unique("CLI Org")
+    email = f"{unique('dup')}@example.org"
+    common = ("users", "create", "--email", email, "--name", "D", "--role", "prosecutor")
+    first = await run_mla(
+        *common,
+        *("--org", organisation, "--org-kind", "prosecution_service", "--org-country", "FR"),
+        database_url=database_url,
+        data_dir=tmp_path,
+    )
+    assert first.returncode == 0, first
+
+    other_organisation = unique("CLI Org")
+    second = await run_mla(
+        *common,
+        *("--org", other_organisation, "--org-kind", "prosecution_service", "--org-country", "FR"),
+        database_url=database_url,
+        data_dir=tmp_path,
+    )
+    assert_one_line_refusal(second, email, "already exists")
+    # One transaction: the organisation created on the way is not kept either.
+    assert await fetch(database_url, "SELECT 1 FROM organisations WHERE name = $1", other_organisation) == []
+
+
+@pytest.mark.parametrize(
+    ("extra", "fragment"),
+    [
+        (("--password", "short"), "password"),
+        (("--org-country", "XX"), "'XX'"),
+    ],
+)
+async def test_users_create_validates_like_the_api(
+    database_url: str, tmp_path: Path, extra: tuple[str, ...], fragment: str
+) -> None:
+    organisation = unique("CLI Org")
+    args = ["users", "create", "--email", f"{unique('v')}@example.org", "--name", "V", "--role", "prosecutor"]
+    args += ["--org", organisation, "--org-kind", "court"]
+    if "--org-country" not in extra:
+        args += ["--org-country", "DE"]
+    run = await run_mla(*args, *extra, database_url=database_url, data_dir=tmp_path)
+    assert_one_line_refusal(run, fragment)
+    assert await fetch(database_url, "SELECT 1 FROM organisations WHERE name = $1", organisation) == []
+
+
+async def test_users_create_refuses_a_malformed_email(database_url: str, tmp_path: Path) -> None:
+    run = await run_mla(
+        *("users", "create", "--email", "not an e-mail", "--name", "N", "--org", unique("O")),
+        *("--role", "prosecutor", "--org-kind", "court", "--org-country", "DE"),
+        database_url=database_url,
+        data_dir=tmp_path,
+    )
+    assert_one_line_refusal(run, "email")
+
+
+# --------------------------------------------------------------------------- audit verify
+
+
+async def record_request_events(url: str, request_id: uuid.UUID, reasons: list[str]) -> None:
+    """Append events to a request's chain through the real audit service (the request need not exist)."""
+    engine = create_engine(url, null_pool=True)
+    try:
+        async with create_sessionmaker(engine)() as session, session.begin():
+            for reason in reasons:
+                entry = audit.AuditEntry(
+                    action="note", chain=audit.request_chain(request_id), request_id=request_id, reason=reason
+                )
+                await audit.record(session, FixedClock(START_OF_TESTS), None, entry)
+    finally:
+        await engine.dispose()
+
+
+async def tamper(url: str, chain: str, seq: int) -> None:
+    """What an attacker with table rights would do: lift the guard, rewrite one reason, restore the guard."""
+    connection = await asyncpg.connect(plain_dsn(url))
+    try:
+        async with connection.transaction():
+            await connection.execute("ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only")
+            status = await connection.execute(
+                "UPDATE audit_events SET reason = 'nothing happened' WHERE chain = $1 AND seq = $2", chain, seq
+            )
+            await connection.execute("ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only")
+        assert status == "UPDATE 1"
+    finally:
+        await connection.close()
+
+
+async def test_audit_verify_names_the_first_broken_link(empty_database_url: str, tmp_path: Path) -> None:
+    url = empty_database_url
+    await asyncio.to_thread(upgrade, url)
+    engine = create_engine(url, null_pool=True)
+    try:
+        async with create_sessionmaker(engine)() as session, session.begin():
+            await seed_catalogue(session, FixedClock(START_OF_TESTS))  # events in the admin chain
+    finally:
+        await engine.dispose()
+    tampered, intact = uuid.uuid4(), uuid.uuid4()
+    await record_request_events(url, tampered, ["filed", "submitted", "approved"])
+    await record_request_events(url, intact, ["filed"])
+    chains = (await fetch(url, "SELECT count(DISTINCT chain) FROM audit_events"))[0][0]
+    events = (await fetch(url, "SELECT count(*) FROM audit_events"))[0][0]
+    assert chains == 3  # admin (the catalogue), and the two requests
+
+    whole = await run_mla("audit", "verify", database_url=url, data_dir=tmp_path)
+    assert whole.returncode == 0, whole
+    assert whole.last_line == f"{chains} chains, {events} events, 0 broken"
+
+    await tamper(url, audit.request_chain(tampered), 2)
+
+    whole = await run_mla("audit", "verify", database_url=url, data_dir=tmp_path)
+    assert whole.returncode == 1, whole
+    assert f"BROKEN request:{tampered}: first broken link at seq 2" in whole.stdout.splitlines()
+    assert whole.last_line == f"{chains} chains, {events} events, 1 broken"
+    one = await run_mla("audit", "verify", "--request", str(tampered), database_url=url, data_dir=tmp_path)
+    assert one.returncode == 1, one
+    assert f"BROKEN request:{tampered}: first broken link at seq 2" in one.stdout
+    assert one.last_line == "1 chains, 3 events, 1 broken"
+    other = await run_mla("audit", "verify", "--request", str(intact), database_url=url, data_dir=tmp_path)
+    assert other.returncode == 0, other
+    assert other.last_line == "1 chains, 1 events, 0 broken"
+
+    # The guard is back: the tampering cannot be tidied away.
+    with pytest.raises(asyncpg.InsufficientPrivilegeError):
+        await fetch(url, "DELETE FROM audit_events WHERE chain = $1", audit.request_chain(tampered))
+
+
+async def test_audit_verify_of_a_request_without_events_says_so(own_database_url: str, tmp_path: Path) -> None:
+    missing = uuid.uuid4()
+    run = await run_mla("audit", "verify", "--request", str(missing), database_url=own_database_url, data_dir=tmp_path)
+    assert run.returncode == 1
+    assert f"no audit events for request {missing}" in run.stderr
+
+
+async def test_audit_verify_refuses_a_malformed_request_id(own_database_url: str, tmp_path: Path) -> None:
+    run = await run_mla("audit", "verify", "--request", "MLA-2026-1", database_url=own_database_url, data_dir=tmp_path)
+    assert run.returncode == 2
+    assert "invalid UUID value" in run.stderr
+
+
+# --------------------------------------------------------------------------- mla up
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Up:
+    """One `mla up` process with its output in a file."""
+
+    def __init__(self, data_dir: Path, port: int, log: Path) -> None:
+        self.log = log
+        self._log_file = log.open("w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "mla", "up", "--port", str(port)],
+            cwd=PROJECT_ROOT,
+            env=cli_env(data_dir),  # no MLA_DATABASE_URL / MLA_REDIS_URL: embedded services
+            stdin=subprocess.DEVNULL,
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+        )
+
+    @property
+    def output(self) -> str:
+        return self.log.read_text()
+
+    def wait_until_ready(self) -> tuple[str, dict[str, str]]:
+        """The printed URL and tokens, once /health/ready answers 200 (bounded by STARTUP_TIMEOUT)."""
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        base = None
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"mla up exited with {self.process.returncode}:\n{self.output}")
+            if base is None and (match := re.search(r"^MLA tracker running at (\S+)$", self.output, re.MULTILINE)):
+                base = match.group(1)
+            if base is not None:
+                try:
+                    if httpx.get(f"{base}/health/ready", timeout=2).status_code == 200:
+                        tokens = dict(re.findall(r"^\s+(\S+@\S+)\s+(mla_\S+)$", self.output, re.MULTILINE))
+                        return base, tokens
+                except httpx.TransportError:
+                    pass
+            time.sleep(0.2)
+        pytest.fail(f"mla up was not ready within {STARTUP_TIMEOUT} s:\n{self.output}")
+
+    def interrupt(self) -> int:
+        """Ctrl-C, as in a terminal; the exit status."""
+        self.process.send_signal(signal.SIGINT)
+        return self.process.wait(timeout=STARTUP_TIMEOUT)
+
+    def close(self) -> bool:
+        """Make sure the process is gone; True if it had to be killed."""
+        killed = False
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+                killed = True
+        self._log_file.close()
+        return killed
+
+
+@pytest.fixture
+def up_data_dir(tmp_path: Path) -> Iterator[Path]:
+    data_dir = tmp_path / "data"
+    yield data_dir
+    # A killed `mla up` leaves its servers behind: adopting and stopping them cleans up (the
+    # embedded module replaces an orphaned Redis and stops PostgreSQL when no live process uses it).
+    if (data_dir / "redis" / "server.json").exists() or (data_dir / "postgres" / "postmaster.pid").exists():
+        start_embedded_services(data_dir).stop()
+
+
+def test_up_serves_keeps_data_and_tokens_across_restarts(up_data_dir: Path, tmp_path: Path) -> None:
+    port = free_port()
+    first = Up(up_data_dir, port, tmp_path / "up-1.log")
+    try:
+        base, tokens = first.wait_until_ready()
+        assert base == f"http://127.0.0.1:{port}"
+        assert "demo data:             seeded now" in first.output
+        assert sorted(tokens) == sorted(email for email, *_ in demo.DEMO_USERS)
+        headers = {"Authorization": f"Bearer {tokens['prosecutor@demo.mla']}"}
+        reference = unique("UP")
+        body = {
+            "reference": reference,
+            "title": "Ransomware on a hospital",
+            "summary": "Smoke test of `mla up`.",
+            "offences": [{"description": "Computer sabotage", "max_penalty_years": 10}],
+        }
+        created = httpx.post(f"{base}/api/v1/cases", json=body, headers=headers, timeout=10)
+        assert created.status_code == 201, created.text
+        case_id = created.json()["id"]
+        assert first.interrupt() == 0, first.output
+    finally:
+        first.close()
+
+    second = Up(up_data_dir, port, tmp_path / "up-2.log")
+    try:
+        base, tokens_again = second.wait_until_ready()
+        assert "demo data:             kept from an earlier run" in second.output
+        assert tokens_again == tokens
+        case = httpx.get(f"{base}/api/v1/cases/{case_id}", headers=headers, timeout=10)
+        assert case.status_code == 200, case.text
+        assert case.json()["reference"] == reference
+        assert second.interrupt() == 0, second.output
+    finally:
+        second.close()
+    assert not (up_data_dir / "redis" / "server.json").exists()  # Redis was stopped, not orphaned
