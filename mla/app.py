@@ -20,6 +20,7 @@ from mla.clock import Clock, SystemClock
 from mla.communications.api import CommunicationController
 from mla.counterparties.api import AdminCounterpartyController, CounterpartyController
 from mla.db import create_engine, create_sessionmaker
+from mla.deadlines.api import DeadlineCalculatorController, RequestDeadlineController
 from mla.dependencies import DEPENDENCIES
 from mla.errors import EXCEPTION_HANDLERS
 from mla.health import HealthController
@@ -48,6 +49,8 @@ ROUTES = [
     ProductionController,
     CommunicationController,
     CheckController,
+    RequestDeadlineController,
+    DeadlineCalculatorController,
 ]
 
 

@@ -22,10 +22,10 @@ from mla.db import create_engine, create_sessionmaker
 from mla.embedded import EmbeddedServices, start_embedded_services
 from mla.enums import OrganisationKind, Role
 from mla.errors import DomainError
-from mla.instruments.catalogue import seed_catalogue
 from mla.migrate import upgrade
 from mla.organisations import service as organisations
 from mla.organisations.schemas import OrganisationCreate
+from mla.reference_data import seed_reference_data
 from mla.settings import Settings, load_settings
 from mla.users import service as users
 from mla.users.schemas import UserCreate
@@ -61,11 +61,11 @@ async def in_transaction(settings: Settings, work: Callable[[AsyncSession], Awai
 
 
 async def seed(settings: Settings, clock: Clock, *, with_demo: bool) -> dict[str, str] | None:
-    """The instrument catalogue always (missing codes only); the demo world once, if asked."""
+    """The reference data always (missing rows only); the demo world once, if asked."""
 
     async def work(session: AsyncSession) -> dict[str, str] | None:
-        inserted = await seed_catalogue(session, clock)
-        print(f"instrument catalogue: {inserted} new", file=sys.stderr)
+        for name, inserted in (await seed_reference_data(session, clock)).items():
+            print(f"{name}: {inserted} new", file=sys.stderr)
         return await demo.seed_demo(session, clock) if with_demo else None
 
     tokens = await in_transaction(settings, work)

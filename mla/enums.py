@@ -92,3 +92,6 @@ TERMINAL_STATUSES = frozenset(
         RequestStatus.EXPIRED,
     }
 )
+
+# The queue shows emergencies first, then urgent, then routine requests.
+URGENCY_RANK = {Urgency.EMERGENCY: 0, Urgency.URGENT: 1, Urgency.ROUTINE: 2}

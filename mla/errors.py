@@ -130,7 +130,9 @@ def _field_errors(exc: ValidationException) -> list[dict[str, str]]:
         if isinstance(item, dict) and "message" in item:
             message = str(item["message"])
             field = _field_path(str(item.get("key") or ""), message, refused)
-            errors.append({"field": field, "message": message, "source": str(item.get("source", ""))})
+            source = item.get("source", "")
+            # Litestar gives "body" for the body but a ParamType ("query", "header"...) for parameters.
+            errors.append({"field": field, "message": message, "source": str(getattr(source, "value", source))})
     return errors
 
 

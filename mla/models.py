@@ -1,11 +1,13 @@
 """Every table, imported in one place for Alembic and the test database."""
 
+from mla.alerts.models import Alert, Delivery, Notification, Webhook
 from mla.audit.models import AuditEvent
 from mla.cases.models import Case
 from mla.checks.models import Attestation
 from mla.communications.models import Communication
 from mla.counterparties.models import Counterparty
 from mla.db import Base
+from mla.deadlines.models import Deadline, DeadlineRule
 from mla.instruments.models import Instrument
 from mla.organisations.models import Organisation
 from mla.productions.models import CustodyEvent, Production
@@ -13,6 +15,12 @@ from mla.requests.models import Request
 from mla.users.models import ApiToken, User
 
 __all__ = [
+    "Alert",
+    "Deadline",
+    "DeadlineRule",
+    "Delivery",
+    "Notification",
+    "Webhook",
     "ApiToken",
     "Attestation",
     "AuditEvent",

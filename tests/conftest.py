@@ -22,8 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from mla.app import create_app, hold_resources
 from mla.clock import FixedClock
 from mla.embedded import start_embedded_services
-from mla.instruments.catalogue import seed_catalogue
 from mla.migrate import upgrade
+from mla.reference_data import seed_reference_data
 from mla.settings import Settings
 from tests.factories import World
 
@@ -104,7 +104,7 @@ async def app(settings: Settings, clock: FixedClock) -> AsyncIterator[Litestar]:
     application = create_app(settings, clock)
     async with hold_resources(application):
         async with application.state.sessionmaker() as session, session.begin():
-            await seed_catalogue(session, clock)
+            await seed_reference_data(session, clock)
         yield application
 
 

@@ -7,9 +7,9 @@ shared catalogue is listed in `SHARED_WITH_ID`, and admin routes are checked for
 
 import re
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -435,6 +435,17 @@ async def test_responsible_central_authority_sees_the_request_and_its_case(world
     assert [item["id"] for item in found.json()["items"]] == [scene.request["id"]]
     assert case.status_code == 200 and case.json()["id"] == scene.case["id"]
     assert [item["id"] for item in cases.json()["items"]] == [scene.case["id"]]
+
+
+async def test_responsible_central_authority_reaches_every_scoped_read(world: World, app: Litestar) -> None:
+    """What the authority may see, it may see everywhere: no sub-resource answers it 404."""
+    scene = await make_scene(world)
+    for endpoint in (e for e in scoped_endpoints(app) if e.method == "GET"):
+        statuses = []
+        for role in Role:
+            response = await world.client.get(endpoint.url(scene.ids), headers=scene.ca.headers(role))
+            statuses.append(response.status_code)
+        assert 200 in statuses and 404 not in statuses, f"{endpoint}: {statuses}"
 
 
 @pytest.mark.parametrize("role", list(Role))

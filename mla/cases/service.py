@@ -4,6 +4,7 @@ import uuid
 
 import msgspec
 from sqlalchemy import exists, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mla.audit import service as audit
@@ -43,7 +44,10 @@ async def create_case(session: AsyncSession, clock: Clock, actor: Principal, dat
         version=1,
     )
     session.add(case)
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # a concurrent request took the reference after our check
+        raise Conflict(f"Your organisation already has a case {data.reference!r}.") from exc
     await audit.record(
         session,
         clock,

@@ -9,7 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mla.audit import service as audit
 from mla.clock import Clock
 from mla.communications.models import Communication
-from mla.communications.schemas import CommunicationCreate, CommunicationOut
+from mla.communications.schemas import CommunicationCreate, CommunicationDirection, CommunicationOut
+from mla.deadlines import service as deadlines
 from mla.requests import service as requests
 from mla.requests.access import require_handler
 from mla.users.principal import Principal
@@ -35,6 +36,8 @@ async def record_communication(
     session.add(communication)
     await session.flush()
     details = {"communication_id": communication.id, **msgspec.to_builtins(data)}
+    if data.direction == CommunicationDirection.SENT:
+        details |= (await deadlines.restart_recurring(session, clock, request, "follow_up_sent")).as_audit()
     entry = audit.request_entry(request, "record_communication", from_status=request.status, changes=details)
     await audit.record(session, clock, actor, entry)
     return communication

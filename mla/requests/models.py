@@ -2,7 +2,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ARRAY, ForeignKey, Index, Sequence, String, Text
+from sqlalchemy import ARRAY, ForeignKey, Index, Sequence, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -19,6 +19,14 @@ class Request(UuidPrimaryKey, Base):
         Index("ix_requests_owner_keyset", "organisation_id", "created_at", "id"),
         Index("ix_requests_authority_keyset", "central_authority_id", "created_at", "id"),
         Index("ix_requests_counterparty_references", "counterparty_references", postgresql_using="gin"),
+        Index(
+            "ix_requests_queue",
+            "central_authority_id",
+            "urgency_rank",
+            "next_due_at",
+            "id",
+            postgresql_where=text("status NOT IN ('fulfilled', 'refused', 'rejected', 'withdrawn', 'expired')"),
+        ),
     )
 
     reference: Mapped[str] = mapped_column(String(32), unique=True)
@@ -51,6 +59,9 @@ class Request(UuidPrimaryKey, Base):
     follow_up_request_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("requests.id"))
     channel_reference: Mapped[str | None] = mapped_column(String(200))
     postponed_until: Mapped[datetime | None]
+    # Kept by the deadlines service for the central authority's queue: emergency first, then earliest due.
+    urgency_rank: Mapped[int] = mapped_column(default=2, server_default="2")
+    next_due_at: Mapped[datetime | None]
     created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

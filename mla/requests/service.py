@@ -1,7 +1,7 @@
 """Filing, reading and editing requests; every write is one transaction with its audit event."""
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -11,7 +11,16 @@ from mla.audit import service as audit
 from mla.cases import service as cases
 from mla.clock import Clock
 from mla.counterparties.models import Counterparty
-from mla.enums import TERMINAL_STATUSES, Direction, OrganisationKind, RequestStatus, RequestType, Role
+from mla.enums import (
+    TERMINAL_STATUSES,
+    URGENCY_RANK,
+    Direction,
+    OrganisationKind,
+    RequestStatus,
+    RequestType,
+    Role,
+    Urgency,
+)
 from mla.errors import Forbidden, InvalidTransition, NotFound, StaleVersion, Unprocessable
 from mla.fields import check_period
 from mla.instruments import service as instruments
@@ -80,8 +89,9 @@ async def create_request(session: AsyncSession, clock: Clock, actor: Principal, 
         created_at=now,
         updated_at=now,
         version=1,
+        urgency_rank=URGENCY_RANK[data.urgency],
     )
-    request.period_start, request.period_end = data.period_start, data.period_end
+    request.period_start, request.period_end = _utc(data.period_start), _utc(data.period_end)
     session.add(request)
     await session.flush()
     await audit.record(
@@ -154,13 +164,14 @@ async def update_request(
         raise field_error("confidentiality_reason", "required when confidential is true")
     before = snapshot(request)
     for name, value in changes.items():
-        setattr(request, name, value if isinstance(value, datetime | uuid.UUID | None) else msgspec.to_builtins(value))
+        setattr(request, name, _column_value(value))
     after = snapshot(request)
     diff = {name: {"before": before[name], "after": after[name]} for name in after if before[name] != after[name]}
     if not diff:
         return request
     request.version += 1
     request.updated_at = clock.now()
+    request.urgency_rank = URGENCY_RANK[Urgency(request.urgency)]
     await audit.record(
         session,
         clock,
@@ -168,6 +179,17 @@ async def update_request(
         audit.request_entry(request, "update", from_status=request.status, changes=diff),
     )
     return request
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """Times are stored and answered in UTC, so the same instant in another offset is no change."""
+    return None if value is None else value.astimezone(UTC)
+
+
+def _column_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return _utc(value)
+    return value if isinstance(value, uuid.UUID | None) else msgspec.to_builtins(value)
 
 
 def _require_editable(request: Request, changes: dict[str, Any]) -> None:

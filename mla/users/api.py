@@ -3,6 +3,7 @@ import uuid
 from litestar import Controller, get, post
 from litestar.exceptions import NotAuthorizedException
 from litestar.params import Parameter
+from litestar.status_codes import HTTP_200_OK
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mla.clock import Clock
@@ -19,7 +20,8 @@ class AuthController(Controller):
     path = "/api/v1/auth"
     tags = ["auth"]
 
-    @post("/token", summary="Exchange e-mail and password for a bearer token", security=[])
+    # 200, not 201: a token is issued, no resource is created (as OAuth 2.0 token endpoints answer).
+    @post("/token", summary="Exchange e-mail and password for a bearer token", security=[], status_code=HTTP_200_OK)
     async def issue_token(
         self, data: TokenRequest, session: AsyncSession, clock: Clock, settings: Settings
     ) -> TokenOut:

@@ -12,6 +12,7 @@ from mla.audit import service as audit
 from mla.checks import service as checks
 from mla.checks.rules import CheckSettings
 from mla.clock import Clock
+from mla.deadlines import service as deadlines
 from mla.enums import TERMINAL_STATUSES
 from mla.errors import Forbidden, InvalidTransition, NotFound, Unprocessable
 from mla.requests import service as requests
@@ -72,6 +73,8 @@ async def perform_action(
     request.status = transition.to_status
     request.version += 1
     request.updated_at = clock.now()
+    clocks = await deadlines.apply_action(session, clock, request, transition.action, extend_days=data.days)
+    changes |= clocks.as_audit()
     entry = audit.request_entry(
         request,
         transition.action,
@@ -150,17 +153,12 @@ async def _supersede(session: AsyncSession, actor: Principal, request: Request, 
     return {"follow_up_request_id": follow_up.id, "follow_up_reference": follow_up.reference}
 
 
-async def _extend(session: AsyncSession, actor: Principal, request: Request, data: ActionInput) -> dict[str, Any]:
-    return {"days": data.days}
-
-
 EFFECTS: dict[str, Effect] = {
     "transmit": _transmit,
     "confirm_preserved": _confirm_preserved,
     "postpone": _postpone,
     "resume": _resume,
     "supersede": _supersede,
-    "extend": _extend,
 }
 
 

@@ -106,9 +106,7 @@ async def set_status(world: World, request_id: str, status: str) -> None:
 
 
 @pytest.mark.parametrize("limit", [1, 2, 3, 7, 200])
-async def test_requests_with_distinct_times_are_walked_once_while_new_ones_are_filed(
-    world: World, limit: int
-) -> None:
+async def test_requests_with_distinct_times_are_walked_once_while_new_ones_are_filed(world: World, limit: int) -> None:
     filer = Filer(world, await world.organisation())
     existing = await filer.requests(7, step=timedelta(minutes=1))
     filed_during: list[dict[str, Any]] = []
@@ -130,9 +128,7 @@ async def test_requests_with_distinct_times_are_walked_once_while_new_ones_are_f
 
 
 @pytest.mark.parametrize("limit", [1, 2, 3, 10])
-async def test_requests_with_the_same_created_at_are_walked_once_while_more_are_filed(
-    world: World, limit: int
-) -> None:
+async def test_requests_with_the_same_created_at_are_walked_once_while_more_are_filed(world: World, limit: int) -> None:
     filer = Filer(world, await world.organisation())
     existing = await filer.requests(10)  # the clock stands still: all share one created_at
     assert len({r["created_at"] for r in existing}) == 1
@@ -165,7 +161,9 @@ async def test_requests_with_mixed_times_are_walked_once(world: World) -> None:
 
     seen = ids_of(pages)
     assert_each_once(seen, [r["id"] for r in existing])
-    newest_first = sorted(existing, key=lambda r: (datetime.fromisoformat(r["created_at"]), uuid.UUID(r["id"])), reverse=True)
+    newest_first = sorted(
+        existing, key=lambda r: (datetime.fromisoformat(r["created_at"]), uuid.UUID(r["id"])), reverse=True
+    )
     assert seen == [r["id"] for r in newest_first]
 
 
@@ -303,7 +301,12 @@ async def test_filters_combine_with_pagination(world: World, params: Any, matche
         await filer.request(type="preservation", instrument="eu-epoc-pr", urgency="urgent")
 
     pages = await walk(
-        world, "/api/v1/requests", filer.org.headers(), limit=limit, params=query, between=file_a_matching_one_and_another
+        world,
+        "/api/v1/requests",
+        filer.org.headers(),
+        limit=limit,
+        params=query,
+        between=file_a_matching_one_and_another,
     )
 
     seen = ids_of(pages)

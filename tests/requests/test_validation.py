@@ -125,7 +125,7 @@ INVALID_REQUESTS = [
     pytest.param({"proportionality": "x" * 20_001}, "proportionality", id="proportionality of 20,001 characters"),
     pytest.param({"confidentiality_reason": "x" * 20_001}, "confidentiality_reason", id="reason too long"),
     pytest.param({"emergency_justification": "   "}, "emergency_justification", id="blank justification"),
-    pytest.param({"identifiers": [{"kind": "other", "value": "x" * 501}]}, "identifiers[0].value", id="long identifier"),
+    pytest.param({"identifiers": [{"kind": "other", "value": "x" * 501}]}, "identifiers[0].value", id="501-char id"),
     pytest.param(
         {"identifiers": [{"kind": "other", "value": f"account-{n}"} for n in range(1001)]},
         "identifiers",
@@ -479,6 +479,13 @@ async def test_invalid_list_parameter_is_a_422_naming_it(filing: Filing, query: 
     response = await filing.world.client.get(f"{REQUESTS}?{query}", headers=filing.org.headers())
 
     assert_problem(response, 422, field)
+
+
+async def test_a_query_parameter_error_says_it_comes_from_the_query(filing: Filing) -> None:
+    response = await filing.world.client.get(f"{REQUESTS}?status=bogus", headers=filing.org.headers())
+
+    problem = assert_problem(response, 422, "status")
+    assert problem["errors"] == [{"field": "status", "message": "Invalid enum value 'bogus'", "source": "query"}]
 
 
 @pytest.mark.parametrize("query", ["limit=1", "limit=200", "status=draft&q=PROD", "q=%C3%BC"])

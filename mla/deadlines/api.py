@@ -1,0 +1,57 @@
+import uuid
+from datetime import datetime
+
+from litestar import Controller, get
+from litestar.params import Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mla.deadlines import preview, service
+from mla.deadlines.schemas import DeadlineOut, DeadlinePreview
+from mla.enums import DataCategory, Direction, RequestType, Urgency
+from mla.pagination import Page
+from mla.requests import service as requests
+from mla.users.principal import Principal
+
+
+class RequestDeadlineController(Controller):
+    path = "/api/v1/requests/{request_id:uuid}/deadlines"
+    tags = ["deadlines"]
+
+    @get("/", summary="The request's clocks, each with how its due moment was computed")
+    async def list_deadlines(
+        self, request_id: uuid.UUID, session: AsyncSession, principal: Principal
+    ) -> Page[DeadlineOut]:
+        request = await requests.get_request(session, principal, request_id)
+        rows = await service.list_deadlines(session, request.id)
+        return Page(items=[preview.deadline_out(deadline, rule) for deadline, rule in rows], next_cursor=None)
+
+
+class DeadlineCalculatorController(Controller):
+    path = "/api/v1/deadlines"
+    tags = ["deadlines"]
+
+    @get("/preview", summary="Deadline calculator: what an action would open at a given start")
+    async def preview_deadlines(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        instrument: str = Parameter(max_length=32),
+        type: RequestType = Parameter(),
+        action: str = Parameter(max_length=32),
+        start: datetime = Parameter(description="RFC 3339 with an offset"),
+        urgency: Urgency = Urgency.ROUTINE,
+        direction: Direction = Direction.OUTGOING,
+        organisation_id: uuid.UUID | None = None,
+        data_category: list[DataCategory] | None = None,
+    ) -> Page[DeadlinePreview]:
+        query = preview.PreviewQuery(
+            instrument=instrument,
+            type=type,
+            action=action,
+            start=start,
+            urgency=urgency,
+            direction=direction,
+            organisation_id=organisation_id or principal.organisation_id,
+            data_categories=data_category,
+        )
+        return Page(items=await preview.preview(session, query), next_cursor=None)

@@ -1,0 +1,235 @@
+"""The default deadline rules of SPEC §6, each with its legal source; seeded once, then admin-editable."""
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mla.audit import service as audit
+from mla.clock import Clock
+from mla.deadlines.models import DeadlineRule
+
+CALENDAR, BUSINESS, HOURS = "calendar_days", "business_days", "hours"
+MLA_INSTRUMENTS = ["mlat", "uncc-40", "uncc-44", "budapest-25", "budapest-31", "2ap-10"]
+CANCEL_ON = ("withdraw", "reject", "refuse")
+
+
+@dataclass(frozen=True)
+class RuleSeed:
+    code: str
+    name: str
+    kind: str
+    source: str
+    opens_on: str
+    meets_on: list[str]
+    routine: tuple[int | None, str]
+    urgent: tuple[int | None, str]
+    emergency: tuple[int | None, str]
+    instrument_codes: list[str] = field(default_factory=list)
+    request_types: list[str] = field(default_factory=list)
+    directions: list[str] = field(default_factory=lambda: ["outgoing"])
+    requires_category: str | None = None
+    excludes_category: str | None = None
+    amount_from_instrument: bool = False
+    responsible: str = "owner"
+    pauses_on_clarification: bool = False
+    lapses_request: bool = False
+    recurring: bool = False
+    reminder_leads_hours: list[int] = field(default_factory=list)
+
+
+RULES = (
+    RuleSeed(
+        "internal-review",
+        "Internal review by the central authority",
+        "review",
+        "Own service level: outgoing requests are reviewed within 5 business days (2 if urgent, 4 hours in an emergency).",
+        "submit",
+        ["approve", "return", "reject"],
+        (5, BUSINESS),
+        (2, BUSINESS),
+        (4, HOURS),
+        responsible="central_authority",
+    ),
+    RuleSeed(
+        "epoc-response",
+        "EPOC response",
+        "response",
+        "Reg. (EU) 2023/1543 art 10(2) (10 days) and art 10(4) (emergency: 8 hours)",
+        "transmit",
+        ["fulfil"],
+        (10, CALENDAR),
+        (10, CALENDAR),
+        (8, HOURS),
+        instrument_codes=["eu-epoc"],
+        request_types=["production"],
+        pauses_on_clarification=True,
+    ),
+    RuleSeed(
+        "epoc-enforcing-review",
+        "EPOC enforcing-authority review",
+        "enforcing_review",
+        "Reg. (EU) 2023/1543 art 12(1): the notified enforcing authority may raise grounds for refusal within "
+        "10 days (emergency: 96 hours)",
+        "transmit",
+        ["fulfil"],
+        (10, CALENDAR),
+        (10, CALENDAR),
+        (96, HOURS),
+        instrument_codes=["eu-epoc"],
+        request_types=["production"],
+    ),
+    RuleSeed(
+        "epoc-emergency-validation",
+        "Validation of an emergency order issued without prior validation",
+        "validation",
+        "Reg. (EU) 2023/1543 art 4(5): validation within 48 hours, otherwise the order is revoked",
+        "transmit",
+        ["fulfil"],
+        (None, HOURS),
+        (None, HOURS),
+        (48, HOURS),
+        instrument_codes=["eu-epoc"],
+        request_types=["production"],
+    ),
+    RuleSeed(
+        "clarification-answer",
+        "Our answer to the counterparty's request for clarification",
+        "clarification_answer",
+        "Own service level: answer within 10 days (emergency: 24 hours)",
+        "request_clarification",
+        ["provide_clarification"],
+        (10, CALENDAR),
+        (10, CALENDAR),
+        (24, HOURS),
+    ),
+    RuleSeed(
+        "epoc-pr-expiry",
+        "European Preservation Order expiry",
+        "preservation_expiry",
+        "Reg. (EU) 2023/1543 art 11(1): preservation ends after 60 days unless confirmed or extended by 30 days",
+        "confirm_preserved",
+        ["supersede"],
+        (60, CALENDAR),
+        (60, CALENDAR),
+        (60, CALENDAR),
+        instrument_codes=["eu-epoc-pr"],
+        request_types=["preservation"],
+        lapses_request=True,
+        reminder_leads_hours=[14 * 24, 3 * 24],
+    ),
+    RuleSeed(
+        "preservation-expiry",
+        "Preservation expiry",
+        "preservation_expiry",
+        "Budapest Convention art 29(7) and UN Convention against Cybercrime art 42 (at least 60 days); "
+        "18 U.S.C. § 2703(f)(2) (90 days, renewable by 90): the instrument's preservation days",
+        "confirm_preserved",
+        ["supersede"],
+        (None, CALENDAR),
+        (None, CALENDAR),
+        (None, CALENDAR),
+        instrument_codes=["budapest-29", "uncc-42", "us-2703f"],
+        request_types=["preservation"],
+        amount_from_instrument=True,
+        lapses_request=True,
+        reminder_leads_hours=[14 * 24, 3 * 24],
+    ),
+    RuleSeed(
+        "2ap-7-response",
+        "Subscriber information response (direct)",
+        "response",
+        "Second Additional Protocol (CETS 224) art 7: 30 days before falling back to art 8 or MLA (unverified)",
+        "transmit",
+        ["fulfil"],
+        (30, CALENDAR),
+        (30, CALENDAR),
+        (None, CALENDAR),
+        instrument_codes=["2ap-7"],
+        request_types=["subscriber_info"],
+        pauses_on_clarification=True,
+    ),
+    RuleSeed(
+        "2ap-8-subscriber",
+        "Order under art 8: subscriber information",
+        "response",
+        "Second Additional Protocol (CETS 224) art 8: production within 20 days (unverified); emergency: expedited",
+        "transmit",
+        ["fulfil"],
+        (20, CALENDAR),
+        (20, CALENDAR),
+        (20, CALENDAR),
+        instrument_codes=["2ap-8"],
+        excludes_category="traffic",
+        pauses_on_clarification=True,
+    ),
+    RuleSeed(
+        "2ap-8-traffic",
+        "Order under art 8: traffic data",
+        "response",
+        "Second Additional Protocol (CETS 224) art 8: production within 45 days (unverified); emergency: expedited",
+        "transmit",
+        ["fulfil"],
+        (45, CALENDAR),
+        (45, CALENDAR),
+        (45, CALENDAR),
+        instrument_codes=["2ap-8"],
+        requires_category="traffic",
+        pauses_on_clarification=True,
+    ),
+    RuleSeed(
+        "mla-follow-up",
+        "MLA status follow-up",
+        "follow_up",
+        "No treaty deadline (Budapest art 27(7) asks for reasons of significant delay): follow up every 30 days "
+        "(emergency: 2 days) after transmission and after each follow-up sent",
+        "transmit",
+        ["fulfil"],
+        (30, CALENDAR),
+        (30, CALENDAR),
+        (2, CALENDAR),
+        instrument_codes=MLA_INSTRUMENTS,
+        request_types=["mla"],
+        pauses_on_clarification=True,
+        recurring=True,
+    ),
+    RuleSeed(
+        "incoming-execution",
+        "Execution of an incoming request",
+        "execution",
+        "Own service level: execute within 30 days (emergency: 24 hours); Budapest art 27(7): report significant delay",
+        "accept",
+        ["execute"],
+        (30, CALENDAR),
+        (30, CALENDAR),
+        (24, HOURS),
+        directions=["incoming"],
+        responsible="central_authority",
+    ),
+)
+
+
+def as_row(seed: RuleSeed, clock: Clock) -> DeadlineRule:
+    now = clock.now()
+    values = {
+        name: getattr(seed, name)
+        for name in seed.__dataclass_fields__
+        if name not in ("routine", "urgent", "emergency")
+    }
+    for urgency in ("routine", "urgent", "emergency"):
+        values[f"{urgency}_amount"], values[f"{urgency}_unit"] = getattr(seed, urgency)
+    return DeadlineRule(**values, created_at=now, updated_at=now)
+
+
+async def seed_rules(session: AsyncSession, clock: Clock) -> int:
+    """Insert every default rule whose code is missing; never overwrites an admin's edit."""
+    existing = set(await session.scalars(select(DeadlineRule.code)))
+    missing = [seed for seed in RULES if seed.code not in existing]
+    session.add_all(as_row(seed, clock) for seed in missing)
+    await session.flush()
+    if missing:
+        entry = audit.AuditEntry(
+            action="seed_deadline_rules", chain=audit.admin_chain(), changes={"codes": [seed.code for seed in missing]}
+        )
+        await audit.record(session, clock, None, entry)
+    return len(missing)

@@ -1,0 +1,77 @@
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ARRAY, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from mla.db import Base, UuidPrimaryKey
+
+
+class DeadlineRule(UuidPrimaryKey, Base):
+    """One legal or service-level clock (SPEC §6): when it opens, what meets it, how long it runs.
+
+    A rule applies to a request when every non-empty selector matches: instrument codes, request
+    types, directions, and the data categories it needs or excludes. A duration left empty for an
+    urgency means the clock does not run at that urgency; `amount_from_instrument` takes the
+    instrument's preservation days instead.
+    """
+
+    __tablename__ = "deadline_rules"
+
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(Text)
+    instrument_codes: Mapped[list[str]] = mapped_column(ARRAY(String(32)), default=list)
+    request_types: Mapped[list[str]] = mapped_column(ARRAY(String(32)), default=list)
+    directions: Mapped[list[str]] = mapped_column(ARRAY(String(16)), default=list)
+    requires_category: Mapped[str | None] = mapped_column(String(32))
+    excludes_category: Mapped[str | None] = mapped_column(String(32))
+    opens_on: Mapped[str] = mapped_column(String(32))
+    meets_on: Mapped[list[str]] = mapped_column(ARRAY(String(32)))
+    routine_amount: Mapped[int | None]
+    routine_unit: Mapped[str] = mapped_column(String(16))
+    urgent_amount: Mapped[int | None]
+    urgent_unit: Mapped[str] = mapped_column(String(16))
+    emergency_amount: Mapped[int | None]
+    emergency_unit: Mapped[str] = mapped_column(String(16))
+    amount_from_instrument: Mapped[bool] = mapped_column(default=False)
+    # Whose calendar counts: "owner" (requesting organisation) or "central_authority".
+    responsible: Mapped[str] = mapped_column(String(32), default="owner")
+    pauses_on_clarification: Mapped[bool] = mapped_column(default=False)
+    lapses_request: Mapped[bool] = mapped_column(default=False)
+    recurring: Mapped[bool] = mapped_column(default=False)
+    reminder_leads_hours: Mapped[list[int]] = mapped_column(ARRAY(Integer), default=list)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Deadline(UuidPrimaryKey, Base):
+    """A clock running on one request; `next_alert_at` is when its next alert stage falls due."""
+
+    __tablename__ = "deadlines"
+    __table_args__ = (
+        # The alert scan reads only open, running clocks whose next stage is due: cost follows what is due.
+        Index(
+            "ix_deadlines_due_alerts",
+            "next_alert_at",
+            postgresql_where=text("status = 'open' AND paused_at IS NULL AND next_alert_at IS NOT NULL"),
+        ),
+        Index("ix_deadlines_request_status", "request_id", "status"),
+    )
+
+    request_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("requests.id"))
+    rule_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("deadline_rules.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    rule_code: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime]
+    due_at: Mapped[datetime]
+    window_seconds: Mapped[int]
+    explanation: Mapped[str] = mapped_column(Text)
+    paused_at: Mapped[datetime | None]
+    next_alert_at: Mapped[datetime | None]
+    fired_stages: Mapped[list[str]] = mapped_column(ARRAY(String(32)), default=list)
+    closed_at: Mapped[datetime | None]
+    closed_by_action: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime]

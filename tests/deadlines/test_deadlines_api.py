@@ -1,0 +1,137 @@
+"""Deadlines follow the workflow: opened, met, cancelled, paused and extended, each explained."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from mla.clock import FixedClock
+from mla.enums import OrganisationKind, Role
+from tests.factories import Org, World
+
+
+async def act(
+    world: World, org: Org, role: Role, request: dict[str, Any], action: str, **fields: Any
+) -> dict[str, Any]:
+    response = await world.client.post(
+        f"/api/v1/requests/{request['id']}/actions/{action}",
+        json={"version": request["version"], **fields},
+        headers=org.headers(role),
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def deadlines(world: World, org: Org, request: dict[str, Any]) -> list[dict[str, Any]]:
+    response = await world.client.get(f"/api/v1/requests/{request['id']}/deadlines", headers=org.headers())
+    assert response.status_code == 200, response.text
+    return response.json()["items"]
+
+
+async def transmitted(world: World, **overrides: Any) -> tuple[Org, Org, dict[str, Any]]:
+    authority = await world.organisation(OrganisationKind.CENTRAL_AUTHORITY)
+    prosecution = await world.organisation(central_authority=authority)
+    request = await world.request(prosecution, await world.case(prosecution), await world.counterparty(), **overrides)
+    request = await act(world, prosecution, Role.PROSECUTOR, request, "submit")
+    await world.attest_pending(authority, request)
+    request = await act(world, authority, Role.CENTRAL_AUTHORITY, request, "approve")
+    request = await act(world, authority, Role.CENTRAL_AUTHORITY, request, "transmit")
+    return prosecution, authority, request
+
+
+def open_by_rule(items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {item["rule"]: item for item in items if item["status"] == "open"}
+
+
+async def test_emergency_epoc_is_due_eight_hours_after_transmission(world: World, clock: FixedClock) -> None:
+    prosecution, _, request = await transmitted(
+        world, urgency="emergency", emergency_justification="A child is at immediate risk of sexual abuse."
+    )
+
+    response = open_by_rule(await deadlines(world, prosecution, request))["epoc-response"]
+
+    assert datetime.fromisoformat(response["due_at"]) == clock.now() + timedelta(hours=8)
+    assert "8 hours" in response["explanation"] and "art 10" in response["explanation"]
+    assert {"epoc-enforcing-review", "epoc-emergency-validation"} <= set(
+        open_by_rule(await deadlines(world, prosecution, request))
+    )
+
+
+async def test_review_clock_runs_on_the_central_authority_calendar_and_is_met_by_approval(world: World) -> None:
+    authority = await world.organisation(OrganisationKind.CENTRAL_AUTHORITY, country="FR", timezone="Europe/Paris")
+    prosecution = await world.organisation(central_authority=authority)
+    request = await world.request(prosecution, await world.case(prosecution), await world.counterparty())
+    # Wednesday 11 November 2026, 10:00 in Paris: Armistice Day, a French public holiday.
+    world.clock.set(datetime(2026, 11, 10, 9, 0, tzinfo=UTC))
+
+    request = await act(world, prosecution, Role.PROSECUTOR, request, "submit")
+    review = open_by_rule(await deadlines(world, prosecution, request))["internal-review"]
+    await world.attest_pending(authority, request)
+    await act(world, authority, Role.CENTRAL_AUTHORITY, request, "approve")
+
+    # Tue 10 + 5 business days: Thu 12, Fri 13, Mon 16, Tue 17, Wed 18 (skipping Wed 11, a holiday, and the weekend).
+    assert review["due_at"] == "2026-11-18T09:00:00Z"
+    assert "Armistice" in review["explanation"]
+    [met] = [d for d in await deadlines(world, prosecution, request) if d["rule"] == "internal-review"]
+    assert met["status"] == "met" and met["closed_by_action"] == "approve"
+
+
+async def test_withdrawal_cancels_every_open_clock(world: World) -> None:
+    prosecution, _, request = await transmitted(world)
+
+    await act(world, prosecution, Role.PROSECUTOR, request, "withdraw", reason="The suspect confessed.")
+
+    statuses = {d["rule"]: d["status"] for d in await deadlines(world, prosecution, request)}
+    assert statuses["epoc-response"] == "cancelled"
+    assert "open" not in statuses.values()
+
+
+async def test_clarification_pauses_the_counterparty_clock_and_keeps_the_remaining_time(
+    world: World, clock: FixedClock
+) -> None:
+    prosecution, _, request = await transmitted(world)
+    due = datetime.fromisoformat(open_by_rule(await deadlines(world, prosecution, request))["epoc-response"]["due_at"])
+
+    clock.advance(timedelta(days=2))
+    request = await act(world, prosecution, Role.PROSECUTOR, request, "request_clarification")
+    paused = open_by_rule(await deadlines(world, prosecution, request))
+    clock.advance(timedelta(days=3))
+    await act(world, prosecution, Role.PROSECUTOR, request, "provide_clarification")
+    resumed = open_by_rule(await deadlines(world, prosecution, request))
+
+    assert paused["epoc-response"]["paused_at"] is not None
+    assert "clarification-answer" in paused
+    assert datetime.fromisoformat(resumed["epoc-response"]["due_at"]) == due + timedelta(days=3)
+    assert "Paused" in resumed["epoc-response"]["explanation"]
+    assert "clarification-answer" not in resumed
+
+
+async def test_preservation_expiry_is_extended_from_the_previous_expiry(world: World, clock: FixedClock) -> None:
+    prosecution, _, request = await transmitted(world, type="preservation", instrument="eu-epoc-pr")
+    request = await act(world, prosecution, Role.PROSECUTOR, request, "confirm_preserved")
+    expiry = open_by_rule(await deadlines(world, prosecution, request))["epoc-pr-expiry"]
+
+    await act(world, prosecution, Role.PROSECUTOR, request, "extend")
+
+    extended = open_by_rule(await deadlines(world, prosecution, request))["epoc-pr-expiry"]
+    assert datetime.fromisoformat(expiry["due_at"]) == clock.now() + timedelta(days=60)
+    assert datetime.fromisoformat(extended["due_at"]) == clock.now() + timedelta(days=90)
+    assert "extended by 30 days" in extended["explanation"]
+
+
+async def test_the_calculator_previews_what_an_action_would_open(world: World) -> None:
+    org = await world.organisation()
+    params = {
+        "instrument": "us-2703f",
+        "type": "preservation",
+        "action": "confirm_preserved",
+        "start": "2026-03-01T10:00:00+01:00",
+    }
+
+    response = await world.client.get("/api/v1/deadlines/preview", params=params, headers=org.headers())
+
+    [item] = response.json()["items"]
+    assert item["rule"] == "preservation-expiry"
+    assert item["due_at"] == "2026-05-30T08:00:00Z"  # 90 days later, 10:00 in Berlin is now CEST (UTC+2)
+    bad = await world.client.get(
+        "/api/v1/deadlines/preview", params=params | {"instrument": "nope"}, headers=org.headers()
+    )
+    assert bad.status_code == 422
