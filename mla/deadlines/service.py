@@ -24,7 +24,12 @@ from mla.organisations.models import Organisation
 from mla.requests.models import Request
 
 OPEN, MET, MISSED, CANCELLED = "open", "met", "missed", "cancelled"
-PAUSE_ACTION, RESUME_ACTION, EXTEND_ACTION = "request_clarification", "provide_clarification", "extend"
+PAUSE_ACTION, RESUME_ACTION, EXTEND_ACTION, LAPSE_ACTION = (
+    "request_clarification",
+    "provide_clarification",
+    "extend",
+    "lapse",
+)
 
 
 @dataclass
@@ -142,6 +147,8 @@ async def apply_action(
             await _extend(session, request, deadline, rule, instrument, extend_days, now, changes)
         elif action in rule.meets_on:
             _close(deadline, MET, action, now, changes)
+        elif action == LAPSE_ACTION and rule.lapses_request:
+            _close(deadline, MISSED, action, now, changes)
         elif request.status in TERMINAL_STATUSES:
             _close(deadline, CANCELLED, action, now, changes)
         elif action == PAUSE_ACTION and rule.pauses_on_clarification and deadline.paused_at is None:

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mla.audit import service as audit
 from mla.checks import service as checks
-from mla.checks.rules import CheckSettings
+from mla.checks.rules import CheckResult, CheckSettings
 from mla.clock import Clock
 from mla.deadlines import service as deadlines
 from mla.enums import TERMINAL_STATUSES
@@ -21,11 +21,11 @@ from mla.requests.models import Request
 from mla.users.models import User
 from mla.users.principal import Principal
 from mla.workflow.schemas import ActionFieldOut, ActionInput, AssignInput, AvailableAction
-from mla.workflow.table import Action, Transition, TransitionRefused, available_actions, plan_transition
+from mla.workflow.table import SYSTEM, Action, Transition, TransitionRefused, available_actions, plan_transition
 
 CHECKED_ACTIONS = frozenset({Action.SUBMIT, Action.APPROVE})
 
-Effect = Callable[[AsyncSession, Principal, Request, ActionInput], Awaitable[dict[str, Any]]]
+Effect = Callable[[AsyncSession, Request, ActionInput], Awaitable[dict[str, Any]]]
 
 
 async def actions_for(session: AsyncSession, actor: Principal, request_id: uuid.UUID) -> list[AvailableAction]:
@@ -68,8 +68,39 @@ async def perform_action(
         results = await checks.evaluate_request(session, request, check_settings)
         if transition.action == Action.APPROVE:
             checks.require_approvable(results)
+    await _apply(session, clock, actor, request, transition, data, results)
+    return request
+
+
+async def lapse_request(session: AsyncSession, clock: Clock, request: Request) -> None:
+    """The worker's action: a preservation whose expiry passed becomes `expired`, by the system actor.
+
+    The caller holds the request's row lock.
+    """
+    transition = plan_transition(
+        Action.LAPSE,
+        status=request.status,
+        direction=request.direction,
+        request_type=request.type,
+        roles={SYSTEM},
+        fields={},
+    )
+    reason = "The preservation period expired without a follow-up request or an extension."
+    await _apply(session, clock, None, request, transition, ActionInput(reason=reason), None)
+
+
+async def _apply(
+    session: AsyncSession,
+    clock: Clock,
+    actor: Principal | None,
+    request: Request,
+    transition: Transition,
+    data: ActionInput,
+    results: list[CheckResult] | None,
+) -> None:
+    """Move the request, its clocks and its version, and write the action's audit event."""
     from_status = request.status
-    changes = await EFFECTS.get(transition.action, _no_effect)(session, actor, request, data)
+    changes = await EFFECTS.get(transition.action, _no_effect)(session, request, data)
     request.status = transition.to_status
     request.version += 1
     request.updated_at = clock.now()
@@ -84,7 +115,6 @@ async def perform_action(
         checks=None if results is None else checks.records(results),
     )
     await audit.record(session, clock, actor, entry)
-    return request
 
 
 def _plan(request: Request, actor: Principal, action: str, data: ActionInput) -> Transition:
@@ -113,35 +143,33 @@ def _as_domain_error(refused: TransitionRefused) -> Exception:
     return Unprocessable(refused.message, errors=errors)
 
 
-async def _no_effect(session: AsyncSession, actor: Principal, request: Request, data: ActionInput) -> dict[str, Any]:
+async def _no_effect(session: AsyncSession, request: Request, data: ActionInput) -> dict[str, Any]:
     return {}
 
 
-async def _transmit(session: AsyncSession, actor: Principal, request: Request, data: ActionInput) -> dict[str, Any]:
+async def _transmit(session: AsyncSession, request: Request, data: ActionInput) -> dict[str, Any]:
     request.channel_reference = data.channel_reference
     return {"channel_reference": data.channel_reference}
 
 
-async def _confirm_preserved(
-    session: AsyncSession, actor: Principal, request: Request, data: ActionInput
-) -> dict[str, Any]:
+async def _confirm_preserved(session: AsyncSession, request: Request, data: ActionInput) -> dict[str, Any]:
     reference = data.provider_reference
     if reference and reference not in request.counterparty_references:
         request.counterparty_references = [*request.counterparty_references, reference]
     return {"provider_reference": reference}
 
 
-async def _postpone(session: AsyncSession, actor: Principal, request: Request, data: ActionInput) -> dict[str, Any]:
+async def _postpone(session: AsyncSession, request: Request, data: ActionInput) -> dict[str, Any]:
     request.postponed_until = data.until
     return {"postponed_until": data.until}
 
 
-async def _resume(session: AsyncSession, actor: Principal, request: Request, data: ActionInput) -> dict[str, Any]:
+async def _resume(session: AsyncSession, request: Request, data: ActionInput) -> dict[str, Any]:
     request.postponed_until = None
     return {}
 
 
-async def _supersede(session: AsyncSession, actor: Principal, request: Request, data: ActionInput) -> dict[str, Any]:
+async def _supersede(session: AsyncSession, request: Request, data: ActionInput) -> dict[str, Any]:
     follow_up_id = data.follow_up_request_id
     follow_up = None if follow_up_id is None else await session.get(Request, follow_up_id)
     if follow_up is None or follow_up.organisation_id != request.organisation_id or follow_up.id == request.id:
