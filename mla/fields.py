@@ -22,7 +22,7 @@ import urllib.parse
 import zoneinfo
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 import msgspec
@@ -443,3 +443,6 @@ class Identifier(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
             self.value = check_identifier(self.kind, self.value)
         if self.from_ is not None and self.to is not None:
             check_period(self.from_, self.to, start_field="from", end_field="to")
+        # Stored in UTC (SPEC §11), so the same instant sent with another offset is the same value.
+        self.from_ = None if self.from_ is None else self.from_.astimezone(UTC)
+        self.to = None if self.to is None else self.to.astimezone(UTC)

@@ -19,7 +19,8 @@ Version = Annotated[int, msgspec.Meta(ge=1)]
 def _check_request_rules(data: "RequestCreate | RequestPatch") -> None:
     if isinstance(data.period_start, datetime) and isinstance(data.period_end, datetime):
         check_period(data.period_start, data.period_end)
-    if data.confidential is True and not data.confidentiality_reason:
+    # A PATCH may rely on the reason already stored: the service checks the combination.
+    if isinstance(data, RequestCreate) and data.confidential and not data.confidentiality_reason:
         raise FieldError("confidentiality_reason", "`confidentiality_reason` is required when `confidential` is true")
     if isinstance(data.data_categories, list):
         data.data_categories = sorted(set(data.data_categories))
