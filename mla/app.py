@@ -25,6 +25,8 @@ from mla.dependencies import DEPENDENCIES
 from mla.errors import EXCEPTION_HANDLERS
 from mla.health import HealthController
 from mla.instruments.api import AdminInstrumentController, InstrumentController
+from mla.observability.api import MetricsController
+from mla.observability.middleware import observe_requests
 from mla.organisations.api import AdminOrganisationController
 from mla.productions.api import ProductionController
 from mla.requests.api import RequestController
@@ -35,6 +37,7 @@ from mla.workflow.api import WorkflowController
 
 ROUTES = [
     HealthController,
+    MetricsController,
     AuthController,
     AdminOrganisationController,
     AdminUserController,
@@ -67,10 +70,16 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
         state=_initial_state(settings, clock or SystemClock()),
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
-        middleware=[DefineMiddleware(BearerAuthenticationMiddleware, exclude=PUBLIC_PATHS)],
+        middleware=[observe_requests, DefineMiddleware(BearerAuthenticationMiddleware, exclude=PUBLIC_PATHS)],
         openapi_config=_openapi(),
         request_max_body_size=settings.max_body_bytes,
-        logging_config=LoggingConfig(log_exceptions="always", disable_stack_trace={401, 403, 404, 405, 409, 413, 422}),
+        logging_config=LoggingConfig(
+            # Our JSON handler on the root logger writes Litestar's lines too (see mla.observability.logs).
+            configure_root_logger=False,
+            loggers={"litestar": {"level": "INFO", "handlers": [], "propagate": True}},
+            log_exceptions="always",
+            disable_stack_trace={400, 401, 403, 404, 405, 409, 413, 415, 422},
+        ),
         debug=False,
     )
 

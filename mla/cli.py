@@ -23,6 +23,7 @@ from mla.embedded import EmbeddedServices, start_embedded_services
 from mla.enums import OrganisationKind, Role
 from mla.errors import DomainError
 from mla.migrate import upgrade
+from mla.observability.logs import configure_logging
 from mla.organisations import service as organisations
 from mla.organisations.schemas import OrganisationCreate
 from mla.reference_data import seed_reference_data
@@ -152,7 +153,7 @@ def cmd_audit_verify(settings: Settings, args: argparse.Namespace) -> None:
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     settings, embedded = with_services(settings, redis=True)
     try:
-        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_config=None, access_log=False)
     finally:
         embedded.stop()
 
@@ -206,7 +207,8 @@ def print_welcome(base: str, tokens: dict[str, str], *, fresh: bool) -> None:
 
 async def serve_with_worker(settings: Settings, host: str, port: int) -> None:
     """The API and the worker in one process; Ctrl-C stops both."""
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host=host, port=port, log_level="info"))
+    config = uvicorn.Config(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+    server = uvicorn.Server(config)
     worker = build_worker(settings, handle_signals=False)
     worker_task = asyncio.create_task(worker.async_run())
     try:
@@ -272,6 +274,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parser().parse_args(argv)
+    configure_logging()
     try:
         args.handler(load_settings(), args)
     except (CommandError, DomainError, ValueError, msgspec.ValidationError) as exc:
