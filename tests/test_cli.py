@@ -132,37 +132,32 @@ async def test_migrate_builds_the_schema_and_is_idempotent(empty_database_url: s
     assert [row[0] for row in await fetch(empty_database_url, "SELECT version_num FROM alembic_version")] == [head]
 
 
-async def test_seed_inserts_the_catalogue_once_and_prints_the_count(empty_database_url: str, tmp_path: Path) -> None:
-    own_database_url = empty_database_url
-    await asyncio.to_thread(upgrade, own_database_url)
-    first = await run_mla("seed", database_url=own_database_url, data_dir=tmp_path)
-    assert first.returncode == 0, first
-    assert f"instrument catalogue: {len(CATALOGUE)} new" in first.stderr
-
-    again = await run_mla("seed", database_url=own_database_url, data_dir=tmp_path)
-    assert again.returncode == 0, again
-    assert "instrument catalogue: 0 new" in again.stderr
-    assert (await fetch(own_database_url, "SELECT count(*) FROM instruments"))[0][0] == len(CATALOGUE)
-    assert (await fetch(own_database_url, "SELECT count(*) FROM users"))[0][0] == 0  # no --demo, no users
-
-
-async def test_seed_demo_creates_the_demo_users_once(own_database_url: str, tmp_path: Path) -> None:
+async def test_seed_inserts_the_catalogue_once_and_the_demo_world_once(own_database_url: str, tmp_path: Path) -> None:
     demo_emails = sorted(email for email, *_ in demo.DEMO_USERS)
+
+    plain = await run_mla("seed", database_url=own_database_url, data_dir=tmp_path)
+    assert plain.returncode == 0, plain
+    assert f"instrument catalogue: {len(CATALOGUE)} new" in plain.stderr
+    assert plain.stdout == ""
+    assert (await fetch(own_database_url, "SELECT count(*) FROM users"))[0][0] == 0  # no --demo, no users
 
     first = await run_mla("seed", "--demo", database_url=own_database_url, data_dir=tmp_path)
     assert first.returncode == 0, first
+    assert "instrument catalogue: 0 new" in first.stderr  # the catalogue is not seeded twice
     printed = dict(re.findall(r"^(\S+@\S+): (mla_\S+)$", first.stdout, re.MULTILINE))
     assert sorted(printed) == demo_emails
     assert demo.load_tokens(tmp_path) == printed  # kept for the next `mla up`
 
     again = await run_mla("seed", "--demo", database_url=own_database_url, data_dir=tmp_path)
     assert again.returncode == 0, again
+    assert "instrument catalogue: 0 new" in again.stderr
     assert "mla_" not in again.stdout
     assert demo.load_tokens(tmp_path) == printed
-    rows = await fetch(own_database_url, "SELECT email FROM users WHERE email = ANY($1::text[])", demo_emails)
+
+    assert (await fetch(own_database_url, "SELECT count(*) FROM instruments"))[0][0] == len(CATALOGUE)
+    rows = await fetch(own_database_url, "SELECT email FROM users")
     assert sorted(row[0] for row in rows) == demo_emails
-    tokens = await fetch(own_database_url, "SELECT count(*) FROM api_tokens")
-    assert tokens[0][0] == len(demo_emails)
+    assert (await fetch(own_database_url, "SELECT count(*) FROM api_tokens"))[0][0] == len(demo_emails)
 
 
 # --------------------------------------------------------------------------- users create
@@ -255,34 +250,17 @@ async def test_users_create_refuses_a_taken_email_in_one_line(database_url: str,
     assert await fetch(database_url, "SELECT 1 FROM organisations WHERE name = $1", other_organisation) == []
 
 
-@pytest.mark.parametrize(
-    ("extra", "fragment"),
-    [
-        (("--password", "short"), "password"),
-        (("--org-country", "XX"), "'XX'"),
-    ],
-)
-async def test_users_create_validates_like_the_api(
-    database_url: str, tmp_path: Path, extra: tuple[str, ...], fragment: str
-) -> None:
+async def test_users_create_validates_like_the_api(database_url: str, tmp_path: Path) -> None:
+    """A password shorter than the API allows is refused too (the Struct's constraints apply)."""
     organisation = unique("CLI Org")
-    args = ["users", "create", "--email", f"{unique('v')}@example.org", "--name", "V", "--role", "prosecutor"]
-    args += ["--org", organisation, "--org-kind", "court"]
-    if "--org-country" not in extra:
-        args += ["--org-country", "DE"]
-    run = await run_mla(*args, *extra, database_url=database_url, data_dir=tmp_path)
-    assert_one_line_refusal(run, fragment)
-    assert await fetch(database_url, "SELECT 1 FROM organisations WHERE name = $1", organisation) == []
-
-
-async def test_users_create_refuses_a_malformed_email(database_url: str, tmp_path: Path) -> None:
     run = await run_mla(
-        *("users", "create", "--email", "not an e-mail", "--name", "N", "--org", unique("O")),
-        *("--role", "prosecutor", "--org-kind", "court", "--org-country", "DE"),
+        *("users", "create", "--email", f"{unique('v')}@example.org", "--name", "V", "--role", "prosecutor"),
+        *("--org", organisation, "--org-kind", "court", "--org-country", "DE", "--password", "short"),
         database_url=database_url,
         data_dir=tmp_path,
     )
-    assert_one_line_refusal(run, "email")
+    assert_one_line_refusal(run, "password")
+    assert await fetch(database_url, "SELECT 1 FROM organisations WHERE name = $1", organisation) == []
 
 
 # --------------------------------------------------------------------------- audit verify
@@ -361,12 +339,6 @@ async def test_audit_verify_of_a_request_without_events_says_so(own_database_url
     run = await run_mla("audit", "verify", "--request", str(missing), database_url=own_database_url, data_dir=tmp_path)
     assert run.returncode == 1
     assert f"no audit events for request {missing}" in run.stderr
-
-
-async def test_audit_verify_refuses_a_malformed_request_id(own_database_url: str, tmp_path: Path) -> None:
-    run = await run_mla("audit", "verify", "--request", "MLA-2026-1", database_url=own_database_url, data_dir=tmp_path)
-    assert run.returncode == 2
-    assert "invalid UUID value" in run.stderr
 
 
 # --------------------------------------------------------------------------- mla up

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mla.audit import service as audit
 from mla.clock import Clock
 from mla.errors import Conflict, NotFound, Unprocessable
+from mla.fields import check_email
 from mla.organisations.models import Organisation
 from mla.pagination import Page, keyset, page_of
 from mla.settings import Settings
@@ -86,8 +87,19 @@ async def create_api_token(session: AsyncSession, clock: Clock, actor: Principal
     return token
 
 
+def login_email(email: str) -> str:
+    """The e-mail normalised as `UserCreate` stores it (IDN domain as A-labels, lower case).
+
+    A malformed one is only lower-cased: it matches nobody, and is refused like a wrong password.
+    """
+    try:
+        return check_email(email).lower()
+    except ValueError:
+        return email.lower()
+
+
 async def login(session: AsyncSession, clock: Clock, settings: Settings, email: str, password: str) -> TokenOut:
-    user = await repository.find_by_email(session, email.lower())
+    user = await repository.find_by_email(session, login_email(email))
     password_hash = user.password_hash if user is not None and user.active else None
     if not verify_password(password_hash, password) or user is None:
         raise LoginRefused

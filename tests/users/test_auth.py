@@ -111,6 +111,17 @@ async def test_email_is_matched_without_regard_to_case(world: World, org: Org) -
     assert response.status_code == 200, response.text
 
 
+async def test_an_internationalised_email_logs_in_as_typed(world: World, org: Org) -> None:
+    """Stored with its domain as A-labels; the user types it in Unicode, perhaps with stray spaces."""
+    local = unique("idn")
+    user = await create_user_with_password(world, org, ["prosecutor"], email=f"{local}@Bücher.example")
+    assert user["email"] == f"{local}@xn--bcher-kva.example"
+
+    for typed in (f"{local}@bücher.example", f" {local.upper()}@BÜCHER.example ", user["email"]):
+        response = await log_in(world, typed)
+        assert response.status_code == 200, (typed, response.text)
+
+
 async def test_wrong_password_and_unknown_email_get_the_same_401(world: World, org: Org) -> None:
     user = await create_user_with_password(world, org, ["prosecutor"])
     token_only = org.members[Role.PROSECUTOR].email  # a user without a password (API token only)
@@ -120,6 +131,7 @@ async def test_wrong_password_and_unknown_email_get_the_same_401(world: World, o
         await log_in(world, f"{unique('nobody')}@example.org"),
         await log_in(world, token_only, ""),
         await log_in(world, token_only, PASSWORD),
+        await log_in(world, "not an e-mail", PASSWORD),
     ]
 
     problems = [assert_problem(answer, 401) for answer in answers]
