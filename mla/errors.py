@@ -12,6 +12,7 @@ from litestar.exceptions import (
     ValidationException,
 )
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from mla.fields import FieldError
 
@@ -116,6 +117,42 @@ def handle_internal_error(_: Request[Any, Any, Any], exc: Exception) -> Response
     )
 
 
+def handle_connection_refused(request: Request[Any, Any, Any], exc: OSError) -> Response[dict[str, Any]]:
+    """The pool could not open a connection at all (server down): also a 503."""
+    return handle_database_error(request, DBAPIError(None, None, exc, connection_invalidated=True))
+
+
+def handle_database_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[dict[str, Any]]:
+    """A lost or refused database connection is a 503 the client may retry; anything else stays a 500."""
+    if not _is_connection_problem(exc):
+        return handle_internal_error(request, exc)
+    response = problem_response(
+        503,
+        "database-unavailable",
+        "Service unavailable",
+        "The database cannot be reached; nothing was saved. Retry shortly.",
+    )
+    response.headers["Retry-After"] = "5"
+    return response
+
+
+def _is_connection_problem(exc: DBAPIError) -> bool:
+    if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
+        return True
+    cause: BaseException | None = exc.orig
+    while cause is not None:  # the driver's own exception sits below SQLAlchemy's adapter
+        if isinstance(cause, OSError) or type(cause).__name__ in _LOST_CONNECTION_ERRORS:
+            return True
+        cause = cause.__cause__
+    return False
+
+
+# asyncpg's names for "the server went away or is not accepting connections yet".
+_LOST_CONNECTION_ERRORS = frozenset(
+    {"ConnectionDoesNotExistError", "CannotConnectNowError", "ConnectionFailureError", "AdminShutdownError"}
+)
+
+
 # msgspec reports these, and a Struct's own refusals (FieldError), at the Struct's path.
 _FIELD_IN_MESSAGE = re.compile(r"^Object (?:missing required|contains unknown) field `([^`]+)`")
 
@@ -159,5 +196,7 @@ EXCEPTION_HANDLERS = {
     HTTPException: handle_http_error,
     UnicodeDecodeError: handle_undecodable_body,
     RecursionError: handle_undecodable_body,
+    DBAPIError: handle_database_error,
+    OSError: handle_connection_refused,
     HTTP_500_INTERNAL_SERVER_ERROR: handle_internal_error,
 }

@@ -76,7 +76,9 @@ async def _decide(
 ) -> None:
     stages = due_stages(deadline, rule, now)
     lapses = rule.lapses_request and any(stage == OVERDUE for stage, _, _ in stages)
-    lapses = lapses and await session.scalar(select(Request.status).where(Request.id == deadline.request_id)) == PRESERVED
+    lapses = (
+        lapses and await session.scalar(select(Request.status).where(Request.id == deadline.request_id)) == PRESERVED
+    )
     request_query = select(Request).where(Request.id == deadline.request_id)
     # Never wait on a request a user is acting on (that would risk a deadlock): the next scan retries.
     request = await session.scalar(request_query.with_for_update(skip_locked=True) if lapses else request_query)
