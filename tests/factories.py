@@ -112,6 +112,31 @@ class World:
         assert response.status_code == 201, response.text
         return response.json()
 
+    async def linked_pair(self) -> tuple[Org, Org]:
+        """A prosecution service and the central authority that reviews its requests."""
+        authority = await self.organisation(OrganisationKind.CENTRAL_AUTHORITY)
+        return await self.organisation(central_authority=authority), authority
+
+    async def act(self, org: Org, role: Role, request: dict[str, Any], action: str, **fields: Any) -> dict[str, Any]:
+        """Take a workflow action that must succeed; returns the request after it."""
+        response = await self.client.post(
+            f"/api/v1/requests/{request['id']}/actions/{action}",
+            json={"version": request["version"], **fields},
+            headers=org.headers(role),
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def transmitted(self, **overrides: Any) -> tuple[Org, Org, dict[str, Any]]:
+        """A request walked through review to `transmitted`: (prosecution, authority, request)."""
+        prosecution, authority = await self.linked_pair()
+        request = await self.request(prosecution, await self.case(prosecution), await self.counterparty(), **overrides)
+        request = await self.act(prosecution, Role.PROSECUTOR, request, "submit")
+        await self.attest_pending(authority, request)
+        request = await self.act(authority, Role.CENTRAL_AUTHORITY, request, "approve")
+        request = await self.act(authority, Role.CENTRAL_AUTHORITY, request, "transmit")
+        return prosecution, authority, request
+
     async def attest_pending(
         self, authority: Org, request: dict[str, Any], outcome: str = "pass"
     ) -> list[dict[str, Any]]:

@@ -3,7 +3,6 @@
 import asyncio
 import uuid
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -12,33 +11,10 @@ from mla.alerts.models import Alert, Delivery, Notification, Webhook
 from mla.alerts.scan import ScanReport, scan_due_alerts
 from mla.clock import FixedClock
 from mla.deadlines.models import Deadline
-from mla.enums import OrganisationKind, Role
+from mla.enums import Role
 from tests.factories import Org, World
 
 EMERGENCY = {"urgency": "emergency", "emergency_justification": "A child is at immediate risk of sexual abuse."}
-
-
-async def act(
-    world: World, org: Org, role: Role, request: dict[str, Any], action: str, **fields: Any
-) -> dict[str, Any]:
-    response = await world.client.post(
-        f"/api/v1/requests/{request['id']}/actions/{action}",
-        json={"version": request["version"], **fields},
-        headers=org.headers(role),
-    )
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-async def transmitted(world: World, **overrides: Any) -> tuple[Org, Org, dict[str, Any]]:
-    authority = await world.organisation(OrganisationKind.CENTRAL_AUTHORITY)
-    prosecution = await world.organisation(central_authority=authority)
-    request = await world.request(prosecution, await world.case(prosecution), await world.counterparty(), **overrides)
-    request = await act(world, prosecution, Role.PROSECUTOR, request, "submit")
-    await world.attest_pending(authority, request)
-    request = await act(world, authority, Role.CENTRAL_AUTHORITY, request, "approve")
-    request = await act(world, authority, Role.CENTRAL_AUTHORITY, request, "transmit")
-    return prosecution, authority, request
 
 
 async def scan(sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock) -> ScanReport:
@@ -86,7 +62,7 @@ async def deliveries_of(sessionmaker: async_sessionmaker[AsyncSession], request_
 async def test_an_overdue_emergency_epoc_alerts_the_prosecutor_once(
     world: World, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock
 ) -> None:
-    prosecution, _, request = await transmitted(world, **EMERGENCY)
+    prosecution, _, request = await world.transmitted(**EMERGENCY)
     await add_webhook(sessionmaker, clock, prosecution)
     prosecutor = prosecution.members[Role.PROSECUTOR]
 
@@ -108,7 +84,7 @@ async def test_an_overdue_emergency_epoc_alerts_the_prosecutor_once(
 async def test_a_week_later_the_authoritys_supervisor_has_the_escalation(
     world: World, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock
 ) -> None:
-    prosecution, authority, request = await transmitted(world, **EMERGENCY)
+    prosecution, authority, request = await world.transmitted(**EMERGENCY)
 
     clock.advance(timedelta(hours=9))
     await scan(sessionmaker, clock)
@@ -122,7 +98,7 @@ async def test_a_week_later_the_authoritys_supervisor_has_the_escalation(
 async def test_two_workers_scanning_at_once_never_duplicate_an_alert(
     world: World, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock
 ) -> None:
-    requests = [(await transmitted(world, **EMERGENCY))[2] for _ in range(3)]
+    requests = [(await world.transmitted(**EMERGENCY))[2] for _ in range(3)]
     clock.advance(timedelta(days=9))
 
     await asyncio.gather(*(scan(sessionmaker, clock) for _ in range(4)))
@@ -141,8 +117,8 @@ async def test_two_workers_scanning_at_once_never_duplicate_an_alert(
 async def test_an_expired_preservation_lapses_by_the_system_actor(
     world: World, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock
 ) -> None:
-    prosecution, _, request = await transmitted(world, type="preservation", instrument="eu-epoc-pr")
-    request = await act(world, prosecution, Role.PROSECUTOR, request, "confirm_preserved")
+    prosecution, _, request = await world.transmitted(type="preservation", instrument="eu-epoc-pr")
+    request = await world.act(prosecution, Role.PROSECUTOR, request, "confirm_preserved")
 
     clock.advance(timedelta(days=50))
     await scan(sessionmaker, clock)
@@ -165,8 +141,8 @@ async def test_an_expired_preservation_lapses_by_the_system_actor(
 async def test_a_paused_clock_raises_no_alert(
     world: World, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock
 ) -> None:
-    prosecution, _, request = await transmitted(world)
-    await act(world, prosecution, Role.PROSECUTOR, request, "request_clarification")
+    prosecution, _, request = await world.transmitted()
+    await world.act(prosecution, Role.PROSECUTOR, request, "request_clarification")
 
     clock.advance(timedelta(days=9, hours=12))  # the EPOC's 10 days would be nearly over
     await scan(sessionmaker, clock)

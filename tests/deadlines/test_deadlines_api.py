@@ -8,33 +8,10 @@ from mla.enums import OrganisationKind, Role
 from tests.factories import Org, World
 
 
-async def act(
-    world: World, org: Org, role: Role, request: dict[str, Any], action: str, **fields: Any
-) -> dict[str, Any]:
-    response = await world.client.post(
-        f"/api/v1/requests/{request['id']}/actions/{action}",
-        json={"version": request["version"], **fields},
-        headers=org.headers(role),
-    )
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
 async def deadlines(world: World, org: Org, request: dict[str, Any]) -> list[dict[str, Any]]:
     response = await world.client.get(f"/api/v1/requests/{request['id']}/deadlines", headers=org.headers())
     assert response.status_code == 200, response.text
     return response.json()["items"]
-
-
-async def transmitted(world: World, **overrides: Any) -> tuple[Org, Org, dict[str, Any]]:
-    authority = await world.organisation(OrganisationKind.CENTRAL_AUTHORITY)
-    prosecution = await world.organisation(central_authority=authority)
-    request = await world.request(prosecution, await world.case(prosecution), await world.counterparty(), **overrides)
-    request = await act(world, prosecution, Role.PROSECUTOR, request, "submit")
-    await world.attest_pending(authority, request)
-    request = await act(world, authority, Role.CENTRAL_AUTHORITY, request, "approve")
-    request = await act(world, authority, Role.CENTRAL_AUTHORITY, request, "transmit")
-    return prosecution, authority, request
 
 
 def open_by_rule(items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -42,8 +19,8 @@ def open_by_rule(items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 async def test_emergency_epoc_is_due_eight_hours_after_transmission(world: World, clock: FixedClock) -> None:
-    prosecution, _, request = await transmitted(
-        world, urgency="emergency", emergency_justification="A child is at immediate risk of sexual abuse."
+    prosecution, _, request = await world.transmitted(
+        urgency="emergency", emergency_justification="A child is at immediate risk of sexual abuse."
     )
 
     response = open_by_rule(await deadlines(world, prosecution, request))["epoc-response"]
@@ -62,10 +39,10 @@ async def test_review_clock_runs_on_the_central_authority_calendar_and_is_met_by
     # Wednesday 11 November 2026, 10:00 in Paris: Armistice Day, a French public holiday.
     world.clock.set(datetime(2026, 11, 10, 9, 0, tzinfo=UTC))
 
-    request = await act(world, prosecution, Role.PROSECUTOR, request, "submit")
+    request = await world.act(prosecution, Role.PROSECUTOR, request, "submit")
     review = open_by_rule(await deadlines(world, prosecution, request))["internal-review"]
     await world.attest_pending(authority, request)
-    await act(world, authority, Role.CENTRAL_AUTHORITY, request, "approve")
+    await world.act(authority, Role.CENTRAL_AUTHORITY, request, "approve")
 
     # Tue 10 + 5 business days: Thu 12, Fri 13, Mon 16, Tue 17, Wed 18 (skipping Wed 11, a holiday, and the weekend).
     assert review["due_at"] == "2026-11-18T09:00:00Z"
@@ -75,9 +52,9 @@ async def test_review_clock_runs_on_the_central_authority_calendar_and_is_met_by
 
 
 async def test_withdrawal_cancels_every_open_clock(world: World) -> None:
-    prosecution, _, request = await transmitted(world)
+    prosecution, _, request = await world.transmitted()
 
-    await act(world, prosecution, Role.PROSECUTOR, request, "withdraw", reason="The suspect confessed.")
+    await world.act(prosecution, Role.PROSECUTOR, request, "withdraw", reason="The suspect confessed.")
 
     statuses = {d["rule"]: d["status"] for d in await deadlines(world, prosecution, request)}
     assert statuses["epoc-response"] == "cancelled"
@@ -87,14 +64,14 @@ async def test_withdrawal_cancels_every_open_clock(world: World) -> None:
 async def test_clarification_pauses_the_counterparty_clock_and_keeps_the_remaining_time(
     world: World, clock: FixedClock
 ) -> None:
-    prosecution, _, request = await transmitted(world)
+    prosecution, _, request = await world.transmitted()
     due = datetime.fromisoformat(open_by_rule(await deadlines(world, prosecution, request))["epoc-response"]["due_at"])
 
     clock.advance(timedelta(days=2))
-    request = await act(world, prosecution, Role.PROSECUTOR, request, "request_clarification")
+    request = await world.act(prosecution, Role.PROSECUTOR, request, "request_clarification")
     paused = open_by_rule(await deadlines(world, prosecution, request))
     clock.advance(timedelta(days=3))
-    await act(world, prosecution, Role.PROSECUTOR, request, "provide_clarification")
+    await world.act(prosecution, Role.PROSECUTOR, request, "provide_clarification")
     resumed = open_by_rule(await deadlines(world, prosecution, request))
 
     assert paused["epoc-response"]["paused_at"] is not None
@@ -105,11 +82,11 @@ async def test_clarification_pauses_the_counterparty_clock_and_keeps_the_remaini
 
 
 async def test_preservation_expiry_is_extended_from_the_previous_expiry(world: World, clock: FixedClock) -> None:
-    prosecution, _, request = await transmitted(world, type="preservation", instrument="eu-epoc-pr")
-    request = await act(world, prosecution, Role.PROSECUTOR, request, "confirm_preserved")
+    prosecution, _, request = await world.transmitted(type="preservation", instrument="eu-epoc-pr")
+    request = await world.act(prosecution, Role.PROSECUTOR, request, "confirm_preserved")
     expiry = open_by_rule(await deadlines(world, prosecution, request))["epoc-pr-expiry"]
 
-    await act(world, prosecution, Role.PROSECUTOR, request, "extend")
+    await world.act(prosecution, Role.PROSECUTOR, request, "extend")
 
     extended = open_by_rule(await deadlines(world, prosecution, request))["epoc-pr-expiry"]
     assert datetime.fromisoformat(expiry["due_at"]) == clock.now() + timedelta(days=60)

@@ -16,20 +16,6 @@ async def act(
     return await client.post(f"/api/v1/requests/{request['id']}/actions/{action}", json=body, headers=org.headers(role))
 
 
-async def step(
-    client: httpx.AsyncClient, org: Org, role: Role, request: dict[str, Any], action: str, **fields: Any
-) -> dict[str, Any]:
-    response = await act(client, org, role, request, action, **fields)
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-async def linked_pair(world: World) -> tuple[Org, Org]:
-    authority = await world.organisation(OrganisationKind.CENTRAL_AUTHORITY)
-    prosecution = await world.organisation(central_authority=authority)
-    return prosecution, authority
-
-
 async def audit_trail(world: World, org: Org, request: dict[str, Any]) -> list[dict[str, Any]]:
     response = await world.client.get(f"/api/v1/requests/{request['id']}/audit", headers=org.headers())
     assert response.status_code == 200, response.text
@@ -37,22 +23,22 @@ async def audit_trail(world: World, org: Org, request: dict[str, Any]) -> list[d
 
 
 async def test_preservation_walks_from_draft_to_superseded_with_a_verifiable_trail(world: World) -> None:
-    prosecution, authority = await linked_pair(world)
+    prosecution, authority = await world.linked_pair()
     provider = await world.counterparty()
     case = await world.case(prosecution)
     request = await world.request(prosecution, case, provider, type="preservation", instrument="us-2703f")
     follow_up = await world.request(prosecution, case, provider)
-    c, P, CA = world.client, Role.PROSECUTOR, Role.CENTRAL_AUTHORITY
+    P, CA = Role.PROSECUTOR, Role.CENTRAL_AUTHORITY
 
-    request = await step(c, prosecution, P, request, "submit")
-    request = await step(c, authority, CA, request, "return", reason="State the retention period.")
+    request = await world.act(prosecution, P, request, "submit")
+    request = await world.act(authority, CA, request, "return", reason="State the retention period.")
     assert request["status"] == "draft"
-    request = await step(c, prosecution, P, request, "submit")
+    request = await world.act(prosecution, P, request, "submit")
     await world.attest_pending(authority, request)
-    request = await step(c, authority, CA, request, "approve")
-    request = await step(c, authority, CA, request, "transmit", channel_reference="LERS-4711")
-    request = await step(c, prosecution, P, request, "confirm_preserved", provider_reference="GOOG-123")
-    request = await step(c, prosecution, P, request, "supersede", follow_up_request_id=follow_up["id"])
+    request = await world.act(authority, CA, request, "approve")
+    request = await world.act(authority, CA, request, "transmit", channel_reference="LERS-4711")
+    request = await world.act(prosecution, P, request, "confirm_preserved", provider_reference="GOOG-123")
+    request = await world.act(prosecution, P, request, "supersede", follow_up_request_id=follow_up["id"])
 
     assert request["status"] == "fulfilled"
     assert request["follow_up_request_id"] == follow_up["id"]
@@ -70,7 +56,7 @@ async def test_preservation_walks_from_draft_to_superseded_with_a_verifiable_tra
     ]
     assert trail[2]["reason"] == "State the retention period."
     assert trail[2]["from_status"] == "under_review" and trail[2]["to_status"] == "draft"
-    assert all(later["prev_hash"] == earlier["hash"] for earlier, later in zip(trail, trail[1:]))
+    assert all(later["prev_hash"] == earlier["hash"] for earlier, later in zip(trail, trail[1:], strict=False))
     approval = next(e for e in trail if e["action"] == "approve")
     assert {c["code"]: c["outcome"] for c in approval["checks"]}["judicial_authorisation"] == "pass"
     verdict = await world.client.get(f"/api/v1/requests/{request['id']}/audit/verify", headers=prosecution.headers())
@@ -84,8 +70,8 @@ async def test_incoming_request_is_accepted_and_executed(world: World) -> None:
     request = await world.request(authority, case, state, direction="incoming", type="mla", instrument="mlat")
     assert request["status"] == "received"
 
-    request = await step(world.client, authority, Role.CENTRAL_AUTHORITY, request, "accept")
-    request = await step(world.client, authority, Role.CENTRAL_AUTHORITY, request, "execute")
+    request = await world.act(authority, Role.CENTRAL_AUTHORITY, request, "accept")
+    request = await world.act(authority, Role.CENTRAL_AUTHORITY, request, "execute")
 
     assert request["status"] == "fulfilled"
     verdict = await world.client.get(f"/api/v1/requests/{request['id']}/audit/verify", headers=authority.headers())
@@ -93,7 +79,7 @@ async def test_incoming_request_is_accepted_and_executed(world: World) -> None:
 
 
 async def test_refusals_have_the_right_status_and_change_nothing(world: World) -> None:
-    prosecution, authority = await linked_pair(world)
+    prosecution, authority = await world.linked_pair()
     request = await world.request(prosecution, await world.case(prosecution), await world.counterparty())
     c = world.client
 
@@ -103,7 +89,7 @@ async def test_refusals_have_the_right_status_and_change_nothing(world: World) -
     assert (await act(c, prosecution, Role.AUDITOR, request, "submit")).status_code == 403
     stale = {**request, "version": 7}
     assert (await act(c, prosecution, Role.PROSECUTOR, stale, "submit")).status_code == 409
-    submitted = await step(c, prosecution, Role.PROSECUTOR, request, "submit")
+    submitted = await world.act(prosecution, Role.PROSECUTOR, request, "submit")
     missing = await act(c, authority, Role.CENTRAL_AUTHORITY, submitted, "reject")
     assert missing.status_code == 422
     assert missing.json()["errors"][0]["field"] == "reason"
@@ -113,7 +99,7 @@ async def test_refusals_have_the_right_status_and_change_nothing(world: World) -
 
 
 async def test_available_actions_depend_on_role_and_status(world: World) -> None:
-    prosecution, authority = await linked_pair(world)
+    prosecution, authority = await world.linked_pair()
     request = await world.request(prosecution, await world.case(prosecution), await world.counterparty())
     url = f"/api/v1/requests/{request['id']}/actions"
 
@@ -127,7 +113,7 @@ async def test_available_actions_depend_on_role_and_status(world: World) -> None
 
 
 async def test_eight_concurrent_submits_give_one_success_and_one_audit_event(world: World) -> None:
-    prosecution, _ = await linked_pair(world)
+    prosecution, _ = await world.linked_pair()
     request = await world.request(prosecution, await world.case(prosecution), await world.counterparty())
 
     responses = await asyncio.gather(
@@ -139,7 +125,7 @@ async def test_eight_concurrent_submits_give_one_success_and_one_audit_event(wor
 
 
 async def test_assigning_needs_a_user_of_the_request_and_is_audited(world: World) -> None:
-    prosecution, authority = await linked_pair(world)
+    prosecution, authority = await world.linked_pair()
     stranger = await world.organisation()
     request = await world.request(prosecution, await world.case(prosecution), await world.counterparty())
     officer = authority.members[Role.CENTRAL_AUTHORITY]
