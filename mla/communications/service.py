@@ -12,7 +12,6 @@ from mla.communications.models import Communication
 from mla.communications.schemas import CommunicationCreate, CommunicationDirection, CommunicationOut
 from mla.deadlines import service as deadlines
 from mla.requests import service as requests
-from mla.requests.access import require_handler
 from mla.users.principal import Principal
 
 
@@ -24,8 +23,7 @@ async def record_communication(
     session: AsyncSession, clock: Clock, actor: Principal, request_id: uuid.UUID, data: CommunicationCreate
 ) -> Communication:
     """Refuses a request the caller cannot see (404) or does not handle (403)."""
-    request = await requests.get_request(session, actor, request_id, for_update=True)
-    require_handler(actor, request)
+    request = await requests.get_request_to_handle(session, actor, request_id)
     communication = Communication(
         **msgspec.structs.asdict(data),
         id=uuid.uuid4(),

@@ -12,7 +12,6 @@ from mla.errors import NotFound
 from mla.productions.models import CustodyEvent, Production
 from mla.productions.schemas import CustodyCreate, CustodyOut, ProductionCreate, ProductionOut
 from mla.requests import service as requests
-from mla.requests.access import require_handler
 from mla.users.principal import Principal
 
 
@@ -26,8 +25,7 @@ async def record_production(
     session: AsyncSession, clock: Clock, actor: Principal, request_id: uuid.UUID, data: ProductionCreate
 ) -> ProductionOut:
     """Refuses a request the caller cannot see (404) or does not handle (403)."""
-    request = await requests.get_request(session, actor, request_id, for_update=True)
-    require_handler(actor, request)
+    request = await requests.get_request_to_handle(session, actor, request_id)
     production = Production(
         **msgspec.structs.asdict(data),
         id=uuid.uuid4(),
@@ -56,8 +54,7 @@ async def record_custody(
     data: CustodyCreate,
 ) -> ProductionOut:
     """Append a custody event; earlier events are never changed."""
-    request = await requests.get_request(session, actor, request_id, for_update=True)
-    require_handler(actor, request)
+    request = await requests.get_request_to_handle(session, actor, request_id)
     production = await session.scalar(
         select(Production).where(Production.id == production_id, Production.request_id == request.id)
     )

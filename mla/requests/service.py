@@ -27,6 +27,7 @@ from mla.instruments import service as instruments
 from mla.organisations.models import Organisation
 from mla.pagination import Page, keyset, page_of
 from mla.requests import repository
+from mla.requests.access import require_handler
 from mla.requests.models import Request
 from mla.requests.schemas import RequestCreate, RequestOut, RequestPatch
 from mla.users.principal import Principal
@@ -118,6 +119,13 @@ async def list_requests(
 ) -> Page[RequestOut]:
     query = keyset(repository.filtered(actor.organisation_id, filters), Request.created_at, Request.id, cursor, limit)
     return page_of((await session.scalars(query)).all(), limit, to_out)
+
+
+async def get_request_to_handle(session: AsyncSession, actor: Principal, request_id: uuid.UUID) -> Request:
+    """A request the caller handles, locked until the transaction ends: 404 if unseen, 403 if read-only."""
+    request = await get_request(session, actor, request_id, for_update=True)
+    require_handler(actor, request)
+    return request
 
 
 def check_version(request: Request, expected: int | None) -> None:

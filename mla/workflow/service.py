@@ -16,7 +16,7 @@ from mla.deadlines import service as deadlines
 from mla.enums import TERMINAL_STATUSES
 from mla.errors import Forbidden, InvalidTransition, NotFound, Unprocessable
 from mla.requests import service as requests
-from mla.requests.access import effective_roles, require_handler
+from mla.requests.access import effective_roles
 from mla.requests.models import Request
 from mla.users.models import User
 from mla.users.principal import Principal
@@ -199,8 +199,7 @@ async def assign(
     if_match: int | None,
 ) -> Request:
     """Give a request to a user of its owning organisation or its central authority (None: unassign)."""
-    request = await requests.get_request(session, actor, request_id, for_update=True)
-    require_handler(actor, request)
+    request = await requests.get_request_to_handle(session, actor, request_id)
     if request.status in TERMINAL_STATUSES:
         raise InvalidTransition(f"A {request.status} request is closed.")
     requests.check_version(request, data.version if data.version is not None else if_match)
