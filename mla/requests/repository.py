@@ -4,7 +4,7 @@ import uuid
 from typing import Any
 
 import msgspec
-from sqlalchemy import ColumnElement, Select, or_, select
+from sqlalchemy import ColumnElement, Select, any_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mla.enums import DataCategory, Direction, RequestStatus, RequestType, Urgency
@@ -44,13 +44,13 @@ def filtered(organisation_id: uuid.UUID, filters: RequestFilters) -> Select[Any]
         if value is not None:
             query = query.where(getattr(Request, name) == value)
     if filters.data_category is not None:
-        query = query.where(Request.data_categories.any(str(filters.data_category)))
+        query = query.where(str(filters.data_category) == any_(Request.data_categories))
     if filters.q:
         text = filters.q.strip()
         query = query.where(
             or_(
                 Request.reference.ilike(f"%{_escape_like(text)}%", escape="\\"),
-                Request.counterparty_references.any(text),
+                text == any_(Request.counterparty_references),
             )
         )
     return query
