@@ -13,6 +13,8 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from redis.asyncio import ConnectionPool
 
+from mla.alerts.admin_api import AdminDeliveryController, AdminWebhookController
+from mla.alerts.api import NotificationController
 from mla.audit.api import AuditController
 from mla.cases.api import CaseController
 from mla.checks.api import CheckController
@@ -21,6 +23,7 @@ from mla.communications.api import CommunicationController
 from mla.counterparties.api import AdminCounterpartyController, CounterpartyController
 from mla.db import create_engine, create_sessionmaker
 from mla.deadlines.api import DeadlineCalculatorController, RequestDeadlineController
+from mla.deadlines.rules_api import AdminDeadlineRuleController, DeadlineRuleController
 from mla.dependencies import DEPENDENCIES
 from mla.errors import EXCEPTION_HANDLERS
 from mla.health import HealthController
@@ -29,8 +32,10 @@ from mla.observability.api import MetricsController
 from mla.observability.middleware import observe_requests
 from mla.organisations.api import AdminOrganisationController
 from mla.productions.api import ProductionController
+from mla.queue.api import QueueController
 from mla.requests.api import RequestController
 from mla.settings import Settings
+from mla.stats.api import RequestExportController, StatsController
 from mla.users.api import AdminUserController, AuthController
 from mla.users.authentication import PUBLIC_PATHS, BearerAuthenticationMiddleware
 from mla.workflow.api import WorkflowController
@@ -46,6 +51,8 @@ ROUTES = [
     CounterpartyController,
     InstrumentController,
     CaseController,
+    RequestExportController,
+    StatsController,
     RequestController,
     WorkflowController,
     AuditController,
@@ -54,6 +61,12 @@ ROUTES = [
     CheckController,
     RequestDeadlineController,
     DeadlineCalculatorController,
+    QueueController,
+    DeadlineRuleController,
+    AdminDeadlineRuleController,
+    NotificationController,
+    AdminWebhookController,
+    AdminDeliveryController,
 ]
 
 

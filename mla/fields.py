@@ -46,6 +46,7 @@ __all__ = [
     "check_country",
     "check_email",
     "check_identifier",
+    "check_moment",
     "check_period",
     "check_timezone",
 ]
@@ -177,7 +178,20 @@ def check_timezone(name: str) -> str:
     raise ValueError(f"{name!r} is not an IANA time zone name (e.g. 'Europe/Berlin')")
 
 
-# --- periods ---------------------------------------------------------------------------------
+# --- moments and periods ---------------------------------------------------------------------
+
+# A time a client sends is stored by PostgreSQL and fed to the deadline arithmetic, which adds days
+# or years to it; Python's datetime ends at 9999 and begins at year 1, in UTC too. Outside a window
+# far wider than any case, either would fail with a 500 instead of a 422.
+EARLIEST_MOMENT = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST_MOMENT = datetime(3000, 1, 1, tzinfo=UTC)  # excluded
+
+
+def check_moment(value: datetime) -> datetime:
+    """Return the aware ``value`` if it lies in the years 1900 to 2999 (in UTC); refuse it otherwise."""
+    if not EARLIEST_MOMENT <= value < LATEST_MOMENT:
+        raise ValueError(f"{value.isoformat()} is out of range: give a time in the years 1900 to 2999")
+    return value
 
 
 def check_period(

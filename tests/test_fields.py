@@ -18,6 +18,7 @@ from mla.fields import (
     check_country,
     check_email,
     check_identifier,
+    check_moment,
     check_period,
     check_timezone,
 )
@@ -353,6 +354,32 @@ def test_period_message_uses_the_given_field_names():
 def test_naive_period_bound_is_refused():
     with pytest.raises(ValueError, match="`period_end` must include a UTC offset"):
         check_period(_T0, datetime(2026, 4, 1))
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(1900, 1, 1, tzinfo=UTC),
+        datetime(1900, 1, 1, 1, 0, tzinfo=timezone(timedelta(hours=1))),  # 1900-01-01T00:00Z
+        datetime(2999, 12, 31, 23, 59, 59, tzinfo=UTC),
+    ],
+)
+def test_a_moment_from_1900_to_2999_in_utc_is_accepted(moment):
+    assert check_moment(moment) is moment
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=12))),  # before year 1 in UTC
+        datetime(9999, 12, 31, 23, 59, tzinfo=timezone(timedelta(hours=-12))),  # after year 9999 in UTC
+        datetime(1899, 12, 31, 23, 59, 59, tzinfo=UTC),
+        datetime(2999, 12, 31, 23, 0, tzinfo=timezone(timedelta(hours=-2))),  # 3000-01-01T01:00Z
+    ],
+)
+def test_a_moment_out_of_range_is_refused(moment):
+    with pytest.raises(ValueError, match="out of range"):
+        check_moment(moment)
 
 
 # --- the Identifier Struct -------------------------------------------------------------------

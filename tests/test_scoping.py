@@ -24,6 +24,7 @@ from mla.audit.models import AuditEvent
 from mla.checks.rules import attestable_codes
 from mla.enums import OrganisationKind, Role
 from mla.users.authentication import PUBLIC_PATHS
+from tests.alerts.support import add_notification, arrange_alert
 from tests.factories import Org, World, request_body
 
 API = "/api/v1/"
@@ -35,6 +36,7 @@ IGNORED_METHODS = {"OPTIONS", "HEAD"}
 SHARED_WITH_ID = {
     ("GET", "/api/v1/counterparties/{counterparty_id}"),
     ("GET", "/api/v1/instruments/{code}"),
+    ("GET", "/api/v1/deadline-rules/{code}"),
 }
 
 
@@ -77,6 +79,16 @@ async def fixed(probe: Probe) -> Probe:
     return probe
 
 
+async def notification_probe(world: World, scene: "Scene") -> Probe:
+    """A notification of organisation A's request for its prosecutor (as the alert scan writes it)."""
+    alert_id = await arrange_alert(world.sessionmaker, world.clock, scene.request["id"])
+    prosecutor = scene.owner.members[Role.PROSECUTOR].id
+    notification_id = await add_notification(
+        world.sessionmaker, world.clock, alert_id, scene.request["id"], prosecutor, "Overdue"
+    )
+    return Probe({"notification_id": str(notification_id)}, {})
+
+
 # Writes on organisation A's objects, by (method, path): each prepares what it needs and returns a
 # body the owner's prosecutor could send successfully, so a stranger's 404 is about scope only.
 WRITE_PROBES: dict[tuple[str, str], Callable[[World, "Scene"], Awaitable[Probe]]] = {
@@ -92,6 +104,7 @@ WRITE_PROBES: dict[tuple[str, str], Callable[[World, "Scene"], Awaitable[Probe]]
     ("POST", "/api/v1/requests/{request_id}/checks/{code}/attestation"): lambda w, s: fixed(
         Probe({"code": min(attestable_codes())}, {"outcome": "pass", "reason": "Judged fine."}, by_authority=True)
     ),
+    ("POST", "/api/v1/notifications/{notification_id}/read"): notification_probe,
     ("POST", "/api/v1/requests/{request_id}/communications"): lambda w, s: fixed(
         Probe(
             {},

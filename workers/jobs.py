@@ -1,13 +1,16 @@
 """arq job functions: thin, idempotent, each calling a domain service in its own transaction."""
 
 import logging
+import uuid
 from typing import Any
 
+from mla.alerts import delivery
 from mla.alerts.scan import scan_due_alerts
 from mla.audit import service as audit
 
 log = logging.getLogger("mla.worker")
 SCAN_BATCH = 500
+RELAY_BATCH = 200
 
 
 async def verify_audit_trails(ctx: dict[str, Any]) -> dict[str, Any]:
@@ -21,7 +24,9 @@ async def verify_audit_trails(ctx: dict[str, Any]) -> dict[str, Any]:
 
 
 async def scan_alerts(ctx: dict[str, Any]) -> dict[str, int]:
-    """Decide every due alert stage, batch by batch, each batch in its own transaction."""
+    """Decide every due alert stage, batch by batch, each batch in its own transaction; then publish
+    the deliveries just decided, so they leave in this run rather than at the relay's next tick.
+    """
     totals = {"alerts": 0, "lapsed": 0, "deliveries": 0}
     while True:
         async with ctx["sessionmaker"]() as session, session.begin():
@@ -29,4 +34,31 @@ async def scan_alerts(ctx: dict[str, Any]) -> dict[str, int]:
         for key in totals:
             totals[key] += getattr(report, key)
         if report.deadlines < SCAN_BATCH:
-            return totals
+            break
+    if totals["deliveries"]:
+        totals |= await relay_deliveries(ctx)
+    return totals
+
+
+async def relay_deliveries(ctx: dict[str, Any]) -> dict[str, int]:
+    """Publish every due e-mail and webhook delivery as a `deliver_alert` job, batch by batch.
+
+    Each batch is its own transaction: a Redis error rolls back only that batch, which the next
+    run claims again, and fails the job (arq logs it).
+    """
+    published = 0
+    while True:
+        async with ctx["sessionmaker"]() as session, session.begin():
+            count = await delivery.publish_due_deliveries(
+                session, ctx["clock"], ctx["redis"], ctx["settings"].queue_name, batch=RELAY_BATCH
+            )
+        published += count
+        if count < RELAY_BATCH:
+            return {"published": published}
+
+
+async def deliver_alert(ctx: dict[str, Any], delivery_id: str) -> str:
+    """Send one delivery; failures are recorded on its row and retried by the relay, never by arq."""
+    async with ctx["sessionmaker"]() as session, session.begin():
+        outcome = await delivery.deliver(session, ctx["clock"], ctx["settings"], uuid.UUID(delivery_id), ctx["http"])
+    return outcome.value

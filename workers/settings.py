@@ -2,16 +2,29 @@
 
 from typing import Any
 
-from arq import cron
+import httpx
+from arq import cron, func
 from arq.connections import RedisSettings
 from arq.worker import Worker
 
+from mla.alerts.delivery import SEND_TIMEOUT_SECONDS
 from mla.clock import Clock, SystemClock
 from mla.db import create_engine, create_sessionmaker
 from mla.settings import Settings
 from workers import jobs
+from workers.observability import observed
 
-FUNCTIONS = [jobs.verify_audit_trails]
+FUNCTIONS = [
+    # Retries live in PostgreSQL (mla.alerts.delivery): no result kept, so a lost job can be enqueued again.
+    func(observed(jobs.deliver_alert), timeout=3 * SEND_TIMEOUT_SECONDS, keep_result=0),
+]
+
+
+def every(seconds: int) -> dict[str, set[int]]:
+    """arq cron fields for "every `seconds`" (a divisor of 60 below a minute, whole minutes above)."""
+    if seconds < 60:
+        return {"second": set(range(0, 60, seconds))}
+    return {"minute": set(range(0, 60, max(1, seconds // 60))), "second": {0}}
 
 
 def build_worker(
@@ -25,13 +38,20 @@ def build_worker(
     async def startup(ctx: dict[str, Any]) -> None:
         engine = create_engine(settings.database_url or "", pool_size=5)
         ctx.update(engine=engine, sessionmaker=create_sessionmaker(engine), clock=worker_clock, settings=settings)
+        ctx["http"] = httpx.AsyncClient(timeout=SEND_TIMEOUT_SECONDS, follow_redirects=False)
 
     async def shutdown(ctx: dict[str, Any]) -> None:
+        if "http" in ctx:
+            await ctx["http"].aclose()
         await ctx["engine"].dispose()
 
     return Worker(
         functions=FUNCTIONS,  # type: ignore[arg-type]
-        cron_jobs=[cron(jobs.verify_audit_trails, hour={3}, minute={0}, unique=True, run_at_startup=burst)],
+        cron_jobs=[
+            cron(observed(jobs.scan_alerts), **every(settings.alert_scan_seconds), unique=True, run_at_startup=burst),
+            cron(observed(jobs.relay_deliveries), unique=True, run_at_startup=burst, timeout=60),
+            cron(observed(jobs.verify_audit_trails), hour={3}, minute={0}, second={0}, unique=True),
+        ],
         redis_settings=RedisSettings.from_dsn(settings.redis_url),
         queue_name=settings.queue_name,
         on_startup=startup,

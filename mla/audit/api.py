@@ -24,7 +24,8 @@ class AuditController(Controller):
         session: AsyncSession,
         clock: Clock,
         principal: Principal,
-        cursor: int = Parameter(default=0, ge=0, description="The last `seq` already read"),
+        # `seq` is a 32-bit column: a larger cursor is refused here, not by PostgreSQL (a 500).
+        cursor: int = Parameter(default=0, ge=0, le=2_147_483_647, description="The last `seq` already read"),
         limit: int = Parameter(default=200, ge=1, le=200),
     ) -> Page[AuditEventOut]:
         request = await requests.get_request(session, principal, request_id)

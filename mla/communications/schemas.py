@@ -1,11 +1,11 @@
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
 
 import msgspec
 
-from mla.fields import AwareDatetime, LongText
+from mla.fields import AwareDatetime, LongText, at_field, check_moment
+from mla.requests.schemas import CounterpartyReference  # the same reference, NUL refused
 
 
 class CommunicationKind(StrEnum):
@@ -26,7 +26,11 @@ class CommunicationCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=Tr
     direction: CommunicationDirection
     occurred_at: AwareDatetime
     summary: LongText
-    counterparty_reference: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | None = None
+    counterparty_reference: CounterpartyReference | None = None
+
+    def __post_init__(self) -> None:
+        with at_field("occurred_at"):
+            check_moment(self.occurred_at)
 
 
 class CommunicationOut(msgspec.Struct, kw_only=True):

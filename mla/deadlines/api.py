@@ -35,9 +35,10 @@ class DeadlineCalculatorController(Controller):
         self,
         session: AsyncSession,
         principal: Principal,
-        instrument: str = Parameter(max_length=32),
+        # No NUL in what is looked up: PostgreSQL cannot compare with U+0000 (a 500, not a 422).
+        instrument: str = Parameter(max_length=32, pattern=r"\A[^\x00]*\Z"),
         type: RequestType = Parameter(),
-        action: str = Parameter(max_length=32),
+        action: str = Parameter(max_length=32, pattern=r"\A[^\x00]*\Z"),
         start: datetime = Parameter(description="RFC 3339 with an offset"),
         urgency: Urgency = Urgency.ROUTINE,
         direction: Direction = Direction.OUTGOING,

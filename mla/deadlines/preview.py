@@ -11,6 +11,7 @@ from mla.deadlines.models import Deadline, DeadlineRule
 from mla.deadlines.schemas import DeadlineOut, DeadlinePreview
 from mla.deadlines.service import applicable_rules, compute, rule_duration
 from mla.errors import Unprocessable
+from mla.fields import check_moment
 from mla.instruments.models import Instrument
 from mla.organisations.models import Organisation
 
@@ -47,6 +48,10 @@ async def preview(session: AsyncSession, query: PreviewQuery) -> list[DeadlinePr
     """Refuses a naive start, an unknown instrument or organisation (422)."""
     if query.start.tzinfo is None:
         raise _invalid("start", "give an RFC 3339 time with an offset")
+    try:
+        check_moment(query.start)  # the arithmetic would overflow past year 9999 (a 500)
+    except ValueError as error:
+        raise _invalid("start", str(error)) from None
     instrument = await session.scalar(select(Instrument).where(Instrument.code == query.instrument))
     if instrument is None:
         raise _invalid("instrument", f"no instrument with code {query.instrument!r}")

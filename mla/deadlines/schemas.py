@@ -1,7 +1,12 @@
 import uuid
 from datetime import datetime
+from typing import Annotated
 
 import msgspec
+
+from mla.deadlines.arithmetic import DurationUnit
+from mla.fields import LongText, ShortText
+from mla.workflow.table import Action
 
 
 class DeadlineOut(msgspec.Struct, kw_only=True):
@@ -25,3 +30,54 @@ class DeadlinePreview(msgspec.Struct, kw_only=True):
     rule_name: str
     due_at: datetime
     explanation: str
+
+
+# A clock of up to ten years (days) or a year (hours); rules_admin refuses more hours than days allow.
+RuleAmount = Annotated[int, msgspec.Meta(ge=1, le=8760)]
+ReminderLeads = Annotated[list[Annotated[int, msgspec.Meta(ge=1, le=8760)]], msgspec.Meta(max_length=10)]
+MeetsOn = Annotated[list[Action], msgspec.Meta(min_length=1, max_length=len(Action))]
+
+
+class DeadlineRuleOut(msgspec.Struct, kw_only=True):
+    """A deadline rule with its legal source; an amount of null means the clock does not run at that urgency."""
+
+    id: uuid.UUID
+    code: str
+    name: str
+    kind: str
+    source: str
+    instrument_codes: list[str]
+    request_types: list[str]
+    directions: list[str]
+    requires_category: str | None
+    excludes_category: str | None
+    opens_on: str
+    meets_on: list[str]
+    routine_amount: int | None
+    routine_unit: DurationUnit
+    urgent_amount: int | None
+    urgent_unit: DurationUnit
+    emergency_amount: int | None
+    emergency_unit: DurationUnit
+    amount_from_instrument: bool
+    responsible: str
+    pauses_on_clarification: bool
+    lapses_request: bool
+    recurring: bool
+    reminder_leads_hours: list[int]
+    updated_at: datetime
+
+
+class DeadlineRulePatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """What an administrator may change in a rule; when and to what a rule applies is not editable."""
+
+    name: ShortText | msgspec.UnsetType = msgspec.UNSET
+    source: LongText | msgspec.UnsetType = msgspec.UNSET
+    meets_on: MeetsOn | msgspec.UnsetType = msgspec.UNSET
+    routine_amount: RuleAmount | None | msgspec.UnsetType = msgspec.UNSET
+    routine_unit: DurationUnit | msgspec.UnsetType = msgspec.UNSET
+    urgent_amount: RuleAmount | None | msgspec.UnsetType = msgspec.UNSET
+    urgent_unit: DurationUnit | msgspec.UnsetType = msgspec.UNSET
+    emergency_amount: RuleAmount | None | msgspec.UnsetType = msgspec.UNSET
+    emergency_unit: DurationUnit | msgspec.UnsetType = msgspec.UNSET
+    reminder_leads_hours: ReminderLeads | msgspec.UnsetType = msgspec.UNSET

@@ -20,6 +20,8 @@ def to_out(instrument: Instrument) -> InstrumentOut:
 
 
 async def find_by_code(session: AsyncSession, code: str) -> Instrument | None:
+    if "\x00" in code:  # no code holds U+0000, and PostgreSQL cannot compare with it (a 500)
+        return None
     return await session.scalar(select(Instrument).where(Instrument.code == code))
 
 
@@ -64,8 +66,10 @@ async def update_instrument(
     instrument = await get_by_code(session, code)
     changes: dict[str, Any] = {}
     for name, value in msgspec.structs.asdict(patch).items():
+        if value is msgspec.UNSET:  # not sent: left as it is (to_builtins cannot encode UNSET)
+            continue
         new_value = msgspec.to_builtins(value)
-        if value is msgspec.UNSET or getattr(instrument, name) == new_value:
+        if getattr(instrument, name) == new_value:
             continue
         changes[name] = {"before": getattr(instrument, name), "after": new_value}
         setattr(instrument, name, new_value)

@@ -5,7 +5,7 @@ from typing import Annotated
 
 import msgspec
 
-from mla.fields import AwareDatetime, LongText, ShortText
+from mla.fields import AwareDatetime, LongText, ShortText, at_field, check_moment
 
 Sha256 = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-fA-F]{64}$", description="64 hexadecimal characters")]
 SizeBytes = Annotated[int, msgspec.Meta(ge=0, le=10**15)]
@@ -26,6 +26,10 @@ class CustodyCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     holder: ShortText
     note: LongText | None = None
 
+    def __post_init__(self) -> None:
+        with at_field("at"):
+            check_moment(self.at)
+
 
 class ProductionCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     received_at: AwareDatetime
@@ -35,6 +39,8 @@ class ProductionCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True)
     format: ShortText
 
     def __post_init__(self) -> None:
+        with at_field("received_at"):
+            check_moment(self.received_at)
         self.sha256 = self.sha256.lower()
 
 

@@ -5,7 +5,16 @@ from typing import Annotated
 import msgspec
 
 from mla.enums import DataCategory, Direction, RequestStatus, RequestType, Urgency
-from mla.fields import AwareDatetime, FieldError, Identifier, LanguageCode, LongText, check_period
+from mla.fields import (
+    AwareDatetime,
+    FieldError,
+    Identifier,
+    LanguageCode,
+    LongText,
+    at_field,
+    check_moment,
+    check_period,
+)
 
 Statement = Annotated[str, msgspec.Meta(max_length=20_000, pattern=r"\A[^\x00]*\Z")]
 CounterpartyReference = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"\A[^\x00]*\Z")]
@@ -17,6 +26,10 @@ Version = Annotated[int, msgspec.Meta(ge=1)]
 
 
 def _check_request_rules(data: "RequestCreate | RequestPatch") -> None:
+    for name in ("period_start", "period_end"):
+        if isinstance(moment := getattr(data, name), datetime):
+            with at_field(name):
+                check_moment(moment)
     if isinstance(data.period_start, datetime) and isinstance(data.period_end, datetime):
         check_period(data.period_start, data.period_end)
     # A PATCH may rely on the reason already stored: the service checks the combination.

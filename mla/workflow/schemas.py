@@ -4,7 +4,8 @@ from typing import Annotated
 import msgspec
 
 from mla.enums import RequestStatus
-from mla.fields import AwareDatetime, LongText, ShortText
+from mla.fields import AwareDatetime, LongText, ShortText, at_field, check_moment
+from mla.requests.schemas import CounterpartyReference  # NUL refused
 
 ExtensionDays = Annotated[int, msgspec.Meta(ge=1, le=3650)]
 
@@ -17,9 +18,14 @@ class ActionInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     grounds: LongText | None = None
     until: AwareDatetime | None = None
     channel_reference: ShortText | None = None
-    provider_reference: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | None = None
+    provider_reference: CounterpartyReference | None = None  # joins the request's counterparty_references
     days: ExtensionDays | None = None
     follow_up_request_id: uuid.UUID | None = None
+
+    def __post_init__(self) -> None:
+        if self.until is not None:
+            with at_field("until"):
+                check_moment(self.until)
 
 
 class AssignInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

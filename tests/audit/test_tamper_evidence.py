@@ -77,3 +77,18 @@ async def test_an_auditor_reading_a_request_leaves_a_trace(world: World) -> None
         ("create", str(org.members[Role.PROSECUTOR].id)),
         ("read", str(org.members[Role.AUDITOR].id)),
     ]
+
+
+@pytest.mark.parametrize("cursor", ["-1", str(2**31), "108850816789807144148541460447232"])
+async def test_an_audit_cursor_out_of_range_is_a_422_naming_it(world: World, cursor: str) -> None:
+    """`seq` is a 32-bit column: a larger cursor reached PostgreSQL and was a 500 (found by fuzzing)."""
+    org = await world.organisation()
+    request = await world.request(org, await world.case(org), await world.counterparty())
+
+    response = await world.client.get(
+        f"/api/v1/requests/{request['id']}/audit", params={"cursor": cursor}, headers=org.headers()
+    )
+
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["errors"][0]["field"] == "cursor"

@@ -3,6 +3,8 @@
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from mla.clock import FixedClock
 from mla.enums import OrganisationKind, Role
 from tests.factories import Org, World
@@ -112,3 +114,29 @@ async def test_the_calculator_previews_what_an_action_would_open(world: World) -
         "/api/v1/deadlines/preview", params=params | {"instrument": "nope"}, headers=org.headers()
     )
     assert bad.status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        pytest.param({"start": "9999-12-31T23:00:00Z"}, "start", id="start whose deadline is after year 9999"),
+        pytest.param({"instrument": "us-2703f\x00"}, "instrument", id="NUL in the instrument"),
+        pytest.param({"action": "confirm_preserved\x00"}, "action", id="NUL in the action"),
+    ],
+)
+async def test_the_calculator_refuses_what_it_cannot_look_up_or_compute(
+    world: World, changes: dict[str, str], field: str
+) -> None:
+    """These used to overflow the arithmetic or reach PostgreSQL with a NUL: a 500, not a 422."""
+    org = await world.organisation()
+    params = {
+        "instrument": "us-2703f",
+        "type": "preservation",
+        "action": "confirm_preserved",
+        "start": "2026-03-01T10:00:00+01:00",
+    }
+
+    response = await world.client.get("/api/v1/deadlines/preview", params=params | changes, headers=org.headers())
+
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == field

@@ -2,6 +2,8 @@
 
 import hashlib
 
+import pytest
+
 from mla.enums import Role
 from tests.factories import World
 
@@ -80,3 +82,43 @@ async def test_communications_are_recorded_in_order_and_scoped(world: World) -> 
     assert (await world.client.get(base, headers=stranger.headers())).status_code == 404
     assert (await world.client.post(base, json=call, headers=stranger.headers())).status_code == 404
     assert (await world.client.post(base, json=call, headers=org.headers(Role.AUDITOR))).status_code == 403
+
+
+async def test_a_nul_character_in_a_communication_is_refused_and_nothing_is_stored(world: World) -> None:
+    """PostgreSQL cannot store U+0000: a 422 naming the field, not a 500 (found by fuzzing)."""
+    org = await world.organisation()
+    request = await world.request(org, await world.case(org), await world.counterparty())
+    base = f"/api/v1/requests/{request['id']}/communications"
+    body = {"kind": "letter", "direction": "received", "occurred_at": "2026-11-20T09:00:00Z", "summary": "Reply."}
+
+    for field in ("counterparty_reference", "summary"):
+        response = await world.client.post(base, json=body | {field: "ABC\x00123"}, headers=org.headers())
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"][0]["field"] == field
+    assert (await world.client.get(base, headers=org.headers())).json()["items"] == []
+
+
+@pytest.mark.parametrize(
+    "moment", ["0001-01-01T00:00:00+12:00", "9999-12-31T23:59:59-12:00", "1899-12-31T23:59:59Z", "3000-01-01T00:00:00Z"]
+)
+async def test_a_time_out_of_range_is_refused_and_nothing_is_stored(world: World, moment: str) -> None:
+    """Outside 1900-2999 (UTC); before year 1 or after 9999 in UTC it used to reach asyncpg: a 500."""
+    org = await world.organisation()
+    request = await world.request(org, await world.case(org), await world.counterparty())
+    productions = f"/api/v1/requests/{request['id']}/productions"
+    communications = f"/api/v1/requests/{request['id']}/communications"
+    production = (await world.client.post(productions, json=production_body(), headers=org.headers())).json()
+    letter = {"kind": "letter", "direction": "received", "summary": "Reply."}
+    attempts = [
+        (productions, production_body(received_at=moment), "received_at"),
+        (f"{productions}/{production['id']}/custody", {"at": moment, "kind": "sealed", "holder": "Room 3"}, "at"),
+        (communications, letter | {"occurred_at": moment}, "occurred_at"),
+    ]
+
+    for path, body, field in attempts:
+        response = await world.client.post(path, json=body, headers=org.headers())
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"][0]["field"] == field
+    [stored] = (await world.client.get(productions, headers=org.headers())).json()["items"]
+    assert stored["custody"] == []
+    assert (await world.client.get(communications, headers=org.headers())).json()["items"] == []

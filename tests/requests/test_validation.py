@@ -106,6 +106,9 @@ INVALID_REQUESTS = [
     pytest.param({"period_start": "2026-08-01T00:00:00"}, "period_start", id="naive period start"),
     pytest.param({"period_end": "2026-09-01T00:00:00"}, "period_end", id="naive period end"),
     pytest.param({"period_start": "2026-08-01"}, "period_start", id="period start without a time"),
+    # out of the range the database and the deadline arithmetic can take (found by fuzzing)
+    pytest.param({"period_start": "0001-01-01T00:00:00+12:00"}, "period_start", id="period start before year 1 in UTC"),
+    pytest.param({"period_end": "9999-12-31T23:59:59-12:00"}, "period_end", id="period end after year 9999 in UTC"),
     pytest.param(
         {
             "identifiers": [
@@ -140,6 +143,7 @@ INVALID_REQUESTS = [
     pytest.param({"emergency_justification": "threat\x00"}, "emergency_justification", id="NUL in justification"),
     pytest.param({"counterparty_references": ["T-1\x00"]}, "counterparty_references[0]", id="NUL in a reference"),
     pytest.param({"identifiers": [{"kind": "account", "value": "a\x00b"}]}, "identifiers[0].value", id="NUL in id"),
+    pytest.param({"instrument": "eu\x00epoc"}, "instrument", id="NUL in the instrument code"),
     # confidentiality needs its reason
     pytest.param({"confidential": True, "confidentiality_reason": None}, "confidentiality_reason", id="null reason"),
     pytest.param({"confidential": True, "confidentiality_reason": ABSENT}, "confidentiality_reason", id="no reason"),
@@ -378,6 +382,7 @@ INVALID_PATCHES = [
         {"version": 1, "period_end": "2020-01-01T00:00:00Z"}, {}, "period_end", id="end before the stored start"
     ),
     pytest.param({"version": 1, "period_end": "2026-10-01T00:00:00"}, {}, "period_end", id="naive period end"),
+    pytest.param({"version": 1, "period_end": "3000-01-01T00:00:00Z"}, {}, "period_end", id="period end in year 3000"),
     pytest.param(
         {"version": 1, "confidentiality_reason": None}, {}, "confidentiality_reason", id="drop reason of confidential"
     ),
@@ -395,6 +400,7 @@ INVALID_PATCHES = [
     ),
     pytest.param({"version": 1, "target_id": UNKNOWN_ID}, {}, "target_id", id="unknown target"),
     pytest.param({"version": 1, "instrument": "no-such-treaty"}, {}, "instrument", id="unknown instrument"),
+    pytest.param({"version": 1, "instrument": "eu\x00epoc"}, {}, "instrument", id="NUL in the instrument code"),
     pytest.param({"version": 1, "status": "approved"}, {}, "status", id="status is not editable"),
     pytest.param({"version": 1, "reference": "MLA-1"}, {}, "reference", id="reference is not editable"),
 ]

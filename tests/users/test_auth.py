@@ -403,6 +403,16 @@ async def test_admin_endpoints_need_authentication(world: World) -> None:
     assert_problem(response, 401)
 
 
+@pytest.mark.parametrize("path", ["/api/v1/admin/organisations", "/api/v1/admin/users", "/api/v1/queue"])
+async def test_options_answers_without_running_the_role_guards(world: World, path: str) -> None:
+    """OPTIONS needs no token and lists the methods; the role guards used to read a missing user (a 500)."""
+    response = await world.client.options(path)
+
+    assert response.status_code == 204, response.text
+    assert "OPTIONS" in response.headers["allow"]
+    assert_problem(await world.client.get(path), 401)
+
+
 async def test_duplicate_organisation_name_is_409(world: World, org: Org) -> None:
     headers = org.headers(Role.ADMIN)
     body = organisation_body()

@@ -4,6 +4,7 @@ import asyncio
 from typing import Any
 
 import httpx
+import pytest
 
 from mla.enums import CounterpartyKind, OrganisationKind, Role
 from tests.factories import Org, World
@@ -141,3 +142,27 @@ async def test_assigning_needs_a_user_of_the_request_and_is_audited(world: World
     assert (await audit_trail(world, prosecution, request))[-1]["action"] == "assign"
     foreign = await world.client.post(url, json={"user_id": None, "version": 2}, headers=stranger.headers())
     assert foreign.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        pytest.param({"until": "9999-12-31T23:59:59-12:00"}, "until", id="until after year 9999 in UTC"),
+        pytest.param({"until": "1899-12-31T23:59:59Z"}, "until", id="until before 1900"),
+        pytest.param({"provider_reference": "PR-1\x00"}, "provider_reference", id="NUL in the provider's reference"),
+    ],
+)
+async def test_action_fields_the_database_cannot_hold_are_a_422(
+    world: World, fields: dict[str, Any], field: str
+) -> None:
+    """They used to reach PostgreSQL or the deadline arithmetic and fail there with a 500."""
+    org = await world.organisation()
+    request = await world.request(
+        org, await world.case(org), await world.counterparty(), type="preservation", instrument="us-2703f"
+    )
+
+    response = await act(world.client, org, Role.PROSECUTOR, request, "confirm_preserved", **fields)
+
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == field
+    assert [e["action"] for e in await audit_trail(world, org, request)] == ["create"]

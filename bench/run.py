@@ -1,0 +1,177 @@
+"""`uv run python -m bench.run`: seed, measure, print and write bench/RESULTS.md; drop the database unless --keep.
+
+Order: create and seed `mla_bench`; time the deadline scan (before any HTTP load, then restore);
+count the SQL of each use case; start the API processes; run each load (HTTP ceiling, filing,
+database floor, submit, the five queue buckets); capture the queue's plans; report.
+"""
+
+import argparse
+import asyncio
+import os
+import random
+import shlex
+import sys
+import time
+from datetime import UTC, datetime
+
+import asyncpg
+
+from bench import database, load, plans, report, scenarios, seed
+from bench.load import LoadResult, Scenario
+from bench.machine import describe
+from bench.scan import measure_scan
+from bench.server import start_servers
+from bench.world import World
+from mla.queue.schemas import QueueBucket
+
+POSTGRES_SETTINGS = (
+    "shared_buffers", "work_mem", "max_connections", "synchronous_commit", "fsync", "autovacuum", "jit",
+)  # fmt: skip
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
+    parser.add_argument("--requests", type=int, default=1_000_000, help="requests to seed (default 1,000,000)")
+    parser.add_argument("--concurrency", type=int, default=32, help="connections in flight (default 32)")
+    parser.add_argument("--duration", type=float, default=20, help="seconds measured per load (default 20)")
+    parser.add_argument("--servers", type=int, default=2, help="`mla serve` processes (default 2: one per core)")
+    parser.add_argument("--load-processes", type=int, default=2, help="load-generator processes (default 2)")
+    parser.add_argument("--seed", type=int, default=1, help="random seed of the generated data")
+    parser.add_argument("--keep", action="store_true", help="keep the mla_bench database afterwards")
+    args = parser.parse_args(argv)
+    if args.requests < 1_000:
+        parser.error("--requests must be at least 1,000")
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    command = "uv run python -m bench.run" + (" " + shlex.join(sys.argv[1:]) if sys.argv[1:] else "")
+    now = datetime.now(UTC).replace(microsecond=0)  # the scan instant; seeded clocks are relative to it
+    warmup = min(3.0, max(1.0, args.duration * 0.15))
+    url = database.bench_url()
+    redis_url = os.environ.get("MLA_REDIS_URL") or "redis://127.0.0.1:6379/0"
+    print(f"bench: database {database.BENCH_DATABASE} on {database.server_url()}", file=sys.stderr)
+    database.create_database()
+    try:
+        started = time.perf_counter()
+        seed.migrate_and_seed_reference(url, now)
+        world = asyncio.run(seed.seed_world(url, now, args.requests, args.seed))
+        seeded = seed.seed_requests(url, world, now, args.requests, args.requests // 100, args.seed)
+        seed_seconds = time.perf_counter() - started
+        _say(f"seeded in {seed_seconds:.0f} s: {seeded}")
+        verdicts = asyncio.run(seed.verify_sample_chains(url))
+        if not all(v.valid for v in verdicts):
+            raise SystemExit(f"bench: a seeded audit chain does not verify: {verdicts}")
+        _say(f"{len(verdicts)} sampled audit chains verify")
+
+        _say(f"deadline scan at {now.isoformat()} ...")
+        scan = asyncio.run(measure_scan(url, redis_url, now))
+        _say(f"scan: {scan.with_due.due:,} due in {scan.with_due.seconds:.2f} s; none due in "
+             f"{1000 * scan.none_due.seconds:.1f} ms")  # fmt: skip
+        drafts = asyncio.run(seed.drafts_to_submit(url))
+        random.Random(args.seed).shuffle(drafts)
+        statements = asyncio.run(plans.use_case_statements(url, world, drafts.pop()))
+
+        machine = describe(*asyncio.run(_postgres_facts(url)))
+        servers = start_servers(args.servers, url, redis_url)
+        try:
+            loads = _run_loads(args, world, drafts, servers.ports, servers.pids, url, warmup)
+        finally:
+            servers.stop()
+        biggest = world.authorities[0]  # the heaviest-weighted authority: the longest queue
+        queue_plans = asyncio.run(plans.queue_plans(url, biggest.id, biggest.members[0].id, datetime.now(UTC)))
+
+        run = report.Run(
+            machine=machine,
+            setup=report.Setup(
+                command=command,
+                requests=args.requests,
+                concurrency=args.concurrency,
+                duration=args.duration,
+                warmup=warmup,
+                servers=args.servers,
+                load_processes=args.load_processes,
+                seed_seconds=seed_seconds,
+                organisations=f"{len(world.authorities)} central authorities and {len(world.services)} "
+                "prosecution services reporting to them (volume per authority ∝ 1/√rank)",
+            ),
+            seed=seeded,
+            loads=loads,
+            scan=scan,
+            statements=statements,
+            queue_plans=queue_plans,
+        )
+        report.print_summary(run)
+        report.write_results(run)
+        _say(f"wrote {report.RESULTS}")
+    finally:
+        if args.keep:
+            _say(f"kept database {database.BENCH_DATABASE}")
+        else:
+            database.drop_database()
+
+
+def _run_loads(
+    args: argparse.Namespace,
+    world: World,
+    drafts: list[tuple],  # type: ignore[type-arg]
+    ports: list[int],
+    pids: list[int],
+    url: str,
+    warmup: float,
+) -> dict[str, LoadResult]:
+    rng = random.Random(args.seed)
+    processes = args.load_processes
+    filing_calls = scenarios.filing_calls(world, datetime.now(UTC), rng)
+    submit_calls = scenarios.submit_calls(world, drafts)
+    plan: dict[str, list[Scenario]] = {
+        "ceiling": [
+            scenarios.HttpCalls("ceiling", ports, [scenarios.HttpCall("GET", "/health/live", b"")], 200, seed=k)
+            for k in range(processes)
+        ],
+        "filing": [scenarios.HttpCalls("filing", ports, filing_calls, 201, seed=k) for k in range(processes)],
+        "floor": [
+            scenarios.DatabaseFloor("floor", url, scenarios.floor_owners(world), world.providers, seed=k)
+            for k in range(processes)
+        ],
+        "submit": [
+            scenarios.HttpCalls("submit", ports, submit_calls[k::processes], 200, consume=True, seed=k)
+            for k in range(processes)
+        ],
+    }
+    for bucket in QueueBucket:
+        calls = scenarios.queue_calls(world, bucket.value)
+        plan[f"queue:{bucket.value}"] = [
+            scenarios.HttpCalls(f"queue:{bucket.value}", ports, calls, 200, seed=k) for k in range(processes)
+        ]
+    results = {}
+    for name, workers in plan.items():
+        _say(f"load: {name}, {args.concurrency} connections, {warmup:.0f} s warm-up + {args.duration:.0f} s ...")
+        result = load.run_load(
+            workers, concurrency=args.concurrency, duration=args.duration, warmup=warmup, server_pids=pids
+        )
+        _say(f"  {result.throughput:,.0f}/s  p50 {result.p50:.1f} ms  p99 {result.p99:.1f} ms  errors {result.errors}"
+             + (f"  e.g. {result.error_sample}" if result.error_sample else ""))  # fmt: skip
+        results[name] = result
+    return results
+
+
+async def _postgres_facts(url: str) -> tuple[str, dict[str, str]]:
+    connection = await asyncpg.connect(url)
+    try:
+        version = await connection.fetchval("SHOW server_version")
+        rows = await connection.fetch(
+            "SELECT name, setting, unit FROM pg_settings WHERE name = ANY($1::text[])", list(POSTGRES_SETTINGS)
+        )
+        return version, {r["name"]: f"{r['setting']}{'×' + r['unit'] if r['unit'] else ''}" for r in rows}
+    finally:
+        await connection.close()
+
+
+def _say(message: str) -> None:
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,115 @@
+"""The deadline scan, timed as the worker runs it: the job `workers.jobs.scan_alerts`, batch after
+batch, each batch its own transaction, at the scan instant (10,000 due), then again (nothing left due).
+
+The job decides the due alert stages, then publishes the deliveries it decided to Redis (the relay);
+the two parts are told apart by the first statement of the relay. Jobs go to a queue of the
+benchmark's own, emptied afterwards. The scan writes (alerts, notifications, deliveries, the
+deadlines' next stage), so afterwards the database is put back as seeded. No worker process runs
+during the benchmark: only this measurement decides alerts.
+"""
+
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from arq.connections import ArqRedis
+from redis.asyncio import ConnectionPool
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bench.plans import explain, scan_query
+from mla.clock import FixedClock
+from mla.db import create_engine, create_sessionmaker
+from mla.settings import Settings
+from workers import jobs
+
+RELAY_STARTS = "UPDATE deliveries"  # the first statement of `publish_due_deliveries`
+
+DUE = """
+SELECT id, next_alert_at, fired_stages FROM deadlines
+WHERE status = 'open' AND paused_at IS NULL AND next_alert_at IS NOT NULL AND next_alert_at <= $1
+"""
+
+
+@dataclass
+class ScanRun:
+    due: int
+    seconds: float  # the whole job
+    decide_seconds: float  # finding and deciding the due stages (the scan proper)
+    totals: dict[str, int]
+    statements: int  # of the decisions
+    relay_statements: int
+
+
+@dataclass
+class ScanResult:
+    with_due: ScanRun
+    none_due: ScanRun
+    plan_due: str
+    plan_none: str
+
+
+async def measure_scan(url: str, redis_url: str, now: datetime) -> ScanResult:
+    """Time the worker's scan job with everything seeded due, then with nothing due; then restore."""
+    engine = create_engine(url, pool_size=5)  # as the worker's (workers/settings.py)
+    sessionmaker = create_sessionmaker(engine)
+    settings = Settings(database_url=url, redis_url=redis_url, queue_name=f"mla:bench:{secrets.token_hex(4)}")
+    redis = ArqRedis(connection_pool=ConnectionPool.from_url(redis_url))
+    context = {"sessionmaker": sessionmaker, "clock": FixedClock(now), "redis": redis, "settings": settings}
+    try:
+        async with engine.connect() as connection:
+            raw = (await connection.get_raw_connection()).driver_connection
+            seeded = await raw.fetch(DUE, now)
+        plan_due = await _plan(sessionmaker, now)
+        with_due = await _timed(engine, context, len(seeded))
+        plan_none = await _plan(sessionmaker, now)
+        none_due = await _timed(engine, context, 0)
+        async with engine.begin() as connection:
+            raw = (await connection.get_raw_connection()).driver_connection
+            # Every alert in the database was decided just now: the seed writes none.
+            await raw.execute("DELETE FROM deliveries; DELETE FROM notifications; DELETE FROM alerts")
+            await raw.executemany(
+                "UPDATE deadlines SET next_alert_at = $2, fired_stages = $3 WHERE id = $1",
+                [(row["id"], row["next_alert_at"], row["fired_stages"]) for row in seeded],
+            )
+        await _empty_queue(redis, settings.queue_name)
+    finally:
+        await redis.aclose()
+        await engine.dispose()
+    return ScanResult(with_due, none_due, plan_due, plan_none)
+
+
+async def _timed(engine: AsyncEngine, context: dict[str, Any], due: int) -> ScanRun:
+    sent: list[tuple[float, str]] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        sent.append((time.perf_counter(), statement))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        started = time.perf_counter()
+        totals = await jobs.scan_alerts(context)
+        finished = time.perf_counter()
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+    relay = next((k for k, (_, statement) in enumerate(sent) if statement.startswith(RELAY_STARTS)), len(sent))
+    decided = sent[relay][0] if relay < len(sent) else finished
+    return ScanRun(due, finished - started, decided - started, totals, relay, len(sent) - relay)
+
+
+async def _empty_queue(redis: ArqRedis, queue_name: str) -> None:
+    """Drop the `deliver_alert` jobs the relay enqueued: no worker will run them."""
+    job_ids = await redis.zrange(queue_name, 0, -1)
+    keys = [b"arq:job:" + job_id for job_id in job_ids]
+    for start in range(0, len(keys), 1000):
+        await redis.delete(*keys[start : start + 1000])
+    await redis.delete(queue_name)
+
+
+async def _plan(sessionmaker, now: datetime) -> str:  # type: ignore[no-untyped-def]
+    async with sessionmaker() as session:
+        plan = await explain(session, scan_query(now))
+        await session.rollback()  # the SELECT ... FOR UPDATE took row locks
+    return plan

@@ -1,0 +1,267 @@
+"""The operations the load generator repeats: HTTP calls against the API, and the database floor.
+
+Everything here is built in the parent process and pickled into the load processes, so a scenario
+carries its inputs (tokens, bodies, drafts to submit) and opens its connections in `open`.
+"""
+
+import random
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from bench.client import HttpConnection
+from bench.load import Operation
+from bench.rows import CONFIDENTIALITY_REASON, FACTS, STATEMENT
+from bench.world import World
+from mla.audit.chain import event_hash
+
+# (instrument, type, target kind, data categories) of what the benchmark files.
+FILINGS = (
+    ("eu-epoc", "production", "provider", ["content", "subscriber"]),
+    ("mlat", "mla", "state", ["content"]),
+    ("us-2703f", "preservation", "provider", ["content", "subscriber", "traffic"]),
+)
+JSON = b"Content-Type: application/json\r\n"
+
+
+@dataclass
+class HttpCall:
+    method: str
+    path: str
+    headers: bytes
+    body: bytes = b""
+
+
+@dataclass
+class HttpCalls:
+    """Repeat HTTP calls against the API processes (one keep-alive connection per task, spread over the ports)."""
+
+    name: str
+    ports: list[int]
+    calls: list[HttpCall]
+    expect: int
+    consume: bool = False  # each call is made once (drafts to submit); the load stops when none are left
+    seed: int = 0
+    _connections: list[HttpConnection] = field(default_factory=list)
+
+    async def open(self, task: int) -> Operation:
+        connection = HttpConnection("127.0.0.1", self.ports[task % len(self.ports)])
+        self._connections.append(connection)
+        rng = random.Random(self.seed * 1000 + task)
+
+        async def operation() -> tuple[bool, str] | None:
+            if self.consume:
+                if not self.calls:
+                    return None
+                call = self.calls.pop()
+            else:
+                call = self.calls[rng.randrange(len(self.calls))]
+            status, answer = await connection.request(call.method, call.path, call.headers, call.body)
+            if status == self.expect:
+                return True, ""
+            return False, f"{call.method} {call.path} -> {status} {answer[:400].decode(errors='replace')}"
+
+        return operation
+
+    async def close(self) -> None:
+        for connection in self._connections:
+            await connection.close()
+
+
+def bearer(token: str) -> bytes:
+    return f"Authorization: Bearer {token}\r\n".encode()
+
+
+def filing_calls(world: World, now: datetime, rng: random.Random, count: int = 2_000) -> list[HttpCall]:
+    """`POST /requests` bodies of prosecutors of many organisations, each for one of their cases."""
+    calls = []
+    for _ in range(count):
+        service = rng.choices(world.services, weights=[s.weight for s in world.services])[0]
+        instrument, kind, target, categories = rng.choice(FILINGS)
+        body = request_body(rng.choice(service.cases), rng.choice(_targets(world, target)), now)
+        body.update(instrument=instrument, type=kind, data_categories=categories)
+        headers = JSON + bearer(rng.choice(service.members).token)
+        calls.append(HttpCall("POST", "/api/v1/requests", headers, msgspec.json.encode(body)))
+    return calls
+
+
+def request_body(case_id: uuid.UUID, target_id: uuid.UUID, now: datetime) -> dict[str, Any]:
+    """A complete, valid draft (as tests/factories.py files one)."""
+    return {
+        "case_id": str(case_id),
+        "direction": "outgoing",
+        "type": "production",
+        "target_id": str(target_id),
+        "instrument": "eu-epoc",
+        "data_categories": ["subscriber", "content"],
+        "identifiers": [{"kind": "email", "value": "suspect@example.com"}],
+        "period_start": (now - timedelta(days=90)).isoformat(),
+        "period_end": (now - timedelta(days=1)).isoformat(),
+        "urgency": "routine",
+        "facts": FACTS,
+        "link_to_offence": STATEMENT,
+        "necessity": STATEMENT,
+        "proportionality": STATEMENT,
+        "confidential": True,
+        "confidentiality_reason": CONFIDENTIALITY_REASON,
+        "language": "en",
+    }
+
+
+def submit_calls(world: World, drafts: list[tuple[uuid.UUID, uuid.UUID, int]]) -> list[HttpCall]:
+    """`POST .../actions/submit` for seeded drafts (id, owner, version), each by a prosecutor of its owner."""
+    tokens = {service.id: [m.token for m in service.members] for service in world.services}
+    return [
+        HttpCall(
+            "POST",
+            f"/api/v1/requests/{request_id}/actions/submit",
+            JSON + bearer(tokens[owner][k % len(tokens[owner])]),
+            msgspec.json.encode({"version": version}),
+        )
+        for k, (request_id, owner, version) in enumerate(drafts)
+        if owner in tokens
+    ]
+
+
+def queue_calls(world: World, bucket: str) -> list[HttpCall]:
+    """`GET /queue?bucket=` by the first officer of every central authority (large and small queues alike)."""
+    return [
+        HttpCall("GET", f"/api/v1/queue?bucket={bucket}", bearer(authority.members[0].token))
+        for authority in world.authorities
+    ]
+
+
+def _targets(world: World, kind: str) -> list[uuid.UUID]:
+    return world.states if kind == "state" else world.providers
+
+
+@dataclass
+class Owner:
+    organisation_id: uuid.UUID
+    central_authority_id: uuid.UUID
+    created_by: uuid.UUID
+    cases: list[uuid.UUID]
+
+
+@dataclass
+class DatabaseFloor:
+    """The writes of one filing through raw asyncpg, no HTTP and no ORM: the database floor.
+
+    Per request, in one transaction, as `mla.requests.service.create_request` and
+    `mla.audit.service.record` do: take a reference number from the sequence, insert the request,
+    lock its audit chain, read the chain's last event, insert the `create` event with its hash. The
+    filing's reads (token, case, target, instrument, organisation) are not repeated here.
+    """
+
+    name: str
+    url: str
+    owners: list[Owner]
+    targets: list[uuid.UUID]
+    seed: int = 0
+    _connections: list[asyncpg.Connection] = field(default_factory=list)
+
+    async def open(self, task: int) -> Operation:
+        connection = await asyncpg.connect(self.url)
+        self._connections.append(connection)
+        rng = random.Random(self.seed * 1000 + task)
+
+        async def operation() -> tuple[bool, str]:
+            await _file_directly(connection, rng.choice(self.owners), rng.choice(self.targets), rng)
+            return True, ""
+
+        return operation
+
+    async def close(self) -> None:
+        for connection in self._connections:
+            await connection.close()
+
+
+def floor_owners(world: World) -> list[Owner]:
+    return [
+        Owner(s.id, world.authorities[s.authority].id, s.members[0].id, s.cases[:20]) for s in world.services
+    ]
+
+
+REQUEST_INSERT = """
+INSERT INTO requests (id, reference, case_id, organisation_id, central_authority_id, direction, type, target_id,
+  instrument, data_categories, identifiers, period_start, period_end, urgency, emergency_justification, facts,
+  link_to_offence, necessity, proportionality, confidential, confidentiality_reason, language, status,
+  assignee_id, priority, counterparty_references, follow_up_request_id, channel_reference, postponed_until,
+  urgency_rank, next_due_at, created_by, created_at, updated_at, version)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23,
+  $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35)
+"""
+EVENT_INSERT = """
+INSERT INTO audit_events (chain, seq, at, actor_id, actor_roles, organisation_id, request_id, case_id, action,
+  from_status, to_status, changes, checks, reason, prev_hash, hash)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+"""
+
+
+async def _file_directly(connection: asyncpg.Connection, owner: Owner, target: uuid.UUID, rng: random.Random) -> None:
+    now = datetime.now(UTC)
+    request_id = uuid.uuid4()
+    async with connection.transaction():
+        number = await connection.fetchval("SELECT nextval('request_reference_seq')")
+        values = {
+            "id": request_id,
+            "reference": f"PROD-{now.year}-{number:06d}",
+            "case_id": rng.choice(owner.cases),
+            "organisation_id": owner.organisation_id,
+            "central_authority_id": owner.central_authority_id,
+            "direction": "outgoing",
+            "type": "production",
+            "target_id": target,
+            "instrument": "eu-epoc",
+            "data_categories": ["content", "subscriber"],
+            "identifiers": [{"kind": "email", "value": "suspect@example.com", "from": None, "to": None}],
+            "period_start": now - timedelta(days=90),
+            "period_end": now - timedelta(days=1),
+            "urgency": "routine",
+            "emergency_justification": None,
+            "facts": FACTS,
+            "link_to_offence": STATEMENT,
+            "necessity": STATEMENT,
+            "proportionality": STATEMENT,
+            "confidential": True,
+            "confidentiality_reason": CONFIDENTIALITY_REASON,
+            "language": "en",
+            "status": "draft",
+            "assignee_id": None,
+            "priority": 0,
+            "counterparty_references": [],
+            "follow_up_request_id": None,
+            "channel_reference": None,
+            "postponed_until": None,
+            "urgency_rank": 2,
+            "next_due_at": None,
+            "created_by": owner.created_by,
+            "created_at": now,
+            "updated_at": now,
+            "version": 1,
+        }
+        row = [*values.values()]
+        row[10] = msgspec.json.encode(values["identifiers"]).decode()
+        await connection.execute(REQUEST_INSERT, *row)
+        chain = f"request:{request_id}"
+        await connection.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", chain)
+        last = await connection.fetchrow(
+            "SELECT seq, hash FROM audit_events WHERE chain = $1 ORDER BY seq DESC LIMIT 1", chain
+        )
+        snapshot = msgspec.to_builtins({k: v for k, v in values.items() if k not in ("urgency_rank", "next_due_at")})
+        event = SimpleNamespace(
+            chain=chain, seq=1 if last is None else last["seq"] + 1, at=now, actor_id=owner.created_by,
+            actor_roles=["prosecutor"], organisation_id=owner.organisation_id, request_id=request_id,
+            case_id=values["case_id"], action="create", from_status=None, to_status="draft",
+            changes={"after": snapshot}, checks=None, reason=None, prev_hash=None if last is None else last["hash"],
+        )  # fmt: skip
+        await connection.execute(
+            EVENT_INSERT, event.chain, event.seq, now, event.actor_id, event.actor_roles, event.organisation_id,
+            request_id, event.case_id, "create", None, "draft", msgspec.json.encode(event.changes).decode(), None,
+            None, event.prev_hash, event_hash(event),
+        )  # fmt: skip

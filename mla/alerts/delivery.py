@@ -1,0 +1,316 @@
+"""Delivering alerts: the outbox relay, the e-mail and webhook channels, and their signatures.
+
+The alert scan writes each e-mail and webhook to send as a `Delivery` row in the transaction that
+decides the alert (the outbox). From there:
+
+1. `publish_due_deliveries` (the worker's `relay_deliveries` cron) claims pending rows that are due
+   and not yet published (`FOR UPDATE SKIP LOCKED`, so any number of workers relay at once),
+   enqueues one arq job `deliver_alert` per row with the job id `delivery:{id}:{attempts}`, and
+   marks the rows published in the same transaction. If Redis is down the enqueue raises, the
+   transaction rolls back and nothing is marked: the next tick tries again. A row published long
+   ago and still pending (its job was lost: Redis flushed, a worker died past arq's own retries)
+   is published again.
+2. `deliver` (the `deliver_alert` job) locks the row, sends it once, and records the outcome in
+   the same transaction. A row that is no longer pending, or not yet due, is left alone, so a job
+   that arq runs twice never sends twice once the first run has committed. A worker that dies
+   after sending but before committing sends again on the retry: webhooks carry an
+   `Idempotency-Key` (the delivery id, the same on every attempt) and e-mails a `Message-ID`
+   derived from it, so receivers can drop the duplicate.
+
+Retries live in PostgreSQL, not in arq: a failed attempt counts in `attempts`, sets
+`next_attempt_at` after an exponential backoff (1, 2, 4 ... minutes, at most 60) and clears
+`published_at`, so the relay publishes it again when it is due; after `MAX_ATTEMPTS` the row is
+`failed` for good, with its `last_error` visible to administrators. The jobs never raise
+`Retry` and never defer, so `mla worker --burst` sends what is due and exits without waiting.
+"""
+
+import asyncio
+import enum
+import hashlib
+import hmac
+import logging
+import uuid
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+import aiosmtplib
+import httpx
+from arq.connections import ArqRedis
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mla.alerts.models import Alert, Delivery, Webhook
+from mla.alerts.schemas import DeliveryOut, DeliveryStatus
+from mla.clock import Clock
+from mla.pagination import Page, keyset, page_of
+from mla.settings import Settings
+
+log = logging.getLogger("mla.alerts.delivery")
+
+DELIVER_JOB = "deliver_alert"  # the arq job name (workers.jobs.deliver_alert)
+MAX_ATTEMPTS = 8
+MAX_BACKOFF = timedelta(minutes=60)
+# A published row still pending after this long lost its job; no job runs anywhere near this long.
+REPUBLISH_AFTER = timedelta(minutes=5)
+SEND_TIMEOUT_SECONDS = 10
+MAX_ERROR_LENGTH = 300
+
+PENDING = DeliveryStatus.PENDING.value
+SENT = DeliveryStatus.SENT.value
+FAILED = DeliveryStatus.FAILED.value
+
+EMAIL = "email"
+WEBHOOK = "webhook"
+
+
+class Outcome(enum.StrEnum):
+    """What one `deliver` call did."""
+
+    SENT = "sent"
+    RETRY = "retry"  # failed, another attempt is scheduled
+    FAILED = "failed"  # failed for good
+    SKIPPED = "skipped"  # not pending, not due or unknown: a duplicate or stale job
+
+
+class SendFailed(Exception):
+    """One attempt failed; the message is short and safe to show an administrator."""
+
+
+class Undeliverable(SendFailed):
+    """No attempt can succeed (deactivated webhook, unknown channel): fail without retrying."""
+
+
+# --------------------------------------------------------------------------- signatures
+
+
+def sign_webhook(secret: str, timestamp: int, body: bytes) -> str:
+    """The `X-MLA-Signature` value: `sha256=` and the hex HMAC-SHA256 of `"{timestamp}.{body}"`."""
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+def verify_webhook_signature(
+    secret: str, timestamp: int, body: bytes, signature: str, *, now: int | None = None, tolerance_seconds: int = 300
+) -> bool:
+    """True if `signature` signs `body` at `timestamp` with `secret` (compared in constant time).
+
+    Given `now` (unix seconds), a timestamp more than `tolerance_seconds` away is refused too, so
+    a captured request cannot be replayed later.
+    """
+    if now is not None and abs(now - timestamp) > tolerance_seconds:
+        return False
+    expected = sign_webhook(secret, timestamp, body)
+    return hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace"))
+
+
+def backoff(attempts: int) -> timedelta:
+    """The wait after the `attempts`-th failed attempt: 1, 2, 4 ... minutes, at most `MAX_BACKOFF`."""
+    return min(timedelta(minutes=2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+def delivery_job_id(delivery_id: uuid.UUID, attempts: int) -> str:
+    """One job id per attempt: arq drops a second enqueue of the same attempt while the first exists."""
+    return f"delivery:{delivery_id}:{attempts}"
+
+
+# --------------------------------------------------------------------------- the relay
+
+
+async def publish_due_deliveries(
+    session: AsyncSession, clock: Clock, redis: ArqRedis, queue_name: str, batch: int = 200
+) -> int:
+    """Enqueue a `deliver_alert` job for up to `batch` due deliveries and mark them published.
+
+    In the caller's transaction. Redis errors propagate: the caller's rollback then leaves every
+    row unpublished, to be claimed again on the next run. Returns how many rows were published.
+    """
+    now = clock.now()
+    lost = (
+        select(Delivery.id)
+        .where(
+            Delivery.status == PENDING,
+            Delivery.published_at.is_not(None),
+            Delivery.published_at < now - REPUBLISH_AFTER,
+        )
+        .limit(batch)
+        .with_for_update(skip_locked=True)
+    )
+    republished = (
+        await session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(lost))
+            .values(published_at=None)
+            .returning(Delivery.id)
+            .execution_options(synchronize_session=False)
+        )
+    ).all()
+    if republished:
+        log.warning("publishing again %d deliveries whose jobs were lost", len(republished))
+
+    # Matches the partial index ix_deliveries_to_publish: cost follows what is due.
+    due = (
+        select(Delivery.id, Delivery.attempts)
+        .where(Delivery.status == PENDING, Delivery.published_at.is_(None), Delivery.next_attempt_at <= now)
+        .order_by(Delivery.next_attempt_at)
+        .limit(batch)
+        .with_for_update(skip_locked=True)
+    )
+    rows = (await session.execute(due)).all()
+    for delivery_id, attempts in rows:
+        # None means a job with this id is still queued or running: it will do the work.
+        await redis.enqueue_job(
+            DELIVER_JOB, str(delivery_id), _job_id=delivery_job_id(delivery_id, attempts), _queue_name=queue_name
+        )
+    if rows:
+        await session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_([delivery_id for delivery_id, _ in rows]))
+            .values(published_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    return len(rows)
+
+
+# --------------------------------------------------------------------------- sending
+
+
+async def deliver(
+    session: AsyncSession, clock: Clock, settings: Settings, delivery_id: uuid.UUID, http: httpx.AsyncClient
+) -> Outcome:
+    """Send one delivery, in the caller's transaction, and record the outcome on its row.
+
+    The row is locked for the attempt, so two jobs for the same delivery never send at once.
+    Does nothing (SKIPPED) for an unknown delivery, one no longer pending or one not yet due.
+    """
+    delivery = await session.scalar(select(Delivery).where(Delivery.id == delivery_id).with_for_update())
+    now = clock.now()
+    if delivery is None or delivery.status != PENDING or delivery.next_attempt_at > now:
+        return Outcome.SKIPPED
+    delivery.attempts += 1
+    try:
+        # Bounds a slow SMTP dialogue as a whole; the job's own timeout is longer still.
+        async with asyncio.timeout(2 * SEND_TIMEOUT_SECONDS):
+            await _send(session, settings, delivery, now, http)
+    except SendFailed as exc:
+        return _record_failure(delivery, now, str(exc), permanent=isinstance(exc, Undeliverable))
+    except TimeoutError:
+        return _record_failure(delivery, now, f"timed out after {2 * SEND_TIMEOUT_SECONDS} s", permanent=False)
+    except Exception as exc:  # any failure to send is a failed attempt, bounded by MAX_ATTEMPTS
+        log.warning("delivery %s: unexpected error while sending", delivery.id, exc_info=True)
+        return _record_failure(delivery, now, f"{type(exc).__name__}", permanent=False)
+    delivery.status = SENT
+    delivery.delivered_at = clock.now()
+    return Outcome.SENT
+
+
+def _record_failure(delivery: Delivery, now: datetime, error: str, *, permanent: bool) -> Outcome:
+    delivery.last_error = error[:MAX_ERROR_LENGTH]
+    delivery.published_at = None
+    if permanent or delivery.attempts >= MAX_ATTEMPTS:
+        delivery.status = FAILED
+        log.warning("delivery %s failed for good after %d attempts: %s", delivery.id, delivery.attempts, error)
+        return Outcome.FAILED
+    delivery.next_attempt_at = now + backoff(delivery.attempts)
+    log.info(
+        "delivery %s attempt %d failed (%s); next attempt at %s",
+        delivery.id,
+        delivery.attempts,
+        error,
+        delivery.next_attempt_at,
+    )
+    return Outcome.RETRY
+
+
+async def _send(
+    session: AsyncSession, settings: Settings, delivery: Delivery, now: datetime, http: httpx.AsyncClient
+) -> None:
+    if delivery.channel == EMAIL:
+        await send_email(settings, delivery, now)
+    elif delivery.channel == WEBHOOK:
+        webhook = None if delivery.webhook_id is None else await session.get(Webhook, delivery.webhook_id)
+        if webhook is None:
+            raise Undeliverable("the delivery names no webhook")
+        if not webhook.active:
+            raise Undeliverable("the webhook is deactivated: not sent")
+        await post_webhook(http, webhook, delivery, now)
+    else:
+        raise Undeliverable(f"unknown channel {delivery.channel[:32]!r}")
+
+
+async def send_email(settings: Settings, delivery: Delivery, now: datetime) -> None:
+    """One plain-text e-mail over SMTP; its Message-ID is the same on every attempt."""
+    message = EmailMessage()
+    try:
+        message["From"] = settings.smtp_sender
+        message["To"] = delivery.recipient
+        message["Subject"] = delivery.subject
+        message["Date"] = format_datetime(now)
+        message["Message-ID"] = f"<delivery-{delivery.id}@{settings.smtp_sender.rpartition('@')[2] or 'mla'}>"
+        message["X-MLA-Delivery"] = str(delivery.id)
+        message.set_content(delivery.body)
+    except ValueError as exc:  # a header with a line break, say: retrying cannot help
+        raise Undeliverable(f"the e-mail cannot be built: {exc}") from exc
+    try:
+        await aiosmtplib.send(
+            message, hostname=settings.smtp_host, port=settings.smtp_port, timeout=SEND_TIMEOUT_SECONDS
+        )
+    except (aiosmtplib.SMTPTimeoutError, TimeoutError) as exc:
+        raise SendFailed(f"SMTP: timed out after {SEND_TIMEOUT_SECONDS} s") from exc
+    except (aiosmtplib.SMTPException, OSError) as exc:
+        raise SendFailed(f"SMTP: {type(exc).__name__}: {exc}") from exc
+
+
+async def post_webhook(http: httpx.AsyncClient, webhook: Webhook, delivery: Delivery, now: datetime) -> None:
+    """POST the delivery's JSON body, signed; anything but a 2xx answer is a failure."""
+    body = delivery.body.encode()
+    timestamp = int(now.timestamp())
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "mla-tracker",
+        "X-MLA-Timestamp": str(timestamp),
+        "X-MLA-Signature": sign_webhook(webhook.secret, timestamp, body),
+        "Idempotency-Key": str(delivery.id),
+    }
+    try:
+        response = await http.post(
+            webhook.url, content=body, headers=headers, timeout=SEND_TIMEOUT_SECONDS, follow_redirects=False
+        )
+    except httpx.TimeoutException as exc:
+        raise SendFailed(f"webhook: timed out after {SEND_TIMEOUT_SECONDS} s") from exc
+    except httpx.HTTPError as exc:
+        # httpx messages may quote the URL, which may carry a token: never store it.
+        raise SendFailed(f"webhook: {type(exc).__name__}: {_without(str(exc), webhook)}") from exc
+    if not response.is_success:
+        raise SendFailed(f"webhook: HTTP {response.status_code} from the receiver")
+
+
+def _without(message: str, webhook: Webhook) -> str:
+    return message.replace(webhook.url, "<webhook url>").replace(webhook.secret, "<secret>")
+
+
+# --------------------------------------------------------------------------- inspection
+
+
+async def list_deliveries(
+    session: AsyncSession, status: DeliveryStatus | None, cursor: str | None, limit: int
+) -> Page[DeliveryOut]:
+    """Every delivery of the installation, newest first (platform administration)."""
+    query = select(
+        Delivery.id,
+        Delivery.alert_id,
+        Alert.stage,
+        Delivery.channel,
+        Delivery.recipient,
+        Delivery.webhook_id,
+        Delivery.status,
+        Delivery.attempts,
+        Delivery.last_error,
+        Delivery.next_attempt_at,
+        Delivery.delivered_at,
+        Delivery.created_at,
+    ).join(Alert, Alert.id == Delivery.alert_id)
+    if status is not None:
+        query = query.where(Delivery.status == status.value)
+    rows = (await session.execute(keyset(query, Delivery.created_at, Delivery.id, cursor, limit))).all()
+    return page_of(rows, limit, lambda row: DeliveryOut(**row._mapping))

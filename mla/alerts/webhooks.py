@@ -1,0 +1,86 @@
+"""Organisations' webhooks (platform administration): registered, listed, deactivated, audited.
+
+The secret is stored to sign deliveries; it is never returned, logged or written to the audit trail.
+"""
+
+import uuid
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mla.alerts.models import Webhook
+from mla.alerts.schemas import WebhookCreate, WebhookOut
+from mla.audit import service as audit
+from mla.clock import Clock
+from mla.errors import NotFound, Unprocessable
+from mla.organisations.models import Organisation
+from mla.pagination import Page, keyset, page_of
+from mla.users.principal import Principal
+
+
+def to_out(webhook: Webhook) -> WebhookOut:
+    return msgspec.convert(webhook, WebhookOut, from_attributes=True)
+
+
+async def create_webhook(session: AsyncSession, clock: Clock, actor: Principal | None, data: WebhookCreate) -> Webhook:
+    """Register an active webhook; refuses an unknown organisation (422)."""
+    if await session.get(Organisation, data.organisation_id) is None:
+        raise Unprocessable(
+            "organisation_id names no organisation.", errors=[{"field": "organisation_id", "message": "not found"}]
+        )
+    webhook = Webhook(
+        id=uuid.uuid4(),
+        organisation_id=data.organisation_id,
+        url=data.url,
+        secret=data.secret,
+        active=True,
+        created_at=clock.now(),
+    )
+    session.add(webhook)
+    await session.flush()
+    await audit.record(
+        session,
+        clock,
+        actor,
+        audit.AuditEntry(
+            action="create_webhook",
+            chain=audit.admin_chain(),
+            organisation_id=webhook.organisation_id,
+            changes={"webhook_id": str(webhook.id), "url": webhook.url},
+        ),
+    )
+    return webhook
+
+
+async def deactivate_webhook(
+    session: AsyncSession, clock: Clock, actor: Principal | None, webhook_id: uuid.UUID
+) -> Webhook:
+    """Stop sending to a webhook (idempotent); its pending deliveries fail instead of being sent."""
+    webhook = await session.scalar(select(Webhook).where(Webhook.id == webhook_id).with_for_update())
+    if webhook is None:
+        raise NotFound("No such webhook.")
+    if webhook.active:
+        webhook.active = False
+        await audit.record(
+            session,
+            clock,
+            actor,
+            audit.AuditEntry(
+                action="deactivate_webhook",
+                chain=audit.admin_chain(),
+                organisation_id=webhook.organisation_id,
+                changes={"webhook_id": str(webhook.id), "url": webhook.url, "active": False},
+            ),
+        )
+    return webhook
+
+
+async def list_webhooks(
+    session: AsyncSession, organisation_id: uuid.UUID | None, cursor: str | None, limit: int
+) -> Page[WebhookOut]:
+    query = select(Webhook)
+    if organisation_id is not None:
+        query = query.where(Webhook.organisation_id == organisation_id)
+    rows = (await session.scalars(keyset(query, Webhook.created_at, Webhook.id, cursor, limit))).all()
+    return page_of(rows, limit, to_out)

@@ -1,0 +1,40 @@
+from litestar import Controller, get, patch
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mla.clock import Clock
+from mla.deadlines import rules_admin
+from mla.deadlines.schemas import DeadlineRuleOut, DeadlineRulePatch
+from mla.enums import Role
+from mla.guards import requires
+from mla.pagination import Page
+from mla.requests.api import require_json_body
+from mla.users.principal import Principal
+
+
+class DeadlineRuleController(Controller):
+    path = "/api/v1/deadline-rules"
+    tags = ["deadlines"]
+
+    @get("/", summary="The deadline rules, each with its legal source")
+    async def list_rules(self, session: AsyncSession) -> Page[DeadlineRuleOut]:
+        return Page(items=await rules_admin.list_rules(session), next_cursor=None)
+
+    @get("/{code:str}", summary="One deadline rule")
+    async def get_rule(self, session: AsyncSession, code: str) -> DeadlineRuleOut:
+        return rules_admin.to_out(await rules_admin.get_rule(session, code))
+
+
+class AdminDeadlineRuleController(Controller):
+    path = "/api/v1/admin/deadline-rules"
+    tags = ["admin"]
+    guards = [requires(Role.ADMIN)]
+
+    @patch(
+        "/{code:str}",
+        summary="Edit a deadline rule; its open deadlines are recomputed (audited)",
+        before_request=require_json_body,
+    )
+    async def update_rule(
+        self, code: str, data: DeadlineRulePatch, session: AsyncSession, clock: Clock, principal: Principal
+    ) -> DeadlineRuleOut:
+        return rules_admin.to_out(await rules_admin.update_rule(session, clock, principal, code, data))

@@ -1,0 +1,103 @@
+"""Every query of the central authority's queue, scoped to the requests the caller's organisation
+is responsible for (`requests.central_authority_id`); read-only.
+
+The list walks the partial index `ix_requests_queue` (central authority, urgency rank,
+coalesce(next due, 'infinity'), id) in order, starting after the cursor's row.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, literal_column, select, tuple_
+from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import load_only
+
+from mla.deadlines.models import Deadline
+from mla.deadlines.service import OPEN
+from mla.enums import RequestStatus
+from mla.queue.schemas import QueueBucket, QueueItem
+from mla.requests.models import Request, queue_due_at
+
+# `due_soon`: a running clock falls due within the next 48 hours (not yet overdue: the buckets are disjoint).
+DUE_SOON_WINDOW = timedelta(hours=48)
+NEW_STATUSES = (RequestStatus.UNDER_REVIEW.value, RequestStatus.RECEIVED.value)
+# Spelled as in the partial index's predicate and inlined (not bound), so the planner can prove
+# the index applies whatever plan it caches.
+_OUT_OF_QUEUE = ("draft", "fulfilled", "refused", "rejected", "withdrawn", "expired")
+_INFINITY = literal_column("'infinity'::timestamptz")
+_ITEM_COLUMNS = [name for name in QueueItem.__struct_fields__ if name != "next_deadline"]
+
+
+@dataclass(frozen=True)
+class QueuePosition:
+    """Where a page ends: the last row's sort key (`due_at` None sorts after every moment)."""
+
+    urgency_rank: int
+    due_at: datetime | None
+    id: uuid.UUID
+
+
+def in_queue_of(authority_id: uuid.UUID) -> ColumnElement[bool]:
+    """The submitted or received, not yet closed, requests an organisation is responsible for."""
+    excluded = bindparam("excluded_statuses", list(_OUT_OF_QUEUE), expanding=True, literal_execute=True)
+    return and_(Request.central_authority_id == authority_id, Request.status.not_in(excluded))
+
+
+def bucket_condition(bucket: QueueBucket, now: datetime, user_id: uuid.UUID) -> ColumnElement[bool]:
+    if bucket is QueueBucket.OVERDUE:
+        return Request.next_due_at < now
+    if bucket is QueueBucket.DUE_SOON:
+        return and_(Request.next_due_at >= now, Request.next_due_at < now + DUE_SOON_WINDOW)
+    if bucket is QueueBucket.NEW:
+        return and_(Request.status.in_(NEW_STATUSES), Request.assignee_id.is_(None))
+    if bucket is QueueBucket.MINE:
+        return Request.assignee_id == user_id
+    return Request.assignee_id.is_(None)
+
+
+def queue_page(
+    authority_id: uuid.UUID,
+    bucket: QueueBucket | None,
+    now: datetime,
+    user_id: uuid.UUID,
+    after: QueuePosition | None,
+    limit: int,
+) -> Select[Any]:
+    """One page of the queue in order; fetches one extra row to tell whether there is more."""
+    query = select(Request).options(
+        load_only(*(getattr(Request, name) for name in _ITEM_COLUMNS), Request.urgency_rank)
+    )
+    query = query.where(in_queue_of(authority_id))
+    if bucket is not None:
+        query = query.where(bucket_condition(bucket, now, user_id))
+    if after is not None:
+        after_due = _INFINITY if after.due_at is None else bindparam("after_due", after.due_at)
+        query = query.where(
+            tuple_(Request.urgency_rank, queue_due_at, Request.id) > tuple_(after.urgency_rank, after_due, after.id)
+        )
+    return query.order_by(Request.urgency_rank, queue_due_at, Request.id).limit(limit + 1)
+
+
+async def bucket_counts(
+    session: AsyncSession, authority_id: uuid.UUID, now: datetime, user_id: uuid.UUID
+) -> dict[QueueBucket, int]:
+    """How many of the organisation's open requests fall in each bucket, in one pass."""
+    counts = [func.count().filter(bucket_condition(bucket, now, user_id)).label(bucket.value) for bucket in QueueBucket]
+    row = (await session.execute(select(*counts).select_from(Request).where(in_queue_of(authority_id)))).one()
+    return {bucket: getattr(row, bucket.value) for bucket in QueueBucket}
+
+
+async def next_deadlines(session: AsyncSession, request_ids: list[uuid.UUID]) -> dict[uuid.UUID, Deadline]:
+    """Each request's earliest open, running (unpaused) deadline: the one `next_due_at` was taken from."""
+    if not request_ids:
+        return {}
+    query = (
+        select(Deadline)
+        .where(Deadline.request_id.in_(request_ids), Deadline.status == OPEN, Deadline.paused_at.is_(None))
+        .ext(distinct_on(Deadline.request_id))
+        .order_by(Deadline.request_id, Deadline.due_at, Deadline.id)
+    )
+    return {deadline.request_id: deadline for deadline in await session.scalars(query)}

@@ -1,0 +1,92 @@
+"""The central authority's triage queue (SPEC §9 `GET /queue`): its open requests, most pressing first.
+
+Order: emergency, urgent, routine (`urgency_rank`); then the earliest running due moment
+(`next_due_at`, kept by the deadlines service), requests without a running clock last; then id.
+Buckets, all relative to the injected clock:
+- `overdue`: the running clock is past due;
+- `due_soon`: due within `repository.DUE_SOON_WINDOW` (48 hours) and not yet overdue;
+- `new`: waiting for triage: under review (outgoing) or received (incoming), and unassigned;
+- `mine`: assigned to the caller; `unassigned`: assigned to nobody.
+A request may be in several buckets (e.g. overdue and unassigned). The counts cover the whole
+queue, whatever bucket is asked. Paged by keyset on the sort key: a request whose clock moves
+between two pages may be shown twice or not at all, as with any live ordering.
+"""
+
+import base64
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mla.clock import Clock
+from mla.enums import Role
+from mla.errors import Forbidden, Unprocessable
+from mla.queue import repository
+from mla.queue.repository import QueuePosition
+from mla.queue.schemas import NextDeadline, QueueBucket, QueueCounts, QueueItem, QueuePage
+from mla.requests.models import Request
+from mla.users.principal import Principal
+
+QUEUE_ROLES = (Role.CENTRAL_AUTHORITY, Role.SUPERVISOR)
+
+
+class _Cursor(msgspec.Struct, array_like=True):
+    # Bounded and aware, so a forged cursor is a 422 and never a database error.
+    urgency_rank: Annotated[int, msgspec.Meta(ge=0, le=9)]
+    due_at: Annotated[datetime, msgspec.Meta(tz=True)] | None
+    id: uuid.UUID
+
+
+async def list_queue(
+    session: AsyncSession,
+    clock: Clock,
+    actor: Principal,
+    bucket: QueueBucket | None,
+    cursor: str | None,
+    limit: int,
+) -> QueuePage:
+    """One page of the caller's queue (one bucket, or all) with the counts of every bucket.
+
+    Refuses a caller without the central authority or supervisor role (403) and a cursor this
+    API did not issue (422). An organisation responsible for nothing has an empty queue.
+    """
+    if not actor.has_any(*QUEUE_ROLES):
+        raise Forbidden("The queue is for central authority officers and supervisors.")
+    now = clock.now()
+    after = None if cursor is None else decode_cursor(cursor)
+    query = repository.queue_page(actor.organisation_id, bucket, now, actor.user_id, after, limit)
+    rows = list(await session.scalars(query))
+    shown, more = rows[:limit], len(rows) > limit
+    deadlines = await repository.next_deadlines(session, [request.id for request in shown])
+    items = []
+    for request in shown:
+        item = msgspec.convert(request, QueueItem, from_attributes=True)
+        if (deadline := deadlines.get(request.id)) is not None:
+            item.next_deadline = NextDeadline(
+                id=deadline.id, kind=deadline.kind, rule=deadline.rule_code, due_at=deadline.due_at
+            )
+        items.append(item)
+    counts = await repository.bucket_counts(session, actor.organisation_id, now, actor.user_id)
+    return QueuePage(
+        items=items,
+        next_cursor=encode_cursor(shown[-1]) if more else None,
+        counts=QueueCounts(**{counted.value: count for counted, count in counts.items()}),
+    )
+
+
+def encode_cursor(request: Request) -> str:
+    position = _Cursor(request.urgency_rank, request.next_due_at, request.id)
+    return base64.urlsafe_b64encode(msgspec.json.encode(position)).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> QueuePosition:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        position = msgspec.json.decode(raw, type=_Cursor)
+    except (ValueError, msgspec.DecodeError) as exc:
+        raise Unprocessable(
+            "The cursor is not one this API issued.", errors=[{"field": "cursor", "message": "invalid cursor"}]
+        ) from exc
+    return QueuePosition(position.urgency_rank, position.due_at, position.id)

@@ -1,0 +1,1 @@
+"""Statistics and exports (SPEC §9): figures over the requests an organisation sees, as JSON and CSV."""

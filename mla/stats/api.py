@@ -1,0 +1,112 @@
+"""Statistics (JSON and CSV) and the request list as a streamed CSV export (SPEC §9)."""
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from litestar import Controller, Response, get
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.params import Parameter, QueryParameter
+from litestar.response import Stream
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mla.clock import Clock
+from mla.enums import DataCategory, Direction, RequestStatus, RequestType, Urgency
+from mla.requests.repository import RequestFilters
+from mla.stats import service
+from mla.stats.schemas import Period, Statistics
+from mla.users.principal import Principal
+
+CSV = "text/csv; charset=utf-8"
+PeriodFrom = Annotated[
+    datetime | None,
+    QueryParameter(name="from", description="RFC 3339 with an offset: requests created (deadlines due) at or after it"),
+]
+PeriodTo = Annotated[
+    datetime | None,
+    QueryParameter(name="to", description="RFC 3339 with an offset: requests created (deadlines due) before it"),
+]
+
+
+def attachment(name: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{name}"'}
+
+
+class StatsController(Controller):
+    path = "/api/v1/stats"
+    tags = ["stats"]
+
+    @get("/", summary="Counts, turnaround, overdue rate and lapses of your organisation's requests")
+    async def get_statistics(
+        self,
+        session: AsyncSession,
+        clock: Clock,
+        principal: Principal,
+        period_from: PeriodFrom = None,
+        to: PeriodTo = None,
+    ) -> Statistics:
+        return await service.statistics(session, clock, principal, Period(from_=period_from, to=to))
+
+    @get("/export.csv", summary="The same figures as CSV: section, direction, key, label, measure, value")
+    async def export_statistics(
+        self,
+        session: AsyncSession,
+        clock: Clock,
+        principal: Principal,
+        period_from: PeriodFrom = None,
+        to: PeriodTo = None,
+    ) -> Response[str]:
+        stats = await service.statistics(session, clock, principal, Period(from_=period_from, to=to))
+        return Response(
+            service.statistics_csv(stats),
+            media_type=CSV,
+            headers=attachment(service.filename("mla-stats", stats.generated_at)),
+        )
+
+
+def provide_request_filters(
+    status: RequestStatus | None = None,
+    type: RequestType | None = None,
+    direction: Direction | None = None,
+    urgency: Urgency | None = None,
+    target: uuid.UUID | None = None,
+    assignee: uuid.UUID | None = None,
+    case: uuid.UUID | None = None,
+    data_category: DataCategory | None = None,
+    q: str | None = Parameter(
+        default=None,
+        max_length=100,
+        pattern=r"\A[^\x00]*\Z",  # PostgreSQL cannot compare with U+0000: a 500, not a 422
+        description="Text in our or the counterparty's reference",
+    ),
+) -> RequestFilters:
+    """The filters of `GET /api/v1/requests`, with the same query parameter names."""
+    return RequestFilters(
+        status=status,
+        type=type,
+        direction=direction,
+        urgency=urgency,
+        target_id=target,
+        assignee_id=assignee,
+        case_id=case,
+        data_category=data_category,
+        q=q,
+    )
+
+
+class RequestExportController(Controller):
+    # A static segment: Litestar matches `/export.csv` before the `{request_id:uuid}` routes.
+    path = "/api/v1/requests/export.csv"
+    tags = ["requests"]
+
+    @get(
+        "/",
+        summary="The request list as CSV, with the list's filters (streamed: any number of rows)",
+        dependencies={"filters": Provide(provide_request_filters, sync_to_thread=False)},
+    )
+    async def export_requests(
+        self, state: State, clock: Clock, principal: Principal, filters: RequestFilters
+    ) -> Stream:
+        rows = service.export_requests_csv(state.sessionmaker, principal.organisation_id, filters)
+        return Stream(rows, media_type=CSV, headers=attachment(service.filename("mla-requests", clock.now())))

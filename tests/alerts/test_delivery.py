@@ -1,0 +1,457 @@
+"""Delivering alerts: e-mail over SMTP, signed webhooks, retries in PostgreSQL, the outbox relay.
+
+These tests run the relay, which claims every due delivery of the database, so they use a
+database of their own (real migrations, its own app and world): other tests' deliveries are
+never claimed here, and theirs never see these. Each test gets its own arq queue name.
+"""
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import msgspec
+import pytest
+from arq import create_pool
+from arq.connections import ArqRedis, RedisSettings
+from arq.constants import job_key_prefix
+from redis.exceptions import ConnectionError as RedisConnectionError
+from sqlalchemy import update
+
+from mla.alerts.delivery import MAX_ATTEMPTS, Outcome, deliver, publish_due_deliveries
+from mla.alerts.models import Delivery
+from mla.clock import FixedClock
+from mla.embedded import start_embedded_redis
+from mla.enums import Role
+from mla.settings import Settings
+from tests.alerts.support import (
+    Outbox,
+    SmtpSink,
+    WebhookReceiver,
+    add_delivery,
+    arrange_alert,
+    free_port,
+    load_delivery,
+    own_outbox,
+    smtp_sink,
+)
+from tests.conftest import Servers
+from tests.factories import Org
+from workers import jobs
+from workers.settings import build_worker
+
+SECRET = "receiver-shared-secret-0123456789"
+WORKER_TIMEOUT = 60  # seconds; a worker that hangs fails the test instead of the run
+
+
+@pytest.fixture(scope="module")
+async def outbox(servers: Servers, clock: FixedClock) -> AsyncIterator[Outbox]:
+    async with own_outbox(servers, clock) as own:
+        yield own
+
+
+@pytest.fixture(autouse=True)
+async def no_pending_leftovers(outbox: Outbox) -> AsyncIterator[None]:
+    """A test's unfinished deliveries must not be claimed by the next test's relay."""
+    yield
+    async with outbox.sessionmaker() as session, session.begin():
+        await session.execute(
+            update(Delivery).where(Delivery.status == "pending").values(status="failed", last_error="test teardown")
+        )
+
+
+@pytest.fixture
+def queue_name() -> str:
+    return f"mla:test:deliveries:{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+async def redis(outbox: Outbox, queue_name: str) -> AsyncIterator[ArqRedis]:
+    pool = await create_pool(RedisSettings.from_dsn(outbox.settings.redis_url or ""), default_queue_name=queue_name)
+    yield pool
+    await pool.delete(queue_name)
+    await pool.aclose()
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpSink]:
+    with smtp_sink() as sink:
+        yield sink
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[WebhookReceiver]:
+    server = WebhookReceiver(secret=SECRET)
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient() as client:
+        yield client
+
+
+def with_smtp(settings: Settings, sink: SmtpSink) -> Settings:
+    return msgspec.structs.replace(settings, smtp_host="127.0.0.1", smtp_port=sink.port, smtp_sender="alerts@mla.test")
+
+
+@dataclass
+class Arranged:
+    org: Org
+    request: dict[str, Any]
+    alert_id: uuid.UUID
+
+
+async def arranged_alert(outbox: Outbox) -> Arranged:
+    world = outbox.world
+    org = await world.organisation()
+    request = await world.request(org, await world.case(org), await world.counterparty())
+    return Arranged(org, request, await arrange_alert(outbox.sessionmaker, world.clock, request["id"]))
+
+
+async def registered_webhook(outbox: Outbox, org: Org, url: str, secret: str = SECRET) -> uuid.UUID:
+    response = await outbox.client.post(
+        "/api/v1/admin/webhooks",
+        json={"url": url, "secret": secret, "organisation_id": str(org.id)},
+        headers=org.headers(Role.ADMIN),
+    )
+    assert response.status_code == 201, response.text
+    return uuid.UUID(response.json()["id"])
+
+
+async def webhook_delivery(outbox: Outbox, receiver: WebhookReceiver) -> tuple[Arranged, uuid.UUID]:
+    arranged = await arranged_alert(outbox)
+    webhook_id = await registered_webhook(outbox, arranged.org, receiver.url)
+    payload = json.dumps({"event": "deadline_alert", "stage": "overdue", "alert_id": str(arranged.alert_id)})
+    delivery_id = await add_delivery(
+        outbox.sessionmaker,
+        outbox.world.clock,
+        arranged.alert_id,
+        channel="webhook",
+        recipient=str(webhook_id),
+        webhook_id=webhook_id,
+        body=payload,
+    )
+    return arranged, delivery_id
+
+
+async def run_deliver(
+    outbox: Outbox, clock: FixedClock, settings: Settings, delivery_id: uuid.UUID, http: httpx.AsyncClient
+) -> Outcome:
+    async with outbox.sessionmaker() as session, session.begin():
+        return await deliver(session, clock, settings, delivery_id, http)
+
+
+async def run_publish(outbox: Outbox, clock: FixedClock, redis: ArqRedis, queue_name: str) -> int:
+    async with outbox.sessionmaker() as session, session.begin():
+        return await publish_due_deliveries(session, clock, redis, queue_name)
+
+
+async def queued_job_ids(redis: ArqRedis, queue_name: str) -> set[str]:
+    return {job_id.decode() for job_id in await redis.zrange(queue_name, 0, -1)}
+
+
+async def admin_deliveries(outbox: Outbox, org: Org, status: str) -> dict[str, dict[str, Any]]:
+    """Every delivery the admin API lists with `status`, following the cursor to the end."""
+    found: dict[str, dict[str, Any]] = {}
+    cursor: str | None = None
+    for _ in range(100):
+        params: dict[str, Any] = {"status": status, "limit": 2, **({"cursor": cursor} if cursor else {})}
+        response = await outbox.client.get("/api/v1/admin/deliveries", params=params, headers=org.headers(Role.ADMIN))
+        assert response.status_code == 200, response.text
+        page = response.json()
+        found.update({item["id"]: item for item in page["items"]})
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return found
+    raise AssertionError("the pagination never ended")
+
+
+# --------------------------------------------------------------------------- channels
+
+
+async def test_an_email_delivery_reaches_the_smtp_server_with_its_subject_and_body(
+    outbox: Outbox, clock: FixedClock, smtp: SmtpSink, http: httpx.AsyncClient
+) -> None:
+    arranged = await arranged_alert(outbox)
+    delivery_id = await add_delivery(
+        outbox.sessionmaker,
+        clock,
+        arranged.alert_id,
+        channel="email",
+        recipient="prosecutor@example.org",
+        subject="Overdue: MLA-2026-000042 — EPOC response",
+        body="EPOC response for request MLA-2026-000042 is overdue.\nLegal source: Reg. 2023/1543 art 10",
+    )
+
+    outcome = await run_deliver(outbox, clock, with_smtp(outbox.settings, smtp), delivery_id, http)
+
+    assert outcome == Outcome.SENT
+    [message] = smtp.messages
+    assert message["To"] == "prosecutor@example.org"
+    assert message["From"] == "alerts@mla.test"
+    assert message["Subject"] == "Overdue: MLA-2026-000042 — EPOC response"
+    assert message.get_content().replace("\r\n", "\n").strip() == (
+        "EPOC response for request MLA-2026-000042 is overdue.\nLegal source: Reg. 2023/1543 art 10"
+    )
+    assert str(delivery_id) in message["Message-ID"]
+    delivery = await load_delivery(outbox.sessionmaker, delivery_id)
+    assert (delivery.status, delivery.attempts, delivery.delivered_at) == ("sent", 1, clock.now())
+
+
+async def test_an_unreachable_smtp_server_schedules_a_retry_a_minute_later(
+    outbox: Outbox, clock: FixedClock, http: httpx.AsyncClient
+) -> None:
+    arranged = await arranged_alert(outbox)
+    delivery_id = await add_delivery(
+        outbox.sessionmaker, clock, arranged.alert_id, channel="email", recipient="prosecutor@example.org"
+    )
+    nobody_listens = msgspec.structs.replace(outbox.settings, smtp_host="127.0.0.1", smtp_port=free_port())
+
+    outcome = await run_deliver(outbox, clock, nobody_listens, delivery_id, http)
+
+    assert outcome == Outcome.RETRY
+    delivery = await load_delivery(outbox.sessionmaker, delivery_id)
+    assert (delivery.status, delivery.attempts, delivery.published_at) == ("pending", 1, None)
+    assert delivery.next_attempt_at == clock.now() + timedelta(minutes=1)
+    assert delivery.last_error and delivery.last_error.startswith("SMTP:")
+
+
+async def test_a_webhook_is_posted_signed_with_its_secret_and_an_idempotency_key(
+    outbox: Outbox, clock: FixedClock, receiver: WebhookReceiver, http: httpx.AsyncClient
+) -> None:
+    arranged, delivery_id = await webhook_delivery(outbox, receiver)
+
+    outcome = await run_deliver(outbox, clock, outbox.settings, delivery_id, http)
+
+    assert outcome == Outcome.SENT
+    [request] = receiver.requests
+    assert (request.method, request.path) == ("POST", "/hooks/mla")
+    assert request.headers["content-type"] == "application/json"
+    assert request.headers["idempotency-key"] == str(delivery_id)
+    assert request.headers["x-mla-timestamp"] == str(int(clock.now().timestamp()))
+    assert json.loads(request.body)["alert_id"] == str(arranged.alert_id)
+    assert receiver.signature_is_valid(request)
+    impostor = WebhookReceiver(secret="not-the-shared-secret-at-all")
+    assert not impostor.signature_is_valid(request)
+    delivery = await load_delivery(outbox.sessionmaker, delivery_id)
+    assert (delivery.status, delivery.attempts) == ("sent", 1)
+
+
+async def test_a_deactivated_webhook_is_not_called_and_its_delivery_fails(
+    outbox: Outbox, clock: FixedClock, receiver: WebhookReceiver, http: httpx.AsyncClient
+) -> None:
+    arranged, delivery_id = await webhook_delivery(outbox, receiver)
+    delivery = await load_delivery(outbox.sessionmaker, delivery_id)
+    response = await outbox.client.post(
+        f"/api/v1/admin/webhooks/{delivery.webhook_id}/deactivate", headers=arranged.org.headers(Role.ADMIN)
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["active"] is False
+
+    outcome = await run_deliver(outbox, clock, outbox.settings, delivery_id, http)
+
+    assert outcome == Outcome.FAILED
+    assert receiver.requests == []
+    delivery = await load_delivery(outbox.sessionmaker, delivery_id)
+    assert delivery.status == "failed"
+    assert delivery.last_error is not None and "deactivated" in delivery.last_error
+
+
+# --------------------------------------------------------------------------- retries
+
+
+async def test_a_webhook_failing_twice_is_retried_with_backoff_then_sent(
+    outbox: Outbox,
+    clock: FixedClock,
+    receiver: WebhookReceiver,
+    http: httpx.AsyncClient,
+    redis: ArqRedis,
+    queue_name: str,
+) -> None:
+    arranged, delivery_id = await webhook_delivery(outbox, receiver)
+    receiver.failures = 2
+    ctx = {"sessionmaker": outbox.sessionmaker, "clock": clock, "settings": outbox.settings, "http": http}
+
+    # First attempt: published, run by the job, refused by the receiver.
+    assert await run_publish(outbox, clock, redis, queue_name) == 1
+    assert await queued_job_ids(redis, queue_name) == {f"delivery:{delivery_id}:0"}
+    assert await jobs.deliver_alert(ctx, str(delivery_id)) == "retry"
+    delivery = await load_delivery(outbox.sessionmaker, delivery_id)
+    assert (delivery.status, delivery.attempts, delivery.published_at) == ("pending", 1, None)
+    assert delivery.next_attempt_at == clock.now() + timedelta(minutes=1)
+    assert delivery.last_error == "webhook: HTTP 500 from the receiver"
+
+    # Not due yet: the relay leaves it, and a stray job does not send early.
+    clock.advance(timedelta(seconds=59))
+    assert await run_publish(outbox, clock, redis, queue_name) == 0
+    assert await jobs.deliver_alert(ctx, str(delivery_id)) == "skipped"
+    assert len(receiver.requests) == 1
+
+    # Second attempt a minute after the first, third two minutes after the second.
+    clock.advance(timedelta(seconds=1))
+    assert await run_publish(outbox, clock, redis, queue_name) == 1
+    assert f"delivery:{delivery_id}:1" in await queued_job_ids(redis, queue_name)
+    assert await jobs.deliver_alert(ctx, str(delivery_id)) == "retry"
+    delivery = await load_delivery(outbox.sessionmaker, delivery_id)
+    assert delivery.next_attempt_at == clock.now() + timedelta(minutes=2)
+
+    clock.advance(timedelta(minutes=2))
+    assert await run_publish(outbox, clock, redis, queue_name) == 1
+    assert await jobs.deliver_alert(ctx, str(delivery_id)) == "sent"
+
+    assert len(receiver.requests) == 3
+    assert {r.headers["idempotency-key"] for r in receiver.requests} == {str(delivery_id)}
+    assert all(receiver.signature_is_valid(r) for r in receiver.requests)
+    listed = (await admin_deliveries(outbox, arranged.org, "sent"))[str(delivery_id)]
+    assert listed["attempts"] == 3
+    assert listed["channel"] == "webhook"
+    assert listed["stage"] == "overdue"
+    assert listed["delivered_at"] is not None
+    assert str(delivery_id) not in await admin_deliveries(outbox, arranged.org, "pending")
+
+
+async def test_a_delivery_failing_every_attempt_is_failed_after_max_attempts_and_listed(
+    outbox: Outbox, clock: FixedClock, receiver: WebhookReceiver, http: httpx.AsyncClient
+) -> None:
+    arranged, delivery_id = await webhook_delivery(outbox, receiver)
+    receiver.failures = 1_000
+    waits = []
+
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        outcome = await run_deliver(outbox, clock, outbox.settings, delivery_id, http)
+        delivery = await load_delivery(outbox.sessionmaker, delivery_id)
+        assert delivery.attempts == attempt
+        if attempt < MAX_ATTEMPTS:
+            assert outcome == Outcome.RETRY
+            waits.append(delivery.next_attempt_at - clock.now())
+            clock.set(delivery.next_attempt_at)
+
+    assert outcome == Outcome.FAILED
+    assert waits == [timedelta(minutes=m) for m in (1, 2, 4, 8, 16, 32, 60)]
+    assert len(receiver.requests) == MAX_ATTEMPTS
+    # Failed for good: no further attempt, however late.
+    clock.advance(timedelta(days=1))
+    assert await run_deliver(outbox, clock, outbox.settings, delivery_id, http) == Outcome.SKIPPED
+    assert len(receiver.requests) == MAX_ATTEMPTS
+    listed = (await admin_deliveries(outbox, arranged.org, "failed"))[str(delivery_id)]
+    assert listed["attempts"] == MAX_ATTEMPTS
+    assert listed["last_error"] == "webhook: HTTP 500 from the receiver"
+    assert listed["recipient"] == str(delivery.webhook_id)
+    assert SECRET not in json.dumps(listed)
+
+
+# --------------------------------------------------------------------------- at most one send
+
+
+async def test_a_delivery_job_run_twice_sends_once(
+    outbox: Outbox, clock: FixedClock, receiver: WebhookReceiver, http: httpx.AsyncClient
+) -> None:
+    _, delivery_id = await webhook_delivery(outbox, receiver)
+
+    first = await run_deliver(outbox, clock, outbox.settings, delivery_id, http)
+    second = await run_deliver(outbox, clock, outbox.settings, delivery_id, http)
+
+    assert (first, second) == (Outcome.SENT, Outcome.SKIPPED)
+    assert len(receiver.requests) == 1
+    assert (await load_delivery(outbox.sessionmaker, delivery_id)).attempts == 1
+
+
+async def test_two_workers_delivering_the_same_row_at_once_send_once(
+    outbox: Outbox, clock: FixedClock, smtp: SmtpSink, http: httpx.AsyncClient
+) -> None:
+    arranged = await arranged_alert(outbox)
+    delivery_id = await add_delivery(
+        outbox.sessionmaker, clock, arranged.alert_id, channel="email", recipient="supervisor@example.org"
+    )
+    settings = with_smtp(outbox.settings, smtp)
+
+    outcomes = await asyncio.gather(*(run_deliver(outbox, clock, settings, delivery_id, http) for _ in range(3)))
+
+    assert sorted(outcomes) == sorted([Outcome.SENT, Outcome.SKIPPED, Outcome.SKIPPED])
+    assert len(smtp.messages) == 1
+
+
+# --------------------------------------------------------------------------- the relay
+
+
+async def test_the_relay_with_redis_down_publishes_nothing_and_publishes_once_redis_is_back(
+    outbox: Outbox, clock: FixedClock, tmp_path: Path, queue_name: str
+) -> None:
+    arranged = await arranged_alert(outbox)
+    delivery_id = await add_delivery(
+        outbox.sessionmaker, clock, arranged.alert_id, channel="email", recipient="prosecutor@example.org"
+    )
+    url, stop = await asyncio.to_thread(start_embedded_redis, tmp_path)
+    pool = await create_pool(RedisSettings.from_dsn(url))
+    try:
+        await asyncio.to_thread(stop)
+
+        with pytest.raises((RedisConnectionError, OSError)):
+            await run_publish(outbox, clock, pool, queue_name)
+    finally:
+        await pool.aclose()
+
+    delivery = await load_delivery(outbox.sessionmaker, delivery_id)
+    assert (delivery.status, delivery.published_at) == ("pending", None)
+
+    url, stop = await asyncio.to_thread(start_embedded_redis, tmp_path)
+    pool = await create_pool(RedisSettings.from_dsn(url))
+    try:
+        assert await run_publish(outbox, clock, pool, queue_name) == 1
+        assert await queued_job_ids(pool, queue_name) == {f"delivery:{delivery_id}:0"}
+    finally:
+        await pool.aclose()
+        await asyncio.to_thread(stop)
+    assert (await load_delivery(outbox.sessionmaker, delivery_id)).published_at == clock.now()
+
+
+async def test_a_delivery_whose_job_was_lost_is_published_again_after_five_minutes(
+    outbox: Outbox, clock: FixedClock, redis: ArqRedis, queue_name: str
+) -> None:
+    arranged = await arranged_alert(outbox)
+    delivery_id = await add_delivery(
+        outbox.sessionmaker, clock, arranged.alert_id, channel="email", recipient="prosecutor@example.org"
+    )
+    assert await run_publish(outbox, clock, redis, queue_name) == 1
+    published_at = clock.now()
+    # The job is lost (Redis flushed, say); the row still says published.
+    await redis.delete(queue_name, job_key_prefix + f"delivery:{delivery_id}:0")
+
+    clock.advance(timedelta(minutes=4))
+    assert await run_publish(outbox, clock, redis, queue_name) == 0
+    clock.advance(timedelta(minutes=2))
+    assert await run_publish(outbox, clock, redis, queue_name) == 1
+
+    assert await queued_job_ids(redis, queue_name) == {f"delivery:{delivery_id}:0"}
+    delivery = await load_delivery(outbox.sessionmaker, delivery_id)
+    assert delivery.published_at == published_at + timedelta(minutes=6)
+
+
+async def test_a_burst_worker_relays_and_delivers_due_deliveries_end_to_end(
+    outbox: Outbox, clock: FixedClock, smtp: SmtpSink, receiver: WebhookReceiver, queue_name: str
+) -> None:
+    arranged, webhook_delivery_id = await webhook_delivery(outbox, receiver)
+    email_delivery_id = await add_delivery(
+        outbox.sessionmaker, clock, arranged.alert_id, channel="email", recipient="prosecutor@example.org"
+    )
+    settings = msgspec.structs.replace(with_smtp(outbox.settings, smtp), queue_name=queue_name)
+    worker = build_worker(settings, clock=clock, burst=True, handle_signals=False)
+    try:
+        await asyncio.wait_for(worker.async_run(), WORKER_TIMEOUT)
+    finally:
+        await worker.close()
+
+    assert worker.jobs_failed == 0
+    assert len(receiver.requests) == 1 and receiver.signature_is_valid(receiver.requests[0])
+    assert [m["To"] for m in smtp.messages] == ["prosecutor@example.org"]
+    for delivery_id in (webhook_delivery_id, email_delivery_id):
+        delivery = await load_delivery(outbox.sessionmaker, delivery_id)
+        assert (delivery.status, delivery.attempts, delivery.published_at) == ("sent", 1, clock.now())
