@@ -85,7 +85,8 @@ def run_load(
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(len(scenarios) + 1)
     results = context.Queue()
-    shares = [concurrency // len(scenarios) + (1 if k < concurrency % len(scenarios) else 0) for k in range(len(scenarios))]
+    per_process, extra = divmod(concurrency, len(scenarios))
+    shares = [per_process + (1 if k < extra else 0) for k in range(len(scenarios))]
     workers = [
         context.Process(target=_worker, args=(scenario, tasks, warmup, duration, barrier, results))
         for scenario, tasks in zip(scenarios, shares, strict=True)

@@ -25,11 +25,9 @@ class Machine:
 
 
 def describe(postgres_version: str, postgres_settings: dict[str, str]) -> Machine:
-    cpu = next(
-        (line.split(":", 1)[1].strip() for line in _read("/proc/cpuinfo").splitlines() if line.startswith("model name")),
-        platform.processor() or "unknown",
-    )
-    memory_kib = next(int(line.split()[1]) for line in _read("/proc/meminfo").splitlines() if line.startswith("MemTotal"))
+    cpuinfo, meminfo = _read("/proc/cpuinfo").splitlines(), _read("/proc/meminfo").splitlines()
+    cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), "unknown")
+    memory_kib = next(int(line.split()[1]) for line in meminfo if line.startswith("MemTotal"))
     return Machine(
         cpu=cpu,
         cores=os.cpu_count() or 1,

@@ -17,7 +17,7 @@ import random
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -59,7 +59,10 @@ CHECKS = [
     for code in ("instrument_allows_request", "statements_substantive", "period_bounded", "identifiers_narrow")
 ]  # fmt: skip
 CHECKS_JSON = msgspec.json.encode(CHECKS, order="sorted")
-CLOSED_AS = {"fulfilled": "met", "refused": "cancelled", "rejected": "met", "withdrawn": "cancelled", "expired": "missed"}
+# How the clock a closed request ran last was closed, by its closing status.
+CLOSED_AS = {
+    "fulfilled": "met", "refused": "cancelled", "rejected": "met", "withdrawn": "cancelled", "expired": "missed",
+}  # fmt: skip
 UNIT_SECONDS = {"calendar_days": 86_400, "business_days": 86_400 * 7 // 5, "hours": 3_600}
 URGENCIES = (("routine", 0.85), ("urgent", 0.10), ("emergency", 0.05))
 
@@ -180,7 +183,8 @@ class PlannedRequests:
         path = self._path(template, status)
         if (status in TERMINAL_STATUSES or status == "approved") and path[0][0] != "refuse":
             deadlines.append(self._closed(request_id, template, status, path[-1][0], urgency, updated_at))
-        assignee = rng.choice(authority.members).id if status not in ("draft", "received") and rng.random() < 0.5 else None
+        assigned = status not in ("draft", "received") and rng.random() < 0.5
+        assignee = rng.choice(authority.members).id if assigned else None
         sent = status not in ("draft", "under_review", "approved", "received", "rejected", "withdrawn")
         reference = f"{template.prefix}-{created_at.year}-{n + 1:06d}"
         period_end = created_at - timedelta(days=1)

@@ -125,32 +125,32 @@ def _run_loads(
     processes = args.load_processes
     filing_calls = scenarios.filing_calls(world, datetime.now(UTC), rng)
     submit_calls = scenarios.submit_calls(world, drafts)
-    plan: dict[str, list[Scenario]] = {
-        "ceiling": [
-            scenarios.HttpCalls("ceiling", ports, [scenarios.HttpCall("GET", "/health/live", b"")], 200, seed=k)
-            for k in range(processes)
-        ],
-        "filing": [scenarios.HttpCalls("filing", ports, filing_calls, 201, seed=k) for k in range(processes)],
-        "floor": [
-            scenarios.DatabaseFloor("floor", url, scenarios.floor_owners(world), world.providers, seed=k)
-            for k in range(processes)
-        ],
-        "submit": [
-            scenarios.HttpCalls("submit", ports, submit_calls[k::processes], 200, consume=True, seed=k)
-            for k in range(processes)
-        ],
-    }
+    concurrency, duration = args.concurrency, args.duration
+    ceiling = [scenarios.HttpCall("GET", "/health/live", b"")]
+    # (name, one scenario per load process, connections, seconds measured)
+    plan: list[tuple[str, list[Scenario], int, float]] = [
+        ("ceiling", [scenarios.HttpCalls("ceiling", ports, ceiling, 200, seed=k) for k in range(processes)],
+         concurrency, duration),
+        ("filing", [scenarios.HttpCalls("filing", ports, filing_calls, 201, seed=k) for k in range(processes)],
+         concurrency, duration),
+        ("floor", [scenarios.DatabaseFloor("floor", url, scenarios.floor_owners(world), world.providers, seed=k)
+                   for k in range(processes)], concurrency, duration),
+        ("submit", [scenarios.HttpCalls("submit", ports, submit_calls[k::processes], 200, consume=True, seed=k)
+                    for k in range(processes)], concurrency, duration),
+    ]  # fmt: skip
     for bucket in QueueBucket:
         calls = scenarios.queue_calls(world, bucket.value)
-        plan[f"queue:{bucket.value}"] = [
-            scenarios.HttpCalls(f"queue:{bucket.value}", ports, calls, 200, seed=k) for k in range(processes)
-        ]
+        name = f"queue:{bucket.value}"
+        loaded = [scenarios.HttpCalls(name, ports, calls, 200, seed=k) for k in range(processes)]
+        plan.append((name, loaded, concurrency, duration))
+    for bucket in QueueBucket:  # one connection: the latency without queueing behind other requests
+        calls = scenarios.queue_calls(world, bucket.value)
+        name = f"queue:{bucket.value}:alone"
+        plan.append((name, [scenarios.HttpCalls(name, ports, calls, 200)], 1, max(1.0, duration / 2)))
     results = {}
-    for name, workers in plan.items():
-        _say(f"load: {name}, {args.concurrency} connections, {warmup:.0f} s warm-up + {args.duration:.0f} s ...")
-        result = load.run_load(
-            workers, concurrency=args.concurrency, duration=args.duration, warmup=warmup, server_pids=pids
-        )
+    for name, workers, connections, seconds in plan:
+        _say(f"load: {name}, {connections} connections, {warmup:.0f} s warm-up + {seconds:.0f} s ...")
+        result = load.run_load(workers, concurrency=connections, duration=seconds, warmup=warmup, server_pids=pids)
         _say(f"  {result.throughput:,.0f}/s  p50 {result.p50:.1f} ms  p99 {result.p99:.1f} ms  errors {result.errors}"
              + (f"  e.g. {result.error_sample}" if result.error_sample else ""))  # fmt: skip
         results[name] = result

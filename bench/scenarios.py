@@ -182,9 +182,7 @@ class DatabaseFloor:
 
 
 def floor_owners(world: World) -> list[Owner]:
-    return [
-        Owner(s.id, world.authorities[s.authority].id, s.members[0].id, s.cases[:20]) for s in world.services
-    ]
+    return [Owner(s.id, world.authorities[s.authority].id, s.members[0].id, s.cases[:20]) for s in world.services]
 
 
 REQUEST_INSERT = """

@@ -16,6 +16,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 from sqlalchemy import text
@@ -78,10 +79,8 @@ def seed_requests(url: str, world: World, now: datetime, total: int, due: int, s
     context = multiprocessing.get_context("spawn")
     done = context.Value("q", 0)
     bounds = [total * k // processes for k in range(processes + 1)]
-    workers = [
-        context.Process(target=_load_slice, args=(url, world, now, total, due, seed + k, bounds[k], bounds[k + 1], done))
-        for k in range(processes)
-    ]
+    slices = [Slice(url, world, now, total, due, seed + k, bounds[k], bounds[k + 1]) for k in range(processes)]
+    workers = [context.Process(target=_load_slice, args=(part, done)) for part in slices]
     for worker in workers:
         worker.start()
     _show_progress(workers, done, total)
@@ -102,21 +101,31 @@ def seed_requests(url: str, world: World, now: datetime, total: int, due: int, s
     )
 
 
-def _load_slice(
-    url: str, world: World, now: datetime, total: int, due: int, seed: int, start: int, stop: int, done: "multiprocessing.Value"
-) -> None:
-    asyncio.run(_copy_slice(url, world, now, total, due, seed, start, stop, done))
+@dataclass(frozen=True)
+class Slice:
+    """Requests number `start` to `stop` of a seed of `total`, for one seeding process."""
+
+    url: str
+    world: World
+    now: datetime
+    total: int
+    due: int
+    seed: int
+    start: int
+    stop: int
 
 
-async def _copy_slice(
-    url: str, world: World, now: datetime, total: int, due: int, seed: int, start: int, stop: int, done: "multiprocessing.Value"
-) -> None:
-    planned = PlannedRequests(world, now, total, due, random.Random(seed))
-    connection = await asyncpg.connect(url)
+def _load_slice(part: Slice, done: Any) -> None:
+    asyncio.run(_copy_slice(part, done))
+
+
+async def _copy_slice(part: Slice, done: Any) -> None:
+    planned = PlannedRequests(part.world, part.now, part.total, part.due, random.Random(part.seed))
+    connection = await asyncpg.connect(part.url)
     try:
         # Foreign keys unchecked during the bulk load: every reference is built from rows just inserted.
         await connection.execute("SET session_replication_role = replica")
-        for batch in chunks(start, stop, BATCH):
+        for batch in chunks(part.start, part.stop, BATCH):
             requests, deadlines, events = [], [], []
             for n in batch:
                 request, clocks, trail = planned.build(n)
@@ -133,7 +142,7 @@ async def _copy_slice(
         await connection.close()
 
 
-def _show_progress(workers: list[multiprocessing.Process], done: "multiprocessing.Value", total: int) -> None:
+def _show_progress(workers: list[Any], done: Any, total: int) -> None:
     started = time.perf_counter()
     while any(worker.is_alive() for worker in workers):
         time.sleep(0.5)

@@ -181,7 +181,8 @@ async def _insert_counterparties(
     for country, _tz in COUNTRIES:
         states.append(uuid.uuid4())
         rows.append((states[-1], "state", f"State {country} (bench)", country, f"Ministry of Justice {country}",
-                     "24/7 point of contact", ["en"], None, [], "{}", None, False, country in ("US", "JP")))  # fmt: skip
+                     "24/7 point of contact", ["en"], None, [], "{}", None, False, country in ("US", "JP"))
+                    )  # fmt: skip
     for number in range(PROVIDERS):
         providers.append(uuid.uuid4())
         retention = json.dumps({"subscriber": 365, "traffic": 90, "content": 180})
@@ -211,5 +212,7 @@ async def _insert_cases(
             rows.append((case_id, organisation.id, f"CASE-{case_id.hex[:12]}", "Ransomware attack on a hospital",
                          "Investigation into the encryption of the hospital's systems.", offences,
                          organisation.members[0].id, opened, 1))  # fmt: skip
-    columns = ("id", "organisation_id", "reference", "title", "summary", "offences", "created_by", "created_at", "version")
+    columns = (
+        "id", "organisation_id", "reference", "title", "summary", "offences", "created_by", "created_at", "version",
+    )  # fmt: skip
     await connection.copy_records_to_table("cases", records=rows, columns=columns)

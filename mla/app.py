@@ -90,8 +90,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
             # Our JSON handler on the root logger writes Litestar's lines too (see mla.observability.logs).
             configure_root_logger=False,
             loggers={"litestar": {"level": "INFO", "handlers": [], "propagate": True}},
-            log_exceptions="always",
-            disable_stack_trace={400, 401, 403, 404, 405, 409, 413, 415, 422},
+            log_exceptions="never",  # mla.errors logs what is a server error, once
         ),
         debug=False,
     )

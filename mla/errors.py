@@ -1,5 +1,6 @@
 """Domain exceptions, mapped once to RFC 9457 problem details (`application/problem+json`)."""
 
+import logging
 import re
 import traceback
 from typing import Any
@@ -16,6 +17,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from mla.fields import FieldError
 
+log = logging.getLogger("mla.errors")
 PROBLEM_JSON = "application/problem+json"
 _TYPE_BASE = "https://mla-tracker.example/problems/"
 
@@ -112,6 +114,8 @@ def handle_undecodable_body(
 
 
 def handle_internal_error(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    # The only answers logged as errors, with their traceback: 4xx are the client's business.
+    log.error("unhandled %s", type(exc).__name__, exc_info=exc)
     return problem_response(
         HTTP_500_INTERNAL_SERVER_ERROR, "internal-error", "Internal error", "An unexpected error occurred."
     )
@@ -126,6 +130,7 @@ def handle_database_error(request: Request[Any, Any, Any], exc: DBAPIError) -> R
     """A lost or refused database connection is a 503 the client may retry; anything else stays a 500."""
     if not _is_connection_problem(exc):
         return handle_internal_error(request, exc)
+    log.warning("database unavailable: %s", type(exc.orig).__name__)
     response = problem_response(
         503,
         "database-unavailable",

@@ -38,8 +38,9 @@ Decisions recorded by the table (what the application does today and README/SPEC
 
 - Reads of a request and everything under it (actions list, audit, audit/verify, checks,
   deadlines, productions, communications) and of its case: every role on both sides.
-- Editing a request (PATCH): the owning organisation's prosecutors and central-authority-role users
-  (`EDITING_ROLES`); nobody at the authority.
+- Editing a request (PATCH): the owning organisation's prosecutors, or its central authority
+  officers when the owner is itself a central authority (`EDITING_ROLES` held *for the request*);
+  nobody at a separate authority.
 - Handling writes (assign, record production / custody, record communication): the roles the user
   holds *for this request* (`mla.requests.access.effective_roles`): a prosecutor of the owner; a
   central-authority officer or supervisor of the responsible authority. Auditors and admins never.
@@ -47,10 +48,10 @@ Decisions recorded by the table (what the application does today and README/SPEC
   tests/workflow): prosecutor `submit` on a draft; central_authority and supervisor `return`
   (with a reason) on a request under review; auditor and admin `withdraw` (with a reason) on a
   draft — an action other roles may take in that status, so their 403 is about the role only.
-- Attesting a check: only a central-authority officer of the responsible authority (not a
-  supervisor).
-- Filing a case or an outgoing request: prosecutors and central-authority-role users, in their
-  own organisation. The queue: central authority officers and supervisors. Lists, statistics,
+- Attesting a check: a central-authority officer or supervisor of the responsible authority.
+- Filing a case: prosecutors and central-authority-role users, in their own organisation. Filing
+  an outgoing request: the roles held for a request of the caller's organisation — prosecutors,
+  and central-authority officers only in a central authority (checked before the case is read). The queue: central authority officers and supervisors. Lists, statistics,
   exports, notifications, the deadline calculator and the catalogue: every role.
 - Admin routes: admins only (a route guard: 403 for every other role, before anything is read).
 """
@@ -456,8 +457,8 @@ async def deactivate_webhook(ctx: Ctx) -> Call:
 
 PUB, OBJ, CAT, ORG = Scope.PUBLIC, Scope.OBJECT, Scope.CATALOGUE, Scope.ORGANISATION
 R = f"{API}/requests/{{request_id}}"
-EDITORS = FILERS  # `mla.requests.service.EDITING_ROLES`, in the owning organisation only
-ATTESTERS = frozenset({Role.CENTRAL_AUTHORITY})  # of the responsible authority; not supervisors
+EDITORS = PROSECUTOR  # `EDITING_ROLES` held for the request: a prosecution service's prosecutors
+ATTESTERS = OFFICERS  # of the responsible authority
 
 # Entry(scope, allowed from the owner side, allowed from the authority side, success status, builder, ...)
 
@@ -491,7 +492,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("POST", f"{API}/cases"): Entry(ORG, FILERS, FILERS, 201, new_case, role_gate=FILERS),
     ("GET", f"{API}/requests"): everyone(ORG, 200, nothing),
     # Files into the case named in the body: a foreign case is 422 like a missing one.
-    ("POST", f"{API}/requests"): Entry(ORG, FILERS, FILERS, 201, new_request, role_gate=FILERS, foreign=422),
+    ("POST", f"{API}/requests"): Entry(ORG, PROSECUTOR, FILERS, 201, new_request, role_gate=FILERS, foreign=422),
     ("GET", f"{API}/requests/export.csv"): everyone(ORG, 200, nothing),
     ("GET", f"{API}/stats"): everyone(ORG, 200, nothing),
     ("GET", f"{API}/stats/export.csv"): everyone(ORG, 200, nothing),

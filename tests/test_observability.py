@@ -55,3 +55,13 @@ async def test_metrics_expose_latency_deadlines_and_deliveries(world: World) -> 
     assert 'mla_http_request_duration_seconds_count{method="GET",route="/api/v1/cases",status="200"}' in response.text
     assert 'mla_open_deadlines{bucket="overdue"}' in response.text
     assert 'mla_alert_deliveries{status="failed"}' in response.text
+
+
+async def test_client_errors_are_not_logged_as_errors(world: World, caplog: pytest.LogCaptureFixture) -> None:
+    org = await world.organisation()
+    caplog.set_level(logging.INFO)
+
+    await world.client.post("/api/v1/cases", content=b"{not json", headers=org.headers())
+    await world.client.get(f"/api/v1/requests/{'0' * 8}-0000-4000-8000-{'0' * 12}", headers=org.headers())
+
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []

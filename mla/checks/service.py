@@ -30,11 +30,11 @@ from mla.checks.rules import (
 from mla.checks.schemas import AttestationInput
 from mla.clock import Clock
 from mla.counterparties.models import Counterparty
-from mla.enums import TERMINAL_STATUSES, CounterpartyKind, DataCategory, Direction, IdentifierKind, RequestType, Role
+from mla.enums import TERMINAL_STATUSES, CounterpartyKind, DataCategory, Direction, IdentifierKind, RequestType
 from mla.errors import Conflict, Forbidden, InvalidTransition, NotFound
 from mla.instruments.models import Instrument
 from mla.requests import service as requests
-from mla.requests.access import effective_roles
+from mla.requests.access import AUTHORITY_ROLES, effective_roles
 from mla.requests.models import Request
 from mla.users.principal import Principal
 
@@ -180,8 +180,8 @@ async def attest(
     request = await requests.get_request(session, actor, request_id, for_update=True)
     if code not in attestable_codes():
         raise NotFound(f"There is no attestable check {code!r}; attestable: {', '.join(sorted(attestable_codes()))}.")
-    if Role.CENTRAL_AUTHORITY.value not in effective_roles(actor, request):
-        raise Forbidden("Only an officer of the request's central authority attests checks.")
+    if not effective_roles(actor, request) & AUTHORITY_ROLES:
+        raise Forbidden("Only an officer or supervisor of the request's central authority attests checks.")
     if request.status in TERMINAL_STATUSES:
         raise InvalidTransition(f"A {request.status} request is closed.")
     context = await load_context(session, request)

@@ -1,5 +1,7 @@
 """Who may act on a request, beyond seeing it."""
 
+import uuid
+
 from mla.enums import Role
 from mla.errors import Forbidden
 from mla.requests.models import Request
@@ -16,11 +18,15 @@ def effective_roles(actor: Principal, request: Request) -> frozenset[str]:
     the responsible central authority (the owner itself when it has none). A central-authority
     role held in a prosecution service that reports to an authority counts for nothing here.
     """
+    return roles_for(actor, owner_id=request.organisation_id, authority_id=request.central_authority_id)
+
+
+def roles_for(actor: Principal, *, owner_id: uuid.UUID, authority_id: uuid.UUID | None) -> frozenset[str]:
+    """`effective_roles` for a request owned by `owner_id` under `authority_id` (also before it exists)."""
     roles: set[str] = set()
-    if actor.organisation_id == request.organisation_id:
+    if actor.organisation_id == owner_id:
         roles |= actor.roles & OWNER_ROLES
-    authority = request.central_authority_id or request.organisation_id
-    if actor.organisation_id == authority:
+    if actor.organisation_id == (authority_id or owner_id):
         roles |= actor.roles & AUTHORITY_ROLES
     return frozenset(roles)
 

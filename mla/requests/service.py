@@ -27,7 +27,7 @@ from mla.instruments import service as instruments
 from mla.organisations.models import Organisation
 from mla.pagination import Page, keyset, page_of
 from mla.requests import repository
-from mla.requests.access import require_handler
+from mla.requests.access import effective_roles, require_handler, roles_for
 from mla.requests.models import Request
 from mla.requests.schemas import RequestCreate, RequestOut, RequestPatch
 from mla.users.principal import Principal
@@ -42,10 +42,10 @@ REFERENCE_PREFIX = {
     RequestType.TRAFFIC_DISCLOSURE: "TRD",
 }
 FILING_ROLES = {
-    Direction.OUTGOING: (Role.PROSECUTOR, Role.CENTRAL_AUTHORITY),
-    Direction.INCOMING: (Role.CENTRAL_AUTHORITY,),
+    Direction.OUTGOING: frozenset({Role.PROSECUTOR.value, Role.CENTRAL_AUTHORITY.value}),
+    Direction.INCOMING: frozenset({Role.CENTRAL_AUTHORITY.value}),
 }
-EDITING_ROLES = (Role.PROSECUTOR, Role.CENTRAL_AUTHORITY)
+EDITING_ROLES = frozenset({Role.PROSECUTOR.value, Role.CENTRAL_AUTHORITY.value})
 # Counterparty references and priority may change while a request is open; the substance only in draft.
 EDITABLE_WHILE_OPEN = frozenset({"counterparty_references", "priority"})
 
@@ -65,18 +65,19 @@ def field_error(field: str, message: str) -> Unprocessable:
 async def create_request(session: AsyncSession, clock: Clock, actor: Principal, data: RequestCreate) -> Request:
     """File a draft (outgoing) or record a received request (incoming).
 
-    Refuses a role that may not file this direction (403), and a case, target or instrument the
+    Refuses a role that may not file this direction for its organisation (403: officers file for
+    a central authority, prosecutors for their service), and a case, target or instrument the
     caller cannot use (422, naming the field).
     """
-    if not actor.has_any(*FILING_ROLES[data.direction]):
-        raise Forbidden(
-            f"Filing an {data.direction} request needs one of the roles {', '.join(FILING_ROLES[data.direction])}."
-        )
+    organisation = await session.get_one(Organisation, actor.organisation_id)
+    roles = roles_for(actor, owner_id=organisation.id, authority_id=_responsible_authority(organisation))
+    if not roles & FILING_ROLES[data.direction]:
+        allowed = ", ".join(sorted(FILING_ROLES[data.direction]))
+        raise Forbidden(f"Filing an {data.direction} request for your organisation needs one of: {allowed}.")
     case = await cases.get_own_case(session, actor, data.case_id)
     if case is None:
         raise field_error("case_id", "no such case in your organisation")
     await _require_target_and_instrument(session, data.target_id, data.instrument)
-    organisation = await session.get_one(Organisation, actor.organisation_id)
     now = clock.now()
     values = msgspec.to_builtins(data)
     request = Request(
@@ -153,7 +154,7 @@ async def update_request(
     a stale version (409), and an edit the status does not allow (409).
     """
     request = await get_request(session, actor, request_id, for_update=True)
-    if request.organisation_id != actor.organisation_id or not actor.has_any(*EDITING_ROLES):
+    if request.organisation_id != actor.organisation_id or not effective_roles(actor, request) & EDITING_ROLES:
         raise Forbidden("Only the requesting organisation's prosecutors and central authority officers edit a request.")
     check_version(request, patch.version if patch.version is not msgspec.UNSET else if_match)
     changes = {name: value for name, value in msgspec.structs.asdict(patch).items() if value is not msgspec.UNSET}
