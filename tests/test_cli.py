@@ -58,11 +58,11 @@ def cli_env(data_dir: Path, database_url: str | None = None) -> dict[str, str]:
     return env
 
 
-def run_mla_sync(*args: str, database_url: str, data_dir: Path) -> Run:
+def run_mla_sync(*args: str, database_url: str, data_dir: Path, extra_env: dict[str, str] | None = None) -> Run:
     completed = subprocess.run(
         [sys.executable, "-m", "mla", *args],
         cwd=PROJECT_ROOT,
-        env=cli_env(data_dir, database_url),
+        env=cli_env(data_dir, database_url) | (extra_env or {}),
         capture_output=True,
         text=True,
         timeout=COMMAND_TIMEOUT,
@@ -71,8 +71,10 @@ def run_mla_sync(*args: str, database_url: str, data_dir: Path) -> Run:
     return Run(completed.returncode, completed.stdout, completed.stderr)
 
 
-async def run_mla(*args: str, database_url: str, data_dir: Path) -> Run:
-    return await asyncio.to_thread(run_mla_sync, *args, database_url=database_url, data_dir=data_dir)
+async def run_mla(*args: str, database_url: str, data_dir: Path, extra_env: dict[str, str] | None = None) -> Run:
+    return await asyncio.to_thread(
+        run_mla_sync, *args, database_url=database_url, data_dir=data_dir, extra_env=extra_env
+    )
 
 
 def assert_one_line_refusal(run: Run, *fragments: str) -> None:
@@ -342,6 +344,29 @@ async def test_audit_verify_of_a_request_without_events_says_so(own_database_url
 
 
 # --------------------------------------------------------------------------- mla up
+
+
+async def test_worker_burst_runs_what_is_due_at_the_given_instant_and_exits(
+    own_database_url: str, servers: Servers, tmp_path: Path
+) -> None:
+    env = {"MLA_REDIS_URL": servers.redis_url, "MLA_QUEUE_NAME": f"mla:test:cli:{uuid.uuid4().hex[:8]}"}
+
+    burst = await run_mla(
+        "worker",
+        "--burst",
+        "--now",
+        "2027-01-04T09:00:00+01:00",
+        database_url=own_database_url,
+        data_dir=tmp_path,
+        extra_env=env,
+    )
+    naive = await run_mla(
+        "worker", "--burst", "--now", "2027-01-04T09:00:00", database_url=own_database_url, data_dir=tmp_path
+    )
+
+    assert burst.returncode == 0, burst.stderr
+    assert "job scan_alerts done" in burst.stderr and "job relay_deliveries done" in burst.stderr
+    assert naive.returncode == 2 and "offset" in naive.stderr
 
 
 def free_port() -> int:
