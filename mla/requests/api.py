@@ -2,6 +2,7 @@ import uuid
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, patch, post
+from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.params import HeaderParameter, Parameter
 from litestar.status_codes import HTTP_415_UNSUPPORTED_MEDIA_TYPE
@@ -38,6 +39,36 @@ async def require_json_body(request: Request[Any, Any, Any]) -> None:
         )
 
 
+def provide_request_filters(
+    status: RequestStatus | None = None,
+    type: RequestType | None = None,
+    direction: Direction | None = None,
+    urgency: Urgency | None = None,
+    target: uuid.UUID | None = None,
+    assignee: uuid.UUID | None = None,
+    case: uuid.UUID | None = None,
+    data_category: DataCategory | None = None,
+    q: str | None = Parameter(
+        default=None,
+        max_length=100,
+        pattern=r"\A[^\x00]*\Z",  # PostgreSQL cannot compare with U+0000: a 500, not a 422
+        description="Text in our or the counterparty's reference",
+    ),
+) -> RequestFilters:
+    """The filters of `GET /api/v1/requests`, with the same query parameter names."""
+    return RequestFilters(
+        status=status,
+        type=type,
+        direction=direction,
+        urgency=urgency,
+        target_id=target,
+        assignee_id=assignee,
+        case_id=case,
+        data_category=data_category,
+        q=q,
+    )
+
+
 class RequestController(Controller):
     path = "/api/v1/requests"
     tags = ["requests"]
@@ -48,39 +79,19 @@ class RequestController(Controller):
     ) -> RequestOut:
         return service.to_out(await service.create_request(session, clock, principal, data))
 
-    @get("/", summary="Requests your organisation owns or is responsible for")
+    @get(
+        "/",
+        summary="Requests your organisation owns or is responsible for",
+        dependencies={"filters": Provide(provide_request_filters, sync_to_thread=False)},
+    )
     async def list_requests(
         self,
         session: AsyncSession,
         principal: Principal,
-        status: RequestStatus | None = None,
-        type: RequestType | None = None,
-        direction: Direction | None = None,
-        urgency: Urgency | None = None,
-        target: uuid.UUID | None = None,
-        assignee: uuid.UUID | None = None,
-        case: uuid.UUID | None = None,
-        data_category: DataCategory | None = None,
-        q: str | None = Parameter(
-            default=None,
-            max_length=100,
-            pattern=r"\A[^\x00]*\Z",  # PostgreSQL cannot compare with U+0000: a 500, not a 422
-            description="Text in our or the counterparty's reference",
-        ),
+        filters: RequestFilters,
         cursor: str | None = None,
         limit: int = Parameter(default=DEFAULT_LIMIT, ge=1, le=200),
     ) -> Page[RequestOut]:
-        filters = RequestFilters(
-            status=status,
-            type=type,
-            direction=direction,
-            urgency=urgency,
-            target_id=target,
-            assignee_id=assignee,
-            case_id=case,
-            data_category=data_category,
-            q=q,
-        )
         return await service.list_requests(session, principal, filters, cursor, limit)
 
     @get("/{request_id:uuid}", summary="One request")

@@ -1,18 +1,17 @@
 """Statistics (JSON and CSV) and the request list as a streamed CSV export (SPEC §9)."""
 
-import uuid
 from datetime import datetime
 from typing import Annotated
 
 from litestar import Controller, Response, get
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.params import Parameter, QueryParameter
+from litestar.params import QueryParameter
 from litestar.response import Stream
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mla.clock import Clock
-from mla.enums import DataCategory, Direction, RequestStatus, RequestType, Urgency
+from mla.requests.api import provide_request_filters
 from mla.requests.repository import RequestFilters
 from mla.stats import service
 from mla.stats.schemas import Period, Statistics
@@ -63,36 +62,6 @@ class StatsController(Controller):
             media_type=CSV,
             headers=attachment(service.filename("mla-stats", stats.generated_at)),
         )
-
-
-def provide_request_filters(
-    status: RequestStatus | None = None,
-    type: RequestType | None = None,
-    direction: Direction | None = None,
-    urgency: Urgency | None = None,
-    target: uuid.UUID | None = None,
-    assignee: uuid.UUID | None = None,
-    case: uuid.UUID | None = None,
-    data_category: DataCategory | None = None,
-    q: str | None = Parameter(
-        default=None,
-        max_length=100,
-        pattern=r"\A[^\x00]*\Z",  # PostgreSQL cannot compare with U+0000: a 500, not a 422
-        description="Text in our or the counterparty's reference",
-    ),
-) -> RequestFilters:
-    """The filters of `GET /api/v1/requests`, with the same query parameter names."""
-    return RequestFilters(
-        status=status,
-        type=type,
-        direction=direction,
-        urgency=urgency,
-        target_id=target,
-        assignee_id=assignee,
-        case_id=case,
-        data_category=data_category,
-        q=q,
-    )
 
 
 class RequestExportController(Controller):
