@@ -33,7 +33,7 @@ async def scan_alerts(ctx: dict[str, Any]) -> dict[str, int]:
             report = await scan_due_alerts(session, ctx["clock"], batch=SCAN_BATCH)
         for key in totals:
             totals[key] += getattr(report, key)
-        if report.deadlines < SCAN_BATCH:
+        if report.claimed < SCAN_BATCH:  # nothing more was due
             break
     if totals["deliveries"]:
         totals |= await relay_deliveries(ctx)

@@ -1,16 +1,22 @@
 """Deciding alerts: find the deadlines whose next alert stage is due and record each stage once.
 
-Runs in the worker's cron, in one transaction per batch: the alert, the in-app notifications and
+Runs in the worker's cron, in one transaction per batch: the alerts, the in-app notifications and
 the e-mail and webhook deliveries (the outbox) are written together, so a crash or a Redis outage
 delays an alert but never loses or duplicates it. Due deadlines are claimed with
 `FOR UPDATE SKIP LOCKED`, so any number of workers can scan at once; the unique key
 (deadline, stage) makes a second decision of the same stage a no-op.
+
+A batch costs a fixed number of statements whatever its size (claim, requests, alerts, recipients,
+webhooks, notifications, deliveries, deadline updates): only a lapsing preservation is handled on
+its own, through the workflow.
 """
 
 import json
 import uuid
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import any_, select
 from sqlalchemy.dialects.postgresql import insert
@@ -32,6 +38,7 @@ PRESERVED = RequestStatus.PRESERVED.value
 
 @dataclass
 class ScanReport:
+    claimed: int = 0
     deadlines: int = 0
     alerts: int = 0
     skipped: int = 0
@@ -41,10 +48,59 @@ class ScanReport:
     stages: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Decision:
+    """One stage of one deadline, to record now; `send` is False for a stale reminder."""
+
+    deadline: Deadline
+    rule: DeadlineRule
+    request: Request
+    stage: str
+    stage_at: datetime
+    send: bool
+
+
 async def scan_due_alerts(session: AsyncSession, clock: Clock, batch: int = 500) -> ScanReport:
     """Decide every alert stage due at `clock.now()` for up to `batch` deadlines, in the caller's transaction."""
     now = clock.now()
     report = ScanReport()
+    claimed = await _claim_due(session, now, batch)
+    report.claimed = len(claimed)
+    requests = await _requests_of(session, [deadline for deadline, _ in claimed])
+    decisions: list[Decision] = []
+    lapsing: list[Request] = []
+    for deadline, rule in claimed:
+        stages = due_stages(deadline, rule, now)
+        request = requests[deadline.request_id]
+        if rule.lapses_request and request.status == PRESERVED and any(s == OVERDUE for s, _, _ in stages):
+            still_preserved = await _lock_for_lapse(session, request)
+            if still_preserved is None:
+                continue  # a user is acting on it: never wait (deadlock risk); the next scan retries
+            if still_preserved:
+                lapsing.append(request)
+        decisions += [Decision(deadline, rule, request, stage, at, send) for stage, at, send in stages]
+        deadline.fired_stages = [*deadline.fired_stages, *(stage for stage, _, _ in stages)]
+        schedule(deadline, rule)
+        report.deadlines += 1
+    recorded = await _record_alerts(session, decisions, now)
+    new = [d for d in decisions if (d.deadline.id, d.stage) in recorded]  # the rest: decided by an earlier run
+    await _notify(session, [d for d in new if d.send], recorded, now, report)
+    report.alerts, report.skipped, report.stages = len(new), sum(not d.send for d in new), [d.stage for d in new]
+    for request in lapsing:
+        await workflow.lapse_request(session, clock, request)
+        report.lapsed += 1
+    return report
+
+
+def due_stages(deadline: Deadline, rule: DeadlineRule, now: datetime) -> list[tuple[str, datetime, bool]]:
+    """Stages due now and not yet fired, each with whether it is sent (False: a stale reminder)."""
+    stages = alert_stages(deadline.due_at, timedelta(seconds=deadline.window_seconds), rule.reminder_leads_hours)
+    due = [(stage, at) for stage, at in stages if at <= now and stage not in deadline.fired_stages]
+    # A reminder is pointless once a later stage is due too: it is recorded, not sent.
+    return [(stage, at, not (is_reminder(stage) and index < len(due) - 1)) for index, (stage, at) in enumerate(due)]
+
+
+async def _claim_due(session: AsyncSession, now: datetime, batch: int) -> list[tuple[Deadline, DeadlineRule]]:
     query = (
         select(Deadline, DeadlineRule)
         .join(DeadlineRule, DeadlineRule.id == Deadline.rule_id)
@@ -58,134 +114,132 @@ async def scan_due_alerts(session: AsyncSession, clock: Clock, batch: int = 500)
         .limit(batch)
         .with_for_update(of=Deadline, skip_locked=True)
     )
-    for deadline, rule in (await session.execute(query)).all():
-        await _decide(session, clock, deadline, rule, now, report)
-    return report
+    return [(deadline, rule) for deadline, rule in (await session.execute(query)).all()]
 
 
-def due_stages(deadline: Deadline, rule: DeadlineRule, now: datetime) -> list[tuple[str, datetime, bool]]:
-    """Stages due now and not yet fired, each with whether it is sent (False: a stale reminder)."""
-    stages = alert_stages(deadline.due_at, timedelta(seconds=deadline.window_seconds), rule.reminder_leads_hours)
-    due = [(stage, at) for stage, at in stages if at <= now and stage not in deadline.fired_stages]
-    # A reminder is pointless once a later stage is due too: it is recorded, not sent.
-    return [(stage, at, not (is_reminder(stage) and index < len(due) - 1)) for index, (stage, at) in enumerate(due)]
+async def _requests_of(session: AsyncSession, deadlines: list[Deadline]) -> dict[uuid.UUID, Request]:
+    ids = {deadline.request_id for deadline in deadlines}
+    return {request.id: request for request in await session.scalars(select(Request).where(Request.id.in_(ids)))}
 
 
-async def _decide(
-    session: AsyncSession, clock: Clock, deadline: Deadline, rule: DeadlineRule, now: datetime, report: ScanReport
-) -> None:
-    stages = due_stages(deadline, rule, now)
-    lapses = rule.lapses_request and any(stage == OVERDUE for stage, _, _ in stages)
-    lapses = (
-        lapses and await session.scalar(select(Request.status).where(Request.id == deadline.request_id)) == PRESERVED
-    )
-    request_query = select(Request).where(Request.id == deadline.request_id)
-    # Never wait on a request a user is acting on (that would risk a deadlock): the next scan retries.
-    request = await session.scalar(request_query.with_for_update(skip_locked=True) if lapses else request_query)
-    if request is None:
-        return
-    report.deadlines += 1
-    for stage, stage_at, send in stages:
-        alert_id = await _record_alert(session, deadline, stage, stage_at, now, skipped=not send)
-        if alert_id is None:
-            continue  # decided by an earlier run
-        report.alerts += 1
-        report.stages.append(stage)
-        if send:
-            await _notify(session, request, deadline, rule, stage, alert_id, now, report)
-        else:
-            report.skipped += 1
-    deadline.fired_stages = [*deadline.fired_stages, *(stage for stage, _, _ in stages)]
-    schedule(deadline, rule)
-    if lapses:
-        await workflow.lapse_request(session, clock, request)
-        report.lapsed += 1
+async def _lock_for_lapse(session: AsyncSession, request: Request) -> bool | None:
+    """Lock a request about to lapse and reload it: None if a user holds it, else whether it is still preserved."""
+    query = select(Request.id).where(Request.id == request.id).with_for_update(skip_locked=True)
+    if await session.scalar(query) is None:
+        return None
+    await session.refresh(request)
+    return request.status == PRESERVED
 
 
-async def _record_alert(
-    session: AsyncSession, deadline: Deadline, stage: str, stage_at: datetime, now: datetime, *, skipped: bool
-) -> uuid.UUID | None:
+async def _record_alerts(
+    session: AsyncSession, decisions: list[Decision], now: datetime
+) -> dict[tuple[uuid.UUID, str], uuid.UUID]:
+    """Insert every decision's alert at once; returns the ones that were new, by (deadline, stage)."""
+    if not decisions:
+        return {}
+    rows = [
+        {
+            "id": uuid.uuid4(),
+            "deadline_id": d.deadline.id,
+            "request_id": d.request.id,
+            "stage": d.stage,
+            "stage_at": d.stage_at,
+            "decided_at": now,
+            "skipped": not d.send,
+        }
+        for d in decisions
+    ]
     statement = (
         insert(Alert)
-        .values(
-            id=uuid.uuid4(),
-            deadline_id=deadline.id,
-            request_id=deadline.request_id,
-            stage=stage,
-            stage_at=stage_at,
-            decided_at=now,
-            skipped=skipped,
-        )
+        .values(rows)
         .on_conflict_do_nothing(index_elements=[Alert.deadline_id, Alert.stage])
-        .returning(Alert.id)
+        .returning(Alert.deadline_id, Alert.stage, Alert.id)
     )
-    return await session.scalar(statement)
+    return {(deadline_id, stage): alert_id for deadline_id, stage, alert_id in await session.execute(statement)}
 
 
 async def _notify(
     session: AsyncSession,
-    request: Request,
-    deadline: Deadline,
-    rule: DeadlineRule,
-    stage: str,
-    alert_id: uuid.UUID,
+    decisions: list[Decision],
+    recorded: dict[tuple[uuid.UUID, str], uuid.UUID],
     now: datetime,
     report: ScanReport,
 ) -> None:
-    title = f"{STAGE_TITLES.get(stage, 'Reminder')}: {request.reference} — {rule.name}"
-    body = (
-        f"{rule.name} for request {request.reference} is due {deadline.due_at.isoformat()} "
-        f"({'overdue' if deadline.due_at <= now else 'not yet due'}).\nLegal source: {rule.source}"
-    )
-    for user in await _recipients(session, request, stage):
-        session.add(
-            Notification(
-                id=uuid.uuid4(),
-                user_id=user.id,
-                alert_id=alert_id,
-                request_id=request.id,
-                stage=stage,
-                title=title,
-                body=body,
-                created_at=now,
+    """In-app notifications and e-mails to the people alerted, and signed webhooks of their organisation."""
+    people = await _people(session, decisions)
+    webhooks = await _webhooks(session, decisions)
+    notifications: list[dict[str, Any]] = []
+    deliveries: list[dict[str, Any]] = []
+    for d in decisions:
+        alert_id = recorded[(d.deadline.id, d.stage)]
+        title, body = _message(d, now)
+        for user in people.recipients(d):
+            notifications.append(
+                {
+                    "id": uuid.uuid4(),
+                    "user_id": user.id,
+                    "alert_id": alert_id,
+                    "request_id": d.request.id,
+                    "stage": d.stage,
+                    "title": title,
+                    "body": body,
+                    "created_at": now,
+                }
             )
-        )
-        session.add(_delivery(alert_id, "email", user.email, title, body, now))
-        report.notifications += 1
-        report.deliveries += 1
-    payload = {
+            deliveries.append(_delivery(alert_id, "email", user.email, title, body, now))
+        payload = json.dumps(_payload(d, alert_id, now), sort_keys=True)
+        for webhook in webhooks.get(_alerted_organisation(d.request, d.stage), []):
+            deliveries.append(
+                _delivery(alert_id, "webhook", str(webhook.id), title, payload, now) | {"webhook_id": webhook.id}
+            )
+    if notifications:
+        await session.execute(insert(Notification), notifications)
+    if deliveries:
+        await session.execute(insert(Delivery), deliveries)
+    report.notifications, report.deliveries = len(notifications), len(deliveries)
+
+
+def _message(d: Decision, now: datetime) -> tuple[str, str]:
+    title = f"{STAGE_TITLES.get(d.stage, 'Reminder')}: {d.request.reference} — {d.rule.name}"
+    body = (
+        f"{d.rule.name} for request {d.request.reference} is due {d.deadline.due_at.isoformat()} "
+        f"({'overdue' if d.deadline.due_at <= now else 'not yet due'}).\nLegal source: {d.rule.source}"
+    )
+    return title, body
+
+
+def _payload(d: Decision, alert_id: uuid.UUID, now: datetime) -> dict[str, Any]:
+    return {
         "event": "deadline_alert",
-        "stage": stage,
+        "stage": d.stage,
         "alert_id": str(alert_id),
         "occurred_at": now.isoformat(),
-        "request": {"id": str(request.id), "reference": request.reference},
+        "request": {"id": str(d.request.id), "reference": d.request.reference},
         "deadline": {
-            "id": str(deadline.id),
-            "rule": rule.code,
-            "kind": deadline.kind,
-            "due_at": deadline.due_at.isoformat(),
+            "id": str(d.deadline.id),
+            "rule": d.rule.code,
+            "kind": d.deadline.kind,
+            "due_at": d.deadline.due_at.isoformat(),
         },
     }
-    for webhook in await _webhooks(session, request, stage):
-        delivery = _delivery(alert_id, "webhook", str(webhook.id), title, json.dumps(payload, sort_keys=True), now)
-        delivery.webhook_id = webhook.id
-        session.add(delivery)
-        report.deliveries += 1
 
 
-def _delivery(alert_id: uuid.UUID, channel: str, recipient: str, subject: str, body: str, now: datetime) -> Delivery:
-    return Delivery(
-        id=uuid.uuid4(),
-        alert_id=alert_id,
-        channel=channel,
-        recipient=recipient,
-        subject=subject,
-        body=body,
-        status="pending",
-        attempts=0,
-        next_attempt_at=now,
-        created_at=now,
-    )
+def _delivery(
+    alert_id: uuid.UUID, channel: str, recipient: str, subject: str, body: str, now: datetime
+) -> dict[str, Any]:
+    return {
+        "id": uuid.uuid4(),
+        "alert_id": alert_id,
+        "channel": channel,
+        "recipient": recipient,
+        "webhook_id": None,
+        "subject": subject,
+        "body": body,
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
 
 
 def _alerted_organisation(request: Request, stage: str) -> uuid.UUID:
@@ -195,22 +249,39 @@ def _alerted_organisation(request: Request, stage: str) -> uuid.UUID:
     return request.organisation_id
 
 
-async def _recipients(session: AsyncSession, request: Request, stage: str) -> list[User]:
-    """Owner and assignee for reminders and overdue alerts; the authority's supervisors for escalations."""
-    if stage == ESCALATION:
-        query = select(User).where(
-            User.organisation_id == _alerted_organisation(request, stage),
-            Role.SUPERVISOR.value == any_(User.roles),
-            User.active.is_(True),
-        )
-    else:
-        people = {request.created_by, request.assignee_id} - {None}
-        query = select(User).where(User.id.in_(people), User.active.is_(True))
-    return list(await session.scalars(query.order_by(User.id)))
+@dataclass
+class People:
+    """The active users a batch may alert: by id (owners, assignees) and supervisors by organisation."""
+
+    by_id: dict[uuid.UUID, User]
+    supervisors: dict[uuid.UUID, list[User]]
+
+    def recipients(self, d: Decision) -> list[User]:
+        """Owner and assignee for reminders and overdue alerts; the authority's supervisors for escalations."""
+        if d.stage == ESCALATION:
+            return self.supervisors.get(_alerted_organisation(d.request, d.stage), [])
+        ids = sorted({d.request.created_by, d.request.assignee_id} - {None})
+        return [self.by_id[i] for i in ids if i in self.by_id]
 
 
-async def _webhooks(session: AsyncSession, request: Request, stage: str) -> list[Webhook]:
-    query = select(Webhook).where(
-        Webhook.organisation_id == _alerted_organisation(request, stage), Webhook.active.is_(True)
+async def _people(session: AsyncSession, decisions: list[Decision]) -> People:
+    ids = {i for d in decisions if d.stage != ESCALATION for i in (d.request.created_by, d.request.assignee_id) if i}
+    authorities = {_alerted_organisation(d.request, d.stage) for d in decisions if d.stage == ESCALATION}
+    by_id = {u.id: u for u in await session.scalars(select(User).where(User.id.in_(ids), User.active.is_(True)))}
+    supervisors: dict[uuid.UUID, list[User]] = defaultdict(list)
+    query = select(User).where(
+        User.organisation_id.in_(authorities), Role.SUPERVISOR.value == any_(User.roles), User.active.is_(True)
     )
-    return list(await session.scalars(query.order_by(Webhook.id)))
+    for user in await session.scalars(query.order_by(User.id)) if authorities else []:
+        supervisors[user.organisation_id].append(user)
+    return People(by_id, supervisors)
+
+
+async def _webhooks(session: AsyncSession, decisions: list[Decision]) -> dict[uuid.UUID, list[Webhook]]:
+    organisations = {_alerted_organisation(d.request, d.stage) for d in decisions}
+    found: dict[uuid.UUID, list[Webhook]] = defaultdict(list)
+    if organisations:
+        query = select(Webhook).where(Webhook.organisation_id.in_(organisations), Webhook.active.is_(True))
+        for webhook in await session.scalars(query.order_by(Webhook.id)):
+            found[webhook.organisation_id].append(webhook)
+    return found
