@@ -80,6 +80,7 @@ def run_load(
     duration: float,
     warmup: float,
     server_pids: list[int] = (),  # type: ignore[assignment]
+    database_url: str | None = None,
 ) -> LoadResult:
     """Run one worker process per scenario (each with its share of the tasks) and merge the results."""
     context = multiprocessing.get_context("spawn")
@@ -95,9 +96,9 @@ def run_load(
         worker.start()
     barrier.wait(timeout=120)
     time.sleep(warmup)
-    before = cpu_sample(server_pids)
+    before = cpu_sample(server_pids, database_url)
     time.sleep(duration)
-    after = cpu_sample(server_pids)
+    after = cpu_sample(server_pids, database_url)
     merged = LoadResult(scenarios[0].name, concurrency, duration, cpu=after - before)
     for _ in workers:
         merged.merge(results.get(timeout=duration + warmup + 300))

@@ -1,5 +1,6 @@
 """What the benchmark ran on, and who used the CPU while it measured (from /proc; Linux only)."""
 
+import asyncio
 import os
 import platform
 import sys
@@ -7,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.database import BENCH_DATABASE
+import asyncpg
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -46,44 +47,52 @@ class CpuSample:
 
     busy: float  # the whole machine, every core
     server: float  # the API processes
-    postgres: float  # backends of the benchmark database, and the shared ones (WAL writer, checkpointer...)
-    postgres_elsewhere: float  # backends connected to other databases: someone else's work
+    postgres: float  # every PostgreSQL process, including backends and parallel workers that exited meanwhile
+    sessions: int  # PostgreSQL sessions opened on the benchmark database so far
 
     def __sub__(self, other: "CpuSample") -> "CpuSample":
         return CpuSample(
             self.busy - other.busy,
             self.server - other.server,
             self.postgres - other.postgres,
-            self.postgres_elsewhere - other.postgres_elsewhere,
+            self.sessions - other.sessions,
         )
 
 
-def cpu_sample(server_pids: list[int] | tuple[int, ...] = ()) -> CpuSample:
+def cpu_sample(server_pids: list[int] | tuple[int, ...] = (), database_url: str | None = None) -> CpuSample:
+    """Read the counters now. Exited PostgreSQL processes (pool overflow, parallel workers) are counted
+    through the postmaster, which collects its children's CPU time when they end."""
     fields = _read("/proc/stat").splitlines()[0].split()[1:]
     busy = sum(int(v) for v in fields) - int(fields[3]) - int(fields[4])  # minus idle and iowait
     server = sum(_process_ticks(pid) for pid in server_pids)
-    ours = elsewhere = 0
+    postgres = 0
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         command = _read(entry / "cmdline").replace("\0", " ")
-        if not command.startswith("postgres"):
+        if not command.split(" ", 1)[0].endswith("postgres") and not command.startswith("postgres:"):
             continue
-        ticks = _process_ticks(int(entry.name))
-        is_backend = "(" in command or "[local]" in command  # "postgres: 15/main: user db 127.0.0.1(port) ..."
-        if is_backend and f" {BENCH_DATABASE} " not in command:
-            elsewhere += ticks
-        else:
-            ours += ticks
-    return CpuSample(busy / TICKS, server / TICKS, ours / TICKS, elsewhere / TICKS)
+        postgres += _process_ticks(int(entry.name), with_children=" -D " in command)
+    sessions = asyncio.run(_sessions(database_url)) if database_url else 0
+    return CpuSample(busy / TICKS, server / TICKS, postgres / TICKS, sessions)
 
 
-def _process_ticks(pid: int) -> int:
+async def _sessions(database_url: str) -> int:
+    connection = await asyncpg.connect(database_url)
+    try:
+        query = "SELECT sessions FROM pg_stat_database WHERE datname = current_database()"
+        return int(await connection.fetchval(query))
+    finally:
+        await connection.close()
+
+
+def _process_ticks(pid: int, *, with_children: bool = False) -> int:
     stat = _read(f"/proc/{pid}/stat")
     if not stat:
         return 0
     fields = stat.rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])  # utime, stime
+    own = int(fields[11]) + int(fields[12])  # utime, stime
+    return own + (int(fields[13]) + int(fields[14]) if with_children else 0)  # cutime, cstime
 
 
 def _read(path: str | Path) -> str:

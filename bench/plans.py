@@ -1,7 +1,8 @@
 """Query plans (`EXPLAIN (ANALYZE, BUFFERS)`) of the alert scan and the queue, and statement counts per use case.
 
 The queue's SQL comes from `mla.queue.repository` itself (the page query and the bucket conditions);
-the scan's SELECT is written inside `scan_due_alerts`, so it is rebuilt here clause for clause.
+the scan's claim query is built and run inside `mla.alerts.scan._claim_due`, so it is rebuilt here
+clause for clause.
 """
 
 import uuid
@@ -38,7 +39,7 @@ from workers.jobs import SCAN_BATCH
 
 
 def scan_query(now: datetime, batch: int = SCAN_BATCH) -> Select[Any]:
-    """The SELECT of `mla.alerts.scan.scan_due_alerts`, clause for clause."""
+    """The claim query of `mla.alerts.scan.scan_due_alerts` (`_claim_due`), clause for clause."""
     return (
         select(Deadline, DeadlineRule)
         .join(DeadlineRule, DeadlineRule.id == Deadline.rule_id)

@@ -150,7 +150,9 @@ def _run_loads(
     results = {}
     for name, workers, connections, seconds in plan:
         _say(f"load: {name}, {connections} connections, {warmup:.0f} s warm-up + {seconds:.0f} s ...")
-        result = load.run_load(workers, concurrency=connections, duration=seconds, warmup=warmup, server_pids=pids)
+        result = load.run_load(
+            workers, concurrency=connections, duration=seconds, warmup=warmup, server_pids=pids, database_url=url
+        )
         _say(f"  {result.throughput:,.0f}/s  p50 {result.p50:.1f} ms  p99 {result.p99:.1f} ms  errors {result.errors}"
              + (f"  e.g. {result.error_sample}" if result.error_sample else ""))  # fmt: skip
         results[name] = result

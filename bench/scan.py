@@ -38,8 +38,10 @@ class ScanRun:
     due: int
     seconds: float  # the whole job
     decide_seconds: float  # finding and deciding the due stages (the scan proper)
+    database_seconds: float  # of which waiting on PostgreSQL (from sending a statement to its result)
     totals: dict[str, int]
     statements: int  # of the decisions
+    batches: int
     relay_statements: int
 
 
@@ -83,20 +85,28 @@ async def measure_scan(url: str, redis_url: str, now: datetime) -> ScanResult:
 
 async def _timed(engine: AsyncEngine, context: dict[str, Any], due: int) -> ScanRun:
     sent: list[tuple[float, str]] = []
+    answered: list[float] = []
 
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+    def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         sent.append((time.perf_counter(), statement))
 
-    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    def after(*args: Any) -> None:
+        answered.append(time.perf_counter())
+
+    event.listen(engine.sync_engine, "before_cursor_execute", before)
+    event.listen(engine.sync_engine, "after_cursor_execute", after)
     try:
         started = time.perf_counter()
         totals = await jobs.scan_alerts(context)
         finished = time.perf_counter()
     finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", record)
+        event.remove(engine.sync_engine, "before_cursor_execute", before)
+        event.remove(engine.sync_engine, "after_cursor_execute", after)
     relay = next((k for k, (_, statement) in enumerate(sent) if statement.startswith(RELAY_STARTS)), len(sent))
     decided = sent[relay][0] if relay < len(sent) else finished
-    return ScanRun(due, finished - started, decided - started, totals, relay, len(sent) - relay)
+    waited = sum(end - begin for (begin, _), end in zip(sent[:relay], answered, strict=False))
+    batches = sum(1 for _, statement in sent[:relay] if "FOR UPDATE OF deadlines SKIP LOCKED" in statement)
+    return ScanRun(due, finished - started, decided - started, waited, totals, relay, batches, len(sent) - relay)
 
 
 async def _empty_queue(redis: ArqRedis, queue_name: str) -> None:
