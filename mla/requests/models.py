@@ -77,3 +77,14 @@ Index(
     # The bucket counts read these too: with them in the index they are an index-only scan.
     postgresql_include=["next_due_at", "status", "assignee_id"],
 )
+
+# "Mine": one officer's share of the queue, in queue order, without walking the whole authority's queue.
+Index(
+    "ix_requests_queue_assignee",
+    Request.central_authority_id,
+    Request.assignee_id,
+    Request.urgency_rank,
+    queue_due_at,
+    Request.id,
+    postgresql_where=text(IN_QUEUE_PREDICATE),
+)
