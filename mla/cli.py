@@ -135,9 +135,12 @@ def cmd_audit_verify(settings: Settings, args: argparse.Namespace) -> None:
     settings, embedded = with_services(settings, redis=False)
     chain = None if args.request is None else audit.request_chain(args.request)
     try:
-        verdicts = asyncio.run(in_transaction(settings, lambda session: audit.verify_chains(session, chain)))
+        verdicts = asyncio.run(
+            in_transaction(settings, lambda session: audit.verify_chains(session, chain, show_progress))
+        )
     finally:
         embedded.stop()
+        print(file=sys.stderr)
     if chain is not None and not verdicts:
         print(f"mla: no audit events for request {args.request}", file=sys.stderr)
         raise SystemExit(1)
@@ -148,6 +151,11 @@ def cmd_audit_verify(settings: Settings, args: argparse.Namespace) -> None:
     print(f"{len(verdicts)} chains, {events} events, {len(broken)} broken")
     if broken:
         raise SystemExit(1)
+
+
+def show_progress(events: int) -> None:
+    """One line on stderr, rewritten in place, for commands that walk large tables."""
+    print(f"\r{events:,} events checked", end="", file=sys.stderr, flush=True)
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:

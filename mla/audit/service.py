@@ -1,6 +1,7 @@
 """Writing and verifying the audit trail; every write in the system calls `record`."""
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +14,7 @@ from mla.clock import Clock
 from mla.users.principal import Principal
 
 SYSTEM_ROLES = ["system"]
+PROGRESS_EVERY = 10_000
 
 
 @dataclass(frozen=True)
@@ -103,16 +105,25 @@ async def record(session: AsyncSession, clock: Clock, actor: Principal | None, e
     return event
 
 
-async def verify_chains(session: AsyncSession, chain: str | None = None) -> list[ChainVerdict]:
-    """Recompute every chain (or one) in a single ordered pass over the table."""
+async def verify_chains(
+    session: AsyncSession, chain: str | None = None, progress: Callable[[int], None] | None = None
+) -> list[ChainVerdict]:
+    """Recompute every chain (or one) in a single ordered pass over the table.
+
+    `progress`, if given, is called with the number of events checked so far every PROGRESS_EVERY events.
+    """
     query = select(AuditEvent).order_by(AuditEvent.chain, AuditEvent.seq).execution_options(yield_per=2000)
     if chain is not None:
         query = query.where(AuditEvent.chain == chain)
     walks: list[ChainWalk] = []
+    checked = 0
     async for event in await session.stream_scalars(query):
         if not walks or walks[-1].chain != event.chain:
             walks.append(ChainWalk(event.chain))
         walks[-1].feed(event)
+        checked += 1
+        if progress is not None and checked % PROGRESS_EVERY == 0:
+            progress(checked)
     return [ChainVerdict(w.first_broken_seq is None, w.events, w.first_broken_seq, w.chain) for w in walks]
 
 

@@ -5,6 +5,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from mla.audit import service as audit_service
 from mla.enums import Role
 from tests.factories import World
 
@@ -92,3 +93,17 @@ async def test_an_audit_cursor_out_of_range_is_a_422_naming_it(world: World, cur
     assert response.status_code == 422, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["errors"][0]["field"] == "cursor"
+
+
+async def test_verification_reports_its_progress(
+    world: World, sessionmaker: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, request = await walked_request(world)
+    monkeypatch.setattr(audit_service, "PROGRESS_EVERY", 2)
+    seen: list[int] = []
+
+    async with sessionmaker() as session:
+        [verdict] = await audit_service.verify_chains(session, f"request:{request['id']}", seen.append)
+
+    assert verdict.valid and verdict.events == 3
+    assert seen == [2]
