@@ -8,6 +8,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 import msgspec
 from sqlalchemy import Select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from mla.errors import Unprocessable
@@ -61,3 +62,11 @@ def page_of(rows: Sequence[Any], limit: int, convert: Any) -> Page[Any]:
     more = len(rows) > limit
     cursor = encode_cursor(shown[-1].created_at, shown[-1].id) if more and shown else None
     return Page(items=[convert(row) for row in shown], next_cursor=cursor)
+
+
+async def fetch_page(
+    session: AsyncSession, query: Select[Any], model: Any, cursor: str | None, limit: int, convert: Any
+) -> Page[Any]:
+    """One page of `query`'s `model` rows, newest first, each converted for the API."""
+    rows = (await session.scalars(keyset(query, model.created_at, model.id, cursor, limit))).all()
+    return page_of(rows, limit, convert)

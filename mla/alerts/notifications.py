@@ -9,7 +9,7 @@ from mla.alerts.models import Notification
 from mla.alerts.schemas import NotificationOut
 from mla.clock import Clock
 from mla.errors import NotFound
-from mla.pagination import Page, keyset, page_of
+from mla.pagination import Page, fetch_page
 from mla.users.principal import Principal
 
 
@@ -36,8 +36,7 @@ async def list_notifications(
         query = query.where(Notification.read_at.is_(None))
     elif unread is False:
         query = query.where(Notification.read_at.is_not(None))
-    rows = (await session.scalars(keyset(query, Notification.created_at, Notification.id, cursor, limit))).all()
-    return page_of(rows, limit, to_out)
+    return await fetch_page(session, query, Notification, cursor, limit, to_out)
 
 
 async def mark_read(

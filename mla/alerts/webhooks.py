@@ -15,7 +15,7 @@ from mla.audit import service as audit
 from mla.clock import Clock
 from mla.errors import NotFound, Unprocessable
 from mla.organisations.models import Organisation
-from mla.pagination import Page, keyset, page_of
+from mla.pagination import Page, fetch_page
 from mla.users.principal import Principal
 
 
@@ -82,5 +82,4 @@ async def list_webhooks(
     query = select(Webhook)
     if organisation_id is not None:
         query = query.where(Webhook.organisation_id == organisation_id)
-    rows = (await session.scalars(keyset(query, Webhook.created_at, Webhook.id, cursor, limit))).all()
-    return page_of(rows, limit, to_out)
+    return await fetch_page(session, query, Webhook, cursor, limit, to_out)

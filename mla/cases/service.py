@@ -12,7 +12,7 @@ from mla.cases.models import Case
 from mla.cases.schemas import CaseCreate, CaseOut
 from mla.clock import Clock
 from mla.errors import Conflict, NotFound
-from mla.pagination import Page, keyset, page_of
+from mla.pagination import Page, fetch_page
 from mla.requests.models import Request
 from mla.users.principal import Principal
 
@@ -78,5 +78,4 @@ async def get_own_case(session: AsyncSession, actor: Principal, case_id: uuid.UU
 async def list_cases(session: AsyncSession, actor: Principal, cursor: str | None, limit: int) -> Page[CaseOut]:
     """The cases `get_case` would show: own ones and those with a request routed to the caller."""
     query = select(Case).where(visible_cases(actor.organisation_id))
-    rows = (await session.scalars(keyset(query, Case.created_at, Case.id, cursor, limit))).all()
-    return page_of(rows, limit, to_out)
+    return await fetch_page(session, query, Case, cursor, limit, to_out)

@@ -13,7 +13,7 @@ from mla.counterparties.models import Counterparty
 from mla.counterparties.schemas import CounterpartyCreate, CounterpartyOut
 from mla.enums import CounterpartyKind
 from mla.errors import Conflict, NotFound
-from mla.pagination import Page, keyset, page_of
+from mla.pagination import Page, fetch_page
 from mla.users.principal import Principal
 
 
@@ -63,5 +63,4 @@ async def list_counterparties(
     query = select(Counterparty)
     if kind is not None:
         query = query.where(Counterparty.kind == kind)
-    rows = (await session.scalars(keyset(query, Counterparty.created_at, Counterparty.id, cursor, limit))).all()
-    return page_of(rows, limit, to_out)
+    return await fetch_page(session, query, Counterparty, cursor, limit, to_out)

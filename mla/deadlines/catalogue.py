@@ -43,7 +43,8 @@ RULES = (
         "internal-review",
         "Internal review by the central authority",
         "review",
-        "Own service level: outgoing requests are reviewed within 5 business days (2 if urgent, 4 hours in an emergency).",
+        "Own service level: outgoing requests are reviewed within 5 business days "
+        "(2 if urgent, 4 hours in an emergency).",
         "submit",
         ["approve", "return", "reject"],
         (5, BUSINESS),

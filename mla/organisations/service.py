@@ -13,7 +13,7 @@ from mla.enums import OrganisationKind
 from mla.errors import Conflict, Unprocessable
 from mla.organisations.models import Organisation
 from mla.organisations.schemas import OrganisationCreate, OrganisationOut
-from mla.pagination import Page, keyset, page_of
+from mla.pagination import Page, fetch_page
 from mla.users.principal import Principal
 
 
@@ -59,7 +59,4 @@ async def find_by_name(session: AsyncSession, name: str) -> Organisation | None:
 
 
 async def list_organisations(session: AsyncSession, cursor: str | None, limit: int) -> Page[OrganisationOut]:
-    rows = (
-        await session.scalars(keyset(select(Organisation), Organisation.created_at, Organisation.id, cursor, limit))
-    ).all()
-    return page_of(rows, limit, to_out)
+    return await fetch_page(session, select(Organisation), Organisation, cursor, limit, to_out)

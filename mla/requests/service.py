@@ -25,7 +25,7 @@ from mla.errors import Forbidden, InvalidTransition, NotFound, StaleVersion, Unp
 from mla.fields import check_period
 from mla.instruments import service as instruments
 from mla.organisations.models import Organisation
-from mla.pagination import Page, keyset, page_of
+from mla.pagination import Page, fetch_page
 from mla.requests import repository
 from mla.requests.access import effective_roles, require_handler, roles_for
 from mla.requests.models import Request
@@ -118,8 +118,8 @@ async def get_request(
 async def list_requests(
     session: AsyncSession, actor: Principal, filters: repository.RequestFilters, cursor: str | None, limit: int
 ) -> Page[RequestOut]:
-    query = keyset(repository.filtered(actor.organisation_id, filters), Request.created_at, Request.id, cursor, limit)
-    return page_of((await session.scalars(query)).all(), limit, to_out)
+    query = repository.filtered(actor.organisation_id, filters)
+    return await fetch_page(session, query, Request, cursor, limit, to_out)
 
 
 async def get_request_to_handle(session: AsyncSession, actor: Principal, request_id: uuid.UUID) -> Request:

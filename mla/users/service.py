@@ -13,7 +13,7 @@ from mla.clock import Clock
 from mla.errors import Conflict, NotFound, Unprocessable
 from mla.fields import check_email
 from mla.organisations.models import Organisation
-from mla.pagination import Page, keyset, page_of
+from mla.pagination import Page, fetch_page
 from mla.settings import Settings
 from mla.users import repository
 from mla.users.credentials import hash_password, issue_access_token, new_api_token, token_digest, verify_password
@@ -122,5 +122,4 @@ async def list_users(
     query = select(User)
     if organisation_id is not None:
         query = query.where(User.organisation_id == organisation_id)
-    rows = (await session.scalars(keyset(query, User.created_at, User.id, cursor, limit))).all()
-    return page_of(rows, limit, to_out)
+    return await fetch_page(session, query, User, cursor, limit, to_out)
