@@ -2,6 +2,8 @@
 
 import argparse
 import asyncio
+import contextlib
+import os
 import secrets
 import sys
 import uuid
@@ -10,8 +12,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import msgspec
 import uvicorn
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import InterfaceError, OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mla import demo
@@ -22,6 +27,7 @@ from mla.db import create_engine, create_sessionmaker
 from mla.embedded import EmbeddedServices, start_embedded_services
 from mla.enums import OrganisationKind, Role
 from mla.errors import DomainError
+from mla.mail_sink import SINK_HOST, running_mail_sink_port, start_mail_sink
 from mla.migrate import upgrade
 from mla.observability.logs import configure_logging
 from mla.organisations import service as organisations
@@ -31,6 +37,7 @@ from mla.settings import Settings, load_settings
 from mla.users import service as users
 from mla.users.schemas import UserCreate
 from workers.settings import build_worker
+from workers.supervisor import run_supervised
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -53,12 +60,30 @@ def with_services(settings: Settings, *, redis: bool) -> tuple[Settings, Embedde
 
 
 async def in_transaction(settings: Settings, work: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
-    engine = create_engine(settings.database_url or "", null_pool=True)
+    """Run `work` in one transaction; a database that is unreachable or not migrated is a CommandError."""
+    url = settings.database_url or ""
+    engine = create_engine(url, null_pool=True)
     try:
         async with create_sessionmaker(engine)() as session, session.begin():
             return await work(session)
+    except ProgrammingError as exc:
+        if isinstance(exc.orig.__cause__, asyncpg.exceptions.UndefinedTableError):
+            raise CommandError(
+                f"the database {describe_database(url)} has no tables: run `mla migrate` first, or set "
+                "MLA_DATA_DIR to the data folder of `mla up`"
+            ) from exc
+        raise
+    except (OSError, InterfaceError, OperationalError) as exc:
+        raise CommandError(f"cannot reach the database {describe_database(url)}: {exc}") from exc
     finally:
         await engine.dispose()
+
+
+def describe_database(url: str) -> str:
+    """Which database, for a person: name and host (or the embedded socket folder), never a password."""
+    parsed = make_url(url)
+    where = parsed.query.get("host") or parsed.host or "localhost"
+    return f"{parsed.database!r} at {where}"
 
 
 async def seed(settings: Settings, clock: Clock, *, with_demo: bool) -> dict[str, str] | None:
@@ -167,8 +192,21 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
-    settings, embedded = with_services(settings, redis=True)
-    clock = FixedClock(args.now) if args.now else SystemClock()
+    if args.now is not None and not args.burst:
+        raise CommandError("--now acts as if it were another time: it is only for a --burst run")
+    settings, embedded = with_services(with_running_mail_sink(settings), redis=True)
+    clock = SystemClock()
+    if args.burst:
+        # A queue of its own: a running worker (e.g. `mla up`'s) must not take this run's jobs.
+        settings = msgspec.structs.replace(settings, queue_name=f"{settings.queue_name}:burst:{uuid.uuid4().hex}")
+    if args.now is not None:
+        clock = FixedClock(args.now)
+        print(
+            f"mla worker: ACTING AS IF IT WERE {args.now.isoformat()}, not now: alerts and deliveries "
+            "are decided as of that instant",
+            file=sys.stderr,
+            flush=True,
+        )
     try:
         build_worker(settings, clock=clock, burst=args.burst).run()
     finally:
@@ -189,14 +227,39 @@ def local_secret(settings: Settings) -> Settings:
 
 def cmd_up(settings: Settings, args: argparse.Namespace) -> None:
     settings, embedded = with_services(local_secret(settings), redis=True)
+    settings = msgspec.structs.replace(settings, ready_requires_worker=True)
+    mail_sink = None
     try:
+        if "MLA_SMTP_HOST" not in os.environ:
+            mail_sink = start_mail_sink(mail_folder(settings))
+            settings = use_mail_sink(settings, mail_sink.port)
         upgrade(settings.database_url or "")
         created = asyncio.run(seed(settings, SystemClock(), with_demo=True))
         base = f"http://{args.host}:{args.port}"
         print_welcome(base, created or demo.load_tokens(Path(settings.data_dir)), fresh=bool(created))
+        if mail_sink is not None:
+            print(
+                f"outgoing e-mail is kept, not sent: one .eml file per message in {mail_folder(settings)}", flush=True
+            )
         asyncio.run(serve_with_worker(settings, args.host, args.port))
     finally:
+        if mail_sink is not None:
+            mail_sink.stop()
         embedded.stop()
+
+
+def mail_folder(settings: Settings) -> Path:
+    return Path(settings.data_dir).resolve() / "mail"
+
+
+def use_mail_sink(settings: Settings, port: int) -> Settings:
+    return msgspec.structs.replace(settings, smtp_host=SINK_HOST, smtp_port=port)
+
+
+def with_running_mail_sink(settings: Settings) -> Settings:
+    """Without MLA_SMTP_HOST, send to the sink of an `mla up` running on the same data folder, if any."""
+    port = None if "MLA_SMTP_HOST" in os.environ else running_mail_sink_port(mail_folder(settings))
+    return settings if port is None else use_mail_sink(settings, port)
 
 
 def print_welcome(base: str, tokens: dict[str, str], *, fresh: bool) -> None:
@@ -214,16 +277,16 @@ def print_welcome(base: str, tokens: dict[str, str], *, fresh: bool) -> None:
 
 
 async def serve_with_worker(settings: Settings, host: str, port: int) -> None:
-    """The API and the worker in one process; Ctrl-C stops both."""
+    """The API and a supervised worker in one process; Ctrl-C stops both."""
     config = uvicorn.Config(create_app(settings), host=host, port=port, log_config=None, access_log=False)
     server = uvicorn.Server(config)
-    worker = build_worker(settings, handle_signals=False)
-    worker_task = asyncio.create_task(worker.async_run())
+    worker_task = asyncio.create_task(run_supervised(lambda: build_worker(settings, handle_signals=False)))
     try:
         await server.serve()
     finally:
         worker_task.cancel()
-        await worker.close()
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker_task
 
 
 def rfc3339(value: str) -> datetime:
@@ -283,8 +346,16 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> None:
     args = parser().parse_args(argv)
     configure_logging()
+    debug = False
     try:
-        args.handler(load_settings(), args)
+        settings = load_settings()
+        debug = settings.debug
+        args.handler(settings, args)
     except (CommandError, DomainError, ValueError, msgspec.ValidationError) as exc:
         print(f"mla: {exc}", file=sys.stderr)
         raise SystemExit(2) from exc
+    except Exception as exc:
+        if debug:
+            raise
+        print(f"mla: {type(exc).__name__}: {exc} (MLA_DEBUG=1 shows the traceback)", file=sys.stderr)
+        raise SystemExit(1) from exc

