@@ -51,8 +51,9 @@ Decisions recorded by the table (what the application does today and README/SPEC
 - Attesting a check: a central-authority officer or supervisor of the responsible authority.
 - Filing a case: prosecutors and central-authority-role users, in their own organisation. Filing
   an outgoing request: the roles held for a request of the caller's organisation — prosecutors,
-  and central-authority officers only in a central authority (checked before the case is read). The queue: central authority officers and supervisors. Lists, statistics,
-  exports, notifications, the deadline calculator and the catalogue: every role.
+  and central-authority officers only in a central authority (checked before the case is read).
+  The queue: central authority officers and supervisors. Lists, statistics, exports,
+  notifications, the deadline calculator and the catalogue: every role.
 - Admin routes: admins only (a route guard: 403 for every other role, before anything is read).
 """
 
