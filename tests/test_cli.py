@@ -31,7 +31,15 @@ from mla.db import create_engine, create_sessionmaker
 from mla.embedded import start_embedded_services
 from mla.instruments.catalogue import CATALOGUE, seed_catalogue
 from mla.migrate import PROJECT_ROOT, alembic_config, upgrade
-from tests.conftest import START_OF_TESTS, Servers, create_database, drop_database, plain_dsn
+from tests.conftest import (
+    START_OF_TESTS,
+    TEST_AUDIT_KEYS,
+    TEST_KEYRING,
+    Servers,
+    create_database,
+    drop_database,
+    plain_dsn,
+)
 from tests.factories import unique
 
 COMMAND_TIMEOUT = 120  # seconds; a command that hangs fails the test instead of the run
@@ -62,7 +70,7 @@ def run_mla_sync(*args: str, database_url: str, data_dir: Path, extra_env: dict[
     completed = subprocess.run(
         [sys.executable, "-m", "mla", *args],
         cwd=PROJECT_ROOT,
-        env=cli_env(data_dir, database_url) | (extra_env or {}),
+        env=cli_env(data_dir, database_url) | {"MLA_AUDIT_KEYS": TEST_AUDIT_KEYS} | (extra_env or {}),
         capture_output=True,
         text=True,
         timeout=COMMAND_TIMEOUT,
@@ -272,7 +280,7 @@ async def record_request_events(url: str, request_id: uuid.UUID, reasons: list[s
     """Append events to a request's chain through the real audit service (the request need not exist)."""
     engine = create_engine(url, null_pool=True)
     try:
-        async with create_sessionmaker(engine)() as session, session.begin():
+        async with create_sessionmaker(engine, TEST_KEYRING)() as session, session.begin():
             for reason in reasons:
                 entry = audit.AuditEntry(
                     action="note", chain=audit.request_chain(request_id), request_id=request_id, reason=reason
@@ -302,7 +310,7 @@ async def test_audit_verify_names_the_first_broken_link(empty_database_url: str,
     await asyncio.to_thread(upgrade, url)
     engine = create_engine(url, null_pool=True)
     try:
-        async with create_sessionmaker(engine)() as session, session.begin():
+        async with create_sessionmaker(engine, TEST_KEYRING)() as session, session.begin():
             await seed_catalogue(session, FixedClock(START_OF_TESTS))  # events in the admin chain
     finally:
         await engine.dispose()

@@ -31,7 +31,7 @@ from mla.deadlines.models import Deadline, DeadlineRule
 from mla.migrate import upgrade
 from mla.reference_data import seed_reference_data
 from mla.settings import Settings
-from tests.conftest import Servers, create_database, drop_database
+from tests.conftest import TEST_AUDIT_KEYS, Servers, create_database, drop_database
 from tests.factories import World
 
 
@@ -57,6 +57,7 @@ async def own_outbox(servers: Servers, clock: FixedClock) -> AsyncIterator[Outbo
             redis_url=servers.redis_url,
             queue_name=f"mla:test:outbox:{uuid.uuid4().hex[:8]}",
             secret_key="test-secret-key-not-for-production",
+            audit_keys=TEST_AUDIT_KEYS,
         )
         app = create_app(settings, clock)
         async with hold_resources(app):
