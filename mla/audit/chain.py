@@ -159,9 +159,10 @@ class ChainWalk:
         checkpoint = self._checkpoint
         signed = 0 if checkpoint is None else checkpoint.events
         if self.first_broken_seq is None and checkpoint is not None and self.events < signed:
-            missing = f"events {self.events + 1} to {signed}"
-            what = "the chain vanished" if self.events == 0 else f"{missing} are missing"
-            self._break(self.events + 1, f"{what} ({missing} signed at {checkpoint.at})")
+            first = self.events + 1
+            missing = f"event {first} is missing" if first == signed else f"events {first} to {signed} are missing"
+            what = "the chain vanished" if self.events == 0 else missing
+            self._break(first, f"{what}: the checkpoint signed at {checkpoint.at} counted {signed} events")
         legacy_from = self._unpinned_legacy_from
         if self.first_broken_seq is None and legacy_from is not None and not self._seal_legacy and signed < self.events:
             first = max(legacy_from, signed + 1)
