@@ -16,7 +16,15 @@ from mla.audit.checkpoints import checkpoint_log, checkpointing
 from mla.audit.models import AuditEvent
 from mla.clock import FixedClock
 from mla.settings import Settings
-from tests.audit.support import as_owner, checkpoint_now, delete_events, verify_with_cli, walked_request, with_log
+from tests.audit.support import (
+    as_owner,
+    checkpoint_now,
+    delete_events,
+    rewrite_event,
+    verify_with_cli,
+    walked_request,
+    with_log,
+)
 from tests.factories import World
 from workers import jobs
 from workers.settings import build_worker
@@ -26,7 +34,7 @@ async def verify_over_api(world: World, headers: dict[str, str], request: dict[s
     return (await world.client.get(f"/api/v1/requests/{request['id']}/audit/verify", headers=headers)).json()
 
 
-async def test_verify_names_a_truncated_chain_and_a_vanished_chain(
+async def test_verify_names_a_rewritten_a_truncated_and_a_vanished_chain(
     world: World,
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: FixedClock,
@@ -34,6 +42,7 @@ async def test_verify_names_a_truncated_chain_and_a_vanished_chain(
     owner_database_url: str,
     tmp_path: Path,
 ) -> None:
+    rewritten_headers, rewritten = await walked_request(world)
     truncated_headers, truncated = await walked_request(world)
     vanished_headers, vanished = await walked_request(world)
     await checkpoint_now(sessionmaker, clock, settings)
@@ -43,9 +52,13 @@ async def test_verify_names_a_truncated_chain_and_a_vanished_chain(
         "at": signed_at.replace("+00:00", "Z"),
     }
 
+    await rewrite_event(owner_database_url, f"request:{rewritten['id']}", 2, legacy_hash, as_legacy=False)
     await delete_events(owner_database_url, f"request:{truncated['id']}", from_seq=2)
     await delete_events(owner_database_url, f"request:{vanished['id']}")
 
+    changed = await verify_over_api(world, rewritten_headers, rewritten)
+    assert (changed["valid"], changed["first_broken_seq"]) == (False, 2)
+    assert changed["problem"] == "event 2 was rewritten: its hash does not match it"
     cut = await verify_over_api(world, truncated_headers, truncated)
     assert (cut["valid"], cut["events"], cut["first_broken_seq"]) == (False, 1, 2)
     assert cut["problem"] == f"events 2 to 3 are missing: the checkpoint signed at {signed_at} counted 3 events"
@@ -56,6 +69,7 @@ async def test_verify_names_a_truncated_chain_and_a_vanished_chain(
     run = await verify_with_cli(settings, tmp_path)  # every chain, with only the public key
     assert run.returncode == 1
     lines = run.stdout.splitlines()
+    assert f"BROKEN request:{rewritten['id']}: first broken link at seq 2: {changed['problem']}" in lines
     assert f"BROKEN request:{truncated['id']}: first broken link at seq 2: {cut['problem']}" in lines
     assert f"BROKEN request:{vanished['id']}: first broken link at seq 1: {gone['problem']}" in lines
 

@@ -1,7 +1,5 @@
 """The audit trail refuses rewriting, and verification names the first broken link."""
 
-from pathlib import Path
-
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -11,8 +9,7 @@ from mla.audit import service as audit_service
 from mla.audit.chain import legacy_hash
 from mla.db import create_engine
 from mla.enums import Role
-from mla.settings import Settings
-from tests.audit.support import FORGERS, as_owner, rewrite_event, verify_with_cli, walked_request
+from tests.audit.support import FORGERS, as_owner, rewrite_event, walked_request
 from tests.factories import World
 
 
@@ -44,9 +41,7 @@ async def test_verification_fails_at_exactly_the_tampered_event(
 
 
 @pytest.mark.parametrize("forgery", FORGERS)
-async def test_a_rewrite_rehashed_without_the_key_is_named(
-    world: World, owner_database_url: str, settings: Settings, forgery: str, tmp_path: Path
-) -> None:
+async def test_a_rewrite_rehashed_without_the_key_is_named(world: World, owner_database_url: str, forgery: str) -> None:
     """The attack of issue 9: rewrite who did what and recompute every later hash with a known function."""
     headers, request = await walked_request(world)
     chain = f"request:{request['id']}"
@@ -56,9 +51,7 @@ async def test_a_rewrite_rehashed_without_the_key_is_named(
 
     verdict = (await world.client.get(f"/api/v1/requests/{request['id']}/audit/verify", headers=headers)).json()
     assert (verdict["valid"], verdict["first_broken_seq"]) == (False, 2)
-    run = await verify_with_cli(settings, tmp_path, "--request", request["id"])
-    assert run.returncode == 1
-    assert f"BROKEN {chain}: first broken link at seq 2: {verdict['problem']}" in run.stdout.splitlines()
+    assert verdict["problem"].startswith("event 2 ")
 
 
 async def test_marking_a_whole_chain_as_legacy_gains_nothing(world: World, owner_database_url: str) -> None:
