@@ -6,7 +6,7 @@ import secrets
 import sys
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,14 @@ from mla.app import create_app
 from mla.audit import service as audit
 from mla.audit.checkpoint_log import CheckpointLogError
 from mla.audit.checkpoints import CheckpointReport, checkpoint_log, checkpointing, write_checkpoint
-from mla.audit.keys import AuditKeyring, checkpoint_signer, new_audit_key, new_signing_key, public_key_text
+from mla.audit.keys import (
+    AuditKeyring,
+    checkpoint_signer,
+    new_audit_key,
+    new_signing_key,
+    public_key_text,
+    signer_of,
+)
 from mla.clock import Clock, FixedClock, SystemClock
 from mla.database_roles import with_role
 from mla.db import create_engine, create_sessionmaker
@@ -204,6 +211,14 @@ def cmd_audit_checkpoint(settings: Settings, _: argparse.Namespace) -> None:
         raise SystemExit(1)
 
 
+def cmd_audit_keys(_: Settings, __: argparse.Namespace) -> None:
+    """Print a fresh HMAC key and checkpoint key pair as environment lines, once, for a .env file."""
+    signing_key = new_signing_key()
+    print(f"MLA_AUDIT_KEYS={new_audit_key(f'k{datetime.now(UTC):%Y%m%d}')}")
+    print(f"MLA_CHECKPOINT_SIGNING_KEY={signing_key}")
+    print(f"MLA_CHECKPOINT_PUBLIC_KEYS={public_key_text(signer_of(signing_key).public_key)}")
+
+
 def cmd_audit_public_key(settings: Settings, _: argparse.Namespace) -> None:
     """Print the checkpoint signer's public key: what a verifier needs (MLA_CHECKPOINT_PUBLIC_KEYS)."""
     signer = checkpoint_signer(settings)
@@ -354,6 +369,9 @@ def parser() -> argparse.ArgumentParser:
     )
     audit_parser.add_parser("public-key", help="print the checkpoint signer's public key").set_defaults(
         handler=cmd_audit_public_key
+    )
+    audit_parser.add_parser("keys", help="print fresh audit keys as environment lines, once").set_defaults(
+        handler=cmd_audit_keys
     )
     return root
 

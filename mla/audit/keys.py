@@ -118,12 +118,14 @@ class CheckpointVerifier:
         return True
 
 
+def signer_of(private_key: str) -> CheckpointSigner:
+    raw = _decode(private_key, "MLA_CHECKPOINT_SIGNING_KEY")
+    return CheckpointSigner(Ed25519PrivateKey.from_private_bytes(raw))
+
+
 def checkpoint_signer(settings: Settings) -> CheckpointSigner | None:
     """The signer from MLA_CHECKPOINT_SIGNING_KEY, or None when checkpoints are not configured."""
-    if not settings.checkpoint_signing_key:
-        return None
-    raw = _decode(settings.checkpoint_signing_key, "MLA_CHECKPOINT_SIGNING_KEY")
-    return CheckpointSigner(Ed25519PrivateKey.from_private_bytes(raw))
+    return signer_of(settings.checkpoint_signing_key) if settings.checkpoint_signing_key else None
 
 
 def checkpoint_verifier(settings: Settings) -> CheckpointVerifier:
