@@ -2,6 +2,7 @@
 
 import argparse
 import asyncio
+import contextlib
 import secrets
 import sys
 import uuid
@@ -308,7 +309,12 @@ async def serve_with_worker(settings: Settings, host: str, port: int) -> None:
         await server.serve()
     finally:
         worker_task.cancel()
-        await worker.close()
+        # uvicorn raises the Ctrl-C again once it has stopped, which cancels this task: a job still
+        # running (the checkpoint at startup) would then leave the worker half closed.
+        closing = asyncio.ensure_future(worker.close())
+        while not closing.done():
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.shield(closing)
 
 
 def rfc3339(value: str) -> datetime:

@@ -475,6 +475,8 @@ def test_up_serves_keeps_data_and_tokens_across_restarts(up_data_dir: Path, tmp_
         assert first.interrupt() == 0, first.output
     finally:
         first.close()
+    for secret in ("audit-keys", "checkpoint-signing-key"):  # made once, kept for the next run
+        assert (up_data_dir / secret).stat().st_mode & 0o777 == 0o600
 
     second = Up(up_data_dir, port, tmp_path / "up-2.log")
     try:
