@@ -50,21 +50,26 @@ def plain_dsn(url: str) -> str:
     return url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
-async def create_database(server_url: str, name: str) -> str:
+async def on_server(server_url: str, statement: str) -> None:
+    """One statement through the server URL (databases and roles are the cluster's, not a database's)."""
     connection = await asyncpg.connect(plain_dsn(server_url))
     try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
+        await connection.execute(statement)
     finally:
         await connection.close()
+
+
+async def create_database(server_url: str, name: str) -> str:
+    await on_server(server_url, f'CREATE DATABASE "{name}"')
     return make_url(server_url).set(database=name).render_as_string(hide_password=False)
 
 
 async def drop_database(server_url: str, name: str) -> None:
-    connection = await asyncpg.connect(plain_dsn(server_url))
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await connection.close()
+    await on_server(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def drop_role(server_url: str, name: str) -> None:
+    await on_server(server_url, f'DROP ROLE IF EXISTS "{name}"')
 
 
 @pytest.fixture(scope="session")
@@ -77,14 +82,6 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     yield Servers(database_url or embedded.database_url, redis_url or embedded.redis_url)  # type: ignore[union-attr]
     if embedded is not None:
         embedded.stop()
-
-
-async def drop_role(server_url: str, name: str) -> None:
-    connection = await asyncpg.connect(plain_dsn(server_url))
-    try:
-        await connection.execute(f'DROP ROLE IF EXISTS "{name}"')
-    finally:
-        await connection.close()
 
 
 @dataclass(frozen=True)

@@ -11,17 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mla.database_roles import grant_runtime_role, role_of, with_role
 from tests.audit.support import walked_request
-from tests.conftest import Servers, TwoRoleDatabase, drop_role, plain_dsn, two_role_database
+from tests.conftest import Servers, TwoRoleDatabase, drop_role, on_server, plain_dsn, two_role_database
 from tests.factories import World
-from tests.test_cli import run_mla
-
-
-async def fetch(url: str, query: str, *args: object) -> list[asyncpg.Record]:
-    connection = await asyncpg.connect(plain_dsn(url))
-    try:
-        return await connection.fetch(query, *args)
-    finally:
-        await connection.close()
+from tests.test_cli import fetch, run_mla
 
 
 @pytest.mark.parametrize(
@@ -99,7 +91,7 @@ async def test_migrate_refuses_a_runtime_role_that_could_rewrite_the_trail(
     own_database: TwoRoleDatabase, servers: Servers
 ) -> None:
     administrator = f"mla_admin_{uuid.uuid4().hex[:8]}"
-    await fetch(servers.database_url, f'CREATE ROLE "{administrator}" SUPERUSER')
+    await on_server(servers.database_url, f'CREATE ROLE "{administrator}" SUPERUSER')
     try:
         with pytest.raises(ValueError, match="is a superuser"):
             await grant_runtime_role(own_database.owner_url, with_role(own_database.owner_url, administrator))
