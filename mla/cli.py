@@ -56,8 +56,11 @@ class CommandError(Exception):
 def with_services(settings: Settings, *, redis: bool) -> tuple[Settings, EmbeddedServices]:
     """Fill in missing URLs with embedded servers under the data folder (Redis only if asked).
 
-    The embedded PostgreSQL is migrated as its superuser and served as the runtime role EMBEDDED_RUNTIME_ROLE.
+    The embedded PostgreSQL is migrated as its superuser and served as the runtime role EMBEDDED_RUNTIME_ROLE;
+    its audit keys are the data folder's, as `mla up` made them.
     """
+    if not settings.database_url:
+        settings = local_secrets(settings)
     embedded = start_embedded_services(
         Path(settings.data_dir), postgres=not settings.database_url, redis=redis and not settings.redis_url
     )
@@ -165,10 +168,10 @@ async def create_user_with_token(session: AsyncSession, args: argparse.Namespace
 def cmd_audit_verify(settings: Settings, args: argparse.Namespace) -> None:
     settings, embedded = with_services(settings, redis=False)
     chain = None if args.request is None else audit.request_chain(args.request)
-    log = checkpoint_log(settings)
-    if not log.exists():
-        print(f"mla: warning: no checkpoint log at {log.path}: deleted events cannot be detected", file=sys.stderr)
     try:
+        log = checkpoint_log(settings)
+        if not log.exists():
+            print(f"mla: warning: no checkpoint log at {log.path}: deleted events cannot be detected", file=sys.stderr)
         heads = log.read().heads
         verdicts = asyncio.run(
             in_transaction(settings, lambda session: audit.verify_chains(session, chain, show_progress, heads))
@@ -193,11 +196,11 @@ def cmd_audit_verify(settings: Settings, args: argparse.Namespace) -> None:
 
 def cmd_audit_checkpoint(settings: Settings, _: argparse.Namespace) -> None:
     """Sign the heads of the chains that changed now, as the worker does on its schedule."""
-    signing = checkpointing(settings)
-    if signing is None:
-        raise CommandError("set MLA_CHECKPOINT_SIGNING_KEY to write checkpoints")
     settings, embedded = with_services(settings, redis=False)
     try:
+        signing = checkpointing(settings)
+        if signing is None:
+            raise CommandError("set MLA_CHECKPOINT_SIGNING_KEY to write checkpoints")
         report: CheckpointReport = asyncio.run(
             in_transaction(settings, lambda session: write_checkpoint(session, SystemClock(), signing))
         )

@@ -21,6 +21,7 @@ class AuditEventOut(msgspec.Struct, kw_only=True):
     reason: str | None
     hash: str
     prev_hash: str | None
+    key_id: str | None  # the audit key the hash was made with; None for events from before keys
 
 
 class CheckpointOut(msgspec.Struct, kw_only=True):
