@@ -142,6 +142,10 @@ def test_audit_keys_are_refused_when_missing_short_duplicated_or_ambiguous(
 
 
 def test_no_secret_shows_in_a_representation() -> None:
-    settings = Settings(audit_keys=f"k1:{SECRET_1}", checkpoint_signing_key="c2VjcmV0" * 5)
+    settings = Settings(
+        audit_keys=f"k1:{SECRET_1}",
+        checkpoint_signing_key="c2VjcmV0" * 5,
+        migration_database_url="postgresql://mla:owner-password@db/mla",
+    )
     shown = repr(settings) + repr(KEY_1)
-    assert SECRET_1 not in shown and "c2VjcmV0" not in shown
+    assert SECRET_1 not in shown and "c2VjcmV0" not in shown and "owner-password" not in shown
