@@ -1,4 +1,8 @@
-"""The benchmark's own database on the server named by `MLA_DATABASE_URL`: created fresh, dropped at the end."""
+"""The benchmark's own database on the server named by `MLA_DATABASE_URL`: created fresh, dropped at the end.
+
+As deployed, it has two roles: the server URL's user owns it (migrations, the bulk seed) and the
+API, the worker's scan and the database floor connect as the runtime role RUNTIME_ROLE.
+"""
 
 import asyncio
 import os
@@ -6,8 +10,17 @@ import os
 import asyncpg
 from sqlalchemy.engine import make_url
 
+from mla.audit.keys import AuditKeyring
+from mla.database_roles import with_role
+from mla.settings import Settings
+
 DEFAULT_SERVER_URL = "postgresql://postgres@127.0.0.1:5432/test"
 BENCH_DATABASE = "mla_bench"
+RUNTIME_ROLE = "mla_bench_app"
+RUNTIME_PASSWORD = "mla-bench-runtime"  # the benchmark's throwaway database only
+BENCH_AUDIT_KEYS = "bench-1:benchmark-audit-key-not-for-production-use"
+BENCH_SETTINGS = Settings(audit_keys=BENCH_AUDIT_KEYS)
+BENCH_KEYRING = AuditKeyring.from_settings(BENCH_SETTINGS)
 
 
 def server_url() -> str:
@@ -20,7 +33,13 @@ def plain_dsn(url: str) -> str:
 
 
 def bench_url(name: str = BENCH_DATABASE) -> str:
+    """The owner's URL of the benchmark database."""
     return plain_dsn(str(make_url(server_url()).set(database=name).render_as_string(hide_password=False)))
+
+
+def runtime_url(name: str = BENCH_DATABASE) -> str:
+    """The runtime role's URL, as the API and the worker connect (`mla migrate` creates the role)."""
+    return with_role(bench_url(name), RUNTIME_ROLE, RUNTIME_PASSWORD)
 
 
 async def _admin(statement: str) -> None:
@@ -39,3 +58,4 @@ def create_database(name: str = BENCH_DATABASE) -> None:
 
 def drop_database(name: str = BENCH_DATABASE) -> None:
     asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    asyncio.run(_admin(f'DROP ROLE IF EXISTS "{RUNTIME_ROLE}"'))

@@ -16,6 +16,7 @@ from sqlalchemy import Select, event, func, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from bench.database import BENCH_KEYRING
 from bench.scenarios import request_body
 from bench.world import World
 from mla.checks.rules import CheckSettings
@@ -102,7 +103,7 @@ def counting_statements(engine: AsyncEngine) -> Iterator[list[str]]:
 async def count_statements(engine: AsyncEngine, use_case: Callable[[AsyncSession], Awaitable[Any]]) -> list[str]:
     """The statements one use case sends, in one transaction that is then rolled back."""
     with counting_statements(engine) as statements:
-        async with create_sessionmaker(engine)() as session:
+        async with create_sessionmaker(engine, BENCH_KEYRING)() as session:
             await use_case(session)
             await session.rollback()
     return statements
@@ -113,7 +114,7 @@ async def queue_plans(url: str, authority_id: uuid.UUID, officer_id: uuid.UUID, 
     engine = create_engine(url, null_pool=True)
     plans = {}
     try:
-        async with create_sessionmaker(engine)() as session:
+        async with create_sessionmaker(engine, BENCH_KEYRING)() as session:
             for bucket in QueueBucket:
                 page = queue_page_query(authority_id, officer_id, bucket, now)
                 await session.execute(page)  # once to warm the cache, as the load did

@@ -2,8 +2,9 @@
 
 The status mix leans towards open work (about 15 % closed) so that about one deadline per request
 is open, as the issue's scan target ("10,000 due among 1,000,000 open") asks. Each request's
-history is the workflow path to its status; its audit events carry real SHA-256 chain hashes
-(`mla.audit.chain.event_hash`), so `mla audit verify` accepts them. Deadline lengths come from
+history is the workflow path to its status; its audit events carry real keyed chain hashes
+(HMAC-SHA256 under the benchmark's audit key, `mla.audit.chain.keyed_hash`), so `mla audit verify`
+accepts them. Deadline lengths come from
 the seeded rules (business days counted as 7/5 calendar days: no holiday calendars here), and
 `next_alert_at` is the first alert stage not yet fired, as `mla.deadlines.service.schedule` keeps it.
 
@@ -13,6 +14,7 @@ at or before the scan instant `now`: one reminder each; every other stage before
 
 import bisect
 import hashlib
+import hmac
 import random
 import uuid
 from collections.abc import Iterator
@@ -23,8 +25,9 @@ from typing import Any
 
 import msgspec
 
+from bench.database import BENCH_KEYRING
 from bench.world import Organisation, Rule, World
-from mla.audit.chain import event_hash
+from mla.audit.chain import keyed_hash
 from mla.deadlines.stages import alert_stages, next_stage_at
 from mla.enums import TERMINAL_STATUSES, URGENCY_RANK, Urgency
 
@@ -43,7 +46,7 @@ DEADLINE_COLUMNS = (
 )  # fmt: skip
 AUDIT_COLUMNS = (
     "chain", "seq", "at", "actor_id", "actor_roles", "organisation_id", "request_id", "case_id", "action",
-    "from_status", "to_status", "changes", "checks", "reason", "prev_hash", "hash",
+    "from_status", "to_status", "changes", "checks", "reason", "prev_hash", "hash", "key_id",
 )  # fmt: skip
 
 FACTS = (
@@ -357,7 +360,7 @@ class PlannedRequests:
 
         The canonical content is built here directly (ids as text, the snapshot encoded once and
         spliced in raw) because it is the hot loop of the seed; the first chain of every seeding
-        process is checked against `mla.audit.chain.event_hash`, so the two cannot drift apart.
+        process is checked against `mla.audit.chain.keyed_hash`, so the two cannot drift apart.
         """
         incoming = values["direction"] == "incoming"
         first_status = "received" if incoming else "draft"
@@ -393,14 +396,15 @@ class PlannedRequests:
                 **common, "seq": seq, "at": at.isoformat(), "actor_id": ids[actor], "actor_roles": roles,
                 "action": action, "from_status": None if action == "create" else status, "to_status": to_status,
                 "changes": msgspec.Raw(changes), "checks": None if checks is None else msgspec.Raw(checks),
-                "reason": reason, "prev_hash": previous,
+                "reason": reason, "prev_hash": previous, "key_id": BENCH_KEYRING.current,
             }  # fmt: skip
-            digest = hashlib.sha256(msgspec.json.encode(content, order="sorted")).hexdigest()
+            encoded = msgspec.json.encode(content, order="sorted")
+            digest = hmac.new(BENCH_KEYRING.current_key, encoded, hashlib.sha256).hexdigest()
             rows.append((
                 common["chain"], seq, at, None if actor is None else (creator if actor == "creator" else
                 authority.members[0].id), roles, owner.id, values["id"], values["case_id"], action,
                 content["from_status"], to_status, changes.decode(), None if checks is None else checks.decode(),
-                reason, previous, digest,
+                reason, previous, digest, BENCH_KEYRING.current,
             ))  # fmt: skip
             previous, status = digest, to_status
         if not self._hash_checked:
@@ -411,12 +415,13 @@ class PlannedRequests:
 
 def _check_against_event_hash(rows: list[tuple[Any, ...]]) -> None:
     """Recompute the chain with the application's own function: the seed's hashes must be the real ones."""
+    key = BENCH_KEYRING.current_key
     for row in rows:
         event = SimpleNamespace(**dict(zip(AUDIT_COLUMNS, row, strict=True)))
         event.changes = msgspec.json.decode(event.changes)
         event.checks = None if event.checks is None else msgspec.json.decode(event.checks)
-        if event_hash(event) != event.hash:
-            raise AssertionError(f"seeded audit hash differs from mla.audit.chain.event_hash at {event.chain}")
+        if keyed_hash(event, key) != event.hash:
+            raise AssertionError(f"seeded audit hash differs from mla.audit.chain.keyed_hash at {event.chain}")
 
 
 def _explanation(rule: Rule, started_at: datetime, due_at: datetime, urgency: str) -> str:

@@ -49,34 +49,35 @@ def main(argv: list[str] | None = None) -> None:
     command = "uv run python -m bench.run" + (" " + shlex.join(sys.argv[1:]) if sys.argv[1:] else "")
     now = datetime.now(UTC).replace(microsecond=0)  # the scan instant; seeded clocks are relative to it
     warmup = min(3.0, max(1.0, args.duration * 0.15))
-    url = database.bench_url()
+    url = database.bench_url()  # the owner: migrations and the bulk seed
+    runtime_url = database.runtime_url()  # what the API, the worker and the floor connect as
     redis_url = os.environ.get("MLA_REDIS_URL") or "redis://127.0.0.1:6379/0"
     print(f"bench: database {database.BENCH_DATABASE} on {database.server_url()}", file=sys.stderr)
     database.create_database()
     try:
         started = time.perf_counter()
-        seed.migrate_and_seed_reference(url, now)
+        seed.migrate_and_seed_reference(url, runtime_url, now)
         world = asyncio.run(seed.seed_world(url, now, args.requests, args.seed))
         seeded = seed.seed_requests(url, world, now, args.requests, args.requests // 100, args.seed)
         seed_seconds = time.perf_counter() - started
         _say(f"seeded in {seed_seconds:.0f} s: {seeded}")
-        verdicts = asyncio.run(seed.verify_sample_chains(url))
+        verdicts = asyncio.run(seed.verify_sample_chains(runtime_url))
         if not all(v.valid for v in verdicts):
             raise SystemExit(f"bench: a seeded audit chain does not verify: {verdicts}")
         _say(f"{len(verdicts)} sampled audit chains verify")
 
         _say(f"deadline scan at {now.isoformat()} ...")
-        scan = asyncio.run(measure_scan(url, redis_url, now))
+        scan = asyncio.run(measure_scan(runtime_url, redis_url, now))
         _say(f"scan: {scan.with_due.due:,} due in {scan.with_due.seconds:.2f} s; none due in "
              f"{1000 * scan.none_due.seconds:.1f} ms")  # fmt: skip
         drafts = asyncio.run(seed.drafts_to_submit(url))
         random.Random(args.seed).shuffle(drafts)
-        statements = asyncio.run(plans.use_case_statements(url, world, drafts.pop()))
+        statements = asyncio.run(plans.use_case_statements(runtime_url, world, drafts.pop()))
 
         machine = describe(*asyncio.run(_postgres_facts(url)))
-        servers = start_servers(args.servers, url, redis_url)
+        servers = start_servers(args.servers, runtime_url, redis_url)
         try:
-            loads = _run_loads(args, world, drafts, servers.ports, servers.pids, url, warmup)
+            loads = _run_loads(args, world, drafts, servers.ports, servers.pids, runtime_url, warmup)
         finally:
             servers.stop()
         biggest = world.authorities[0]  # the heaviest-weighted authority: the longest queue

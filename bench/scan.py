@@ -19,6 +19,7 @@ from redis.asyncio import ConnectionPool
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bench.database import BENCH_KEYRING
 from bench.plans import explain, scan_query
 from mla.clock import FixedClock
 from mla.db import create_engine, create_sessionmaker
@@ -56,7 +57,7 @@ class ScanResult:
 async def measure_scan(url: str, redis_url: str, now: datetime) -> ScanResult:
     """Time the worker's scan job with everything seeded due, then with nothing due; then restore."""
     engine = create_engine(url, pool_size=5)  # as the worker's (workers/settings.py)
-    sessionmaker = create_sessionmaker(engine)
+    sessionmaker = create_sessionmaker(engine, BENCH_KEYRING)
     settings = Settings(database_url=url, redis_url=redis_url, queue_name=f"mla:bench:{secrets.token_hex(4)}")
     redis = ArqRedis(connection_pool=ConnectionPool.from_url(redis_url))
     context = {"sessionmaker": sessionmaker, "clock": FixedClock(now), "redis": redis, "settings": settings}

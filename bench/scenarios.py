@@ -15,10 +15,11 @@ import asyncpg
 import msgspec
 
 from bench.client import HttpConnection
+from bench.database import BENCH_KEYRING
 from bench.load import Operation
 from bench.rows import CONFIDENTIALITY_REASON, FACTS, STATEMENT
 from bench.world import World
-from mla.audit.chain import event_hash
+from mla.audit.chain import keyed_hash
 
 # (instrument, type, target kind, data categories) of what the benchmark files.
 FILINGS = (
@@ -196,8 +197,8 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $
 """
 EVENT_INSERT = """
 INSERT INTO audit_events (chain, seq, at, actor_id, actor_roles, organisation_id, request_id, case_id, action,
-  from_status, to_status, changes, checks, reason, prev_hash, hash)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+  from_status, to_status, changes, checks, reason, prev_hash, hash, key_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
 """
 
 
@@ -257,9 +258,10 @@ async def _file_directly(connection: asyncpg.Connection, owner: Owner, target: u
             actor_roles=["prosecutor"], organisation_id=owner.organisation_id, request_id=request_id,
             case_id=values["case_id"], action="create", from_status=None, to_status="draft",
             changes={"after": snapshot}, checks=None, reason=None, prev_hash=None if last is None else last["hash"],
+            key_id=BENCH_KEYRING.current,
         )  # fmt: skip
         await connection.execute(
             EVENT_INSERT, event.chain, event.seq, now, event.actor_id, event.actor_roles, event.organisation_id,
             request_id, event.case_id, "create", None, "draft", msgspec.json.encode(event.changes).decode(), None,
-            None, event.prev_hash, event_hash(event),
+            None, event.prev_hash, keyed_hash(event, BENCH_KEYRING.current_key), event.key_id,
         )  # fmt: skip

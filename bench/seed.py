@@ -22,12 +22,13 @@ from typing import Any
 import asyncpg
 from sqlalchemy import text
 
+from bench.database import BENCH_KEYRING
 from bench.rows import AUDIT_COLUMNS, DEADLINE_COLUMNS, REQUEST_COLUMNS, PlannedRequests, chunks
 from bench.world import World, build_world
 from mla.audit import service as audit
 from mla.clock import FixedClock
 from mla.db import create_engine, create_sessionmaker
-from mla.migrate import upgrade
+from mla.migrate import migrate
 from mla.reference_data import seed_reference_data
 
 BATCH = 2_000
@@ -49,13 +50,13 @@ class SeedReport:
     database_bytes: int
 
 
-def migrate_and_seed_reference(url: str, now: datetime) -> None:
-    upgrade(url)
+def migrate_and_seed_reference(url: str, runtime_url: str, now: datetime) -> None:
+    migrate(url, runtime_url)
 
     async def reference() -> None:
-        engine = create_engine(url, null_pool=True)
+        engine = create_engine(runtime_url, null_pool=True)
         try:
-            async with create_sessionmaker(engine)() as session, session.begin():
+            async with create_sessionmaker(engine, BENCH_KEYRING)() as session, session.begin():
                 await seed_reference_data(session, FixedClock(now))
         finally:
             await engine.dispose()
@@ -257,7 +258,7 @@ async def verify_sample_chains(url: str, count: int = 5) -> list[audit.ChainVerd
     """Recompute a few seeded requests' audit chains with the application's verifier."""
     engine = create_engine(url, null_pool=True)
     try:
-        async with create_sessionmaker(engine)() as session:
+        async with create_sessionmaker(engine, BENCH_KEYRING)() as session:
             sample = await session.execute(
                 text("SELECT id FROM requests TABLESAMPLE SYSTEM (1) LIMIT :count"), {"count": count}
             )

@@ -13,6 +13,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.database import BENCH_AUDIT_KEYS
+
 LOGS = Path(__file__).resolve().parent / "data"
 FIRST_PORT = 8701
 
@@ -45,6 +47,7 @@ def start_servers(count: int, database_url: str, redis_url: str) -> Servers:
         "MLA_DATABASE_URL": database_url,
         "MLA_REDIS_URL": redis_url,
         "MLA_SECRET_KEY": secrets.token_urlsafe(32),
+        "MLA_AUDIT_KEYS": BENCH_AUDIT_KEYS,
     }
     ports = [FIRST_PORT + k for k in range(count)]
     processes = []

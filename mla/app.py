@@ -16,6 +16,7 @@ from redis.asyncio import ConnectionPool
 from mla.alerts.admin_api import AdminDeliveryController, AdminWebhookController
 from mla.alerts.api import NotificationController
 from mla.audit.api import AuditController
+from mla.audit.keys import AuditKeyring
 from mla.cases.api import CaseController
 from mla.checks.api import CheckController
 from mla.clock import Clock, SystemClock
@@ -100,10 +101,11 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
 async def hold_resources(app: Litestar) -> AsyncGenerator[None, None]:
     """Open the database pool and the Redis client for the app's lifetime (also used by tests)."""
     settings: Settings = app.state.settings
+    keyring = AuditKeyring.from_settings(settings)  # refuses to start without the audit keys
     engine = create_engine(settings.database_url or "")
     # Built without connecting: the API starts, and answers, while Redis is down.
     redis = ArqRedis(connection_pool=ConnectionPool.from_url(settings.redis_url or ""))
-    app.state.update(engine=engine, sessionmaker=create_sessionmaker(engine), redis=redis)
+    app.state.update(engine=engine, sessionmaker=create_sessionmaker(engine, keyring), redis=redis)
     try:
         yield
     finally:

@@ -8,7 +8,7 @@ import secrets
 import sys
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +22,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mla import demo
 from mla.app import create_app
 from mla.audit import service as audit
+from mla.audit.checkpoint_log import CheckpointLogError
+from mla.audit.checkpoints import CheckpointReport, checkpoint_log, checkpointing, write_checkpoint
+from mla.audit.keys import (
+    AuditKeyring,
+    checkpoint_signer,
+    new_audit_key,
+    new_signing_key,
+    public_key_text,
+    signer_of,
+)
 from mla.clock import Clock, FixedClock, SystemClock
+from mla.database_roles import with_role
 from mla.db import create_engine, create_sessionmaker
 from mla.embedded import EmbeddedServices, start_embedded_services
 from mla.enums import OrganisationKind, Role
 from mla.errors import DomainError
 from mla.mail_sink import SINK_HOST, running_mail_sink_port, start_mail_sink
-from mla.migrate import upgrade
+from mla.migrate import migrate, migration_urls
 from mla.observability.logs import configure_logging
 from mla.organisations import service as organisations
 from mla.organisations.schemas import OrganisationCreate
@@ -41,6 +52,7 @@ from workers.supervisor import run_supervised
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
+EMBEDDED_RUNTIME_ROLE = "mla_app"
 
 
 class CommandError(Exception):
@@ -48,23 +60,32 @@ class CommandError(Exception):
 
 
 def with_services(settings: Settings, *, redis: bool) -> tuple[Settings, EmbeddedServices]:
-    """Fill in missing URLs with embedded servers under the data folder (Redis only if asked)."""
+    """Fill in missing URLs with embedded servers under the data folder (Redis only if asked).
+
+    The embedded PostgreSQL is migrated as its superuser and served as the runtime role EMBEDDED_RUNTIME_ROLE;
+    its audit keys are the data folder's, as `mla up` made them.
+    """
+    if not settings.database_url:
+        settings = local_secrets(settings)
     embedded = start_embedded_services(
         Path(settings.data_dir), postgres=not settings.database_url, redis=redis and not settings.redis_url
     )
-    urls = {
-        "database_url": settings.database_url or embedded.database_url,
-        "redis_url": settings.redis_url or embedded.redis_url,
-    }
+    urls = {"redis_url": settings.redis_url or embedded.redis_url}
+    if not settings.database_url:
+        urls |= {
+            "database_url": with_role(embedded.database_url, EMBEDDED_RUNTIME_ROLE),
+            "migration_database_url": embedded.database_url,
+        }
     return msgspec.structs.replace(settings, **urls), embedded
 
 
 async def in_transaction(settings: Settings, work: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
     """Run `work` in one transaction; a database that is unreachable or not migrated is a CommandError."""
+    keyring = AuditKeyring.from_settings(settings)
     url = settings.database_url or ""
     engine = create_engine(url, null_pool=True)
     try:
-        async with create_sessionmaker(engine)() as session, session.begin():
+        async with create_sessionmaker(engine, keyring)() as session, session.begin():
             return await work(session)
     except ProgrammingError as exc:
         if isinstance(exc.orig.__cause__, asyncpg.exceptions.UndefinedTableError):
@@ -103,10 +124,22 @@ async def seed(settings: Settings, clock: Clock, *, with_demo: bool) -> dict[str
 def cmd_migrate(settings: Settings, _: argparse.Namespace) -> None:
     settings, embedded = with_services(settings, redis=False)
     try:
-        upgrade(settings.database_url or "")
+        migrate_as_owner(settings)
         print("database at the latest schema")
     finally:
         embedded.stop()
+
+
+def migrate_as_owner(settings: Settings) -> None:
+    """Migrate as the owner and grant the runtime role its privileges; warn when both are one role."""
+    owner_url, runtime_url = migration_urls(settings)
+    if runtime_url is None:
+        print(
+            "mla: warning: the application connects as the owner of the tables, which can rewrite the audit "
+            "trail; set MLA_MIGRATION_DATABASE_URL to the owner and MLA_DATABASE_URL to a runtime role",
+            file=sys.stderr,
+        )
+    migrate(owner_url, runtime_url)
 
 
 def cmd_seed(settings: Settings, args: argparse.Namespace) -> None:
@@ -160,9 +193,16 @@ def cmd_audit_verify(settings: Settings, args: argparse.Namespace) -> None:
     settings, embedded = with_services(settings, redis=False)
     chain = None if args.request is None else audit.request_chain(args.request)
     try:
+        log = checkpoint_log(settings)
+        if not log.exists():
+            print(f"mla: warning: no checkpoint log at {log.path}: deleted events cannot be detected", file=sys.stderr)
+        heads = log.read().heads
         verdicts = asyncio.run(
-            in_transaction(settings, lambda session: audit.verify_chains(session, chain, show_progress))
+            in_transaction(settings, lambda session: audit.verify_chains(session, chain, show_progress, heads))
         )
+    except CheckpointLogError as exc:
+        print(f"BROKEN checkpoint log: {exc}")
+        raise SystemExit(1) from exc
     finally:
         embedded.stop()
         print(file=sys.stderr)
@@ -172,10 +212,47 @@ def cmd_audit_verify(settings: Settings, args: argparse.Namespace) -> None:
     broken = [v for v in verdicts if not v.valid]
     events = sum(v.events for v in verdicts)
     for verdict in broken:
-        print(f"BROKEN {verdict.chain}: first broken link at seq {verdict.first_broken_seq}")
+        print(f"BROKEN {verdict.chain}: first broken link at seq {verdict.first_broken_seq}: {verdict.problem}")
     print(f"{len(verdicts)} chains, {events} events, {len(broken)} broken")
     if broken:
         raise SystemExit(1)
+
+
+def cmd_audit_checkpoint(settings: Settings, _: argparse.Namespace) -> None:
+    """Sign the heads of the chains that changed now, as the worker does on its schedule."""
+    settings, embedded = with_services(settings, redis=False)
+    try:
+        signing = checkpointing(settings)
+        if signing is None:
+            raise CommandError("set MLA_CHECKPOINT_SIGNING_KEY to write checkpoints")
+        report: CheckpointReport = asyncio.run(
+            in_transaction(settings, lambda session: write_checkpoint(session, SystemClock(), signing))
+        )
+    except CheckpointLogError as exc:
+        raise CommandError(str(exc)) from exc
+    finally:
+        embedded.stop()
+    for verdict in [*report.refused, *report.vanished]:
+        print(f"NOT SIGNED {verdict.chain}: first broken link at seq {verdict.first_broken_seq}: {verdict.problem}")
+    print(f"{report.signed} chain heads signed into {report.log}")
+    if report.refused or report.vanished:
+        raise SystemExit(1)
+
+
+def cmd_audit_keys(_: Settings, __: argparse.Namespace) -> None:
+    """Print a fresh HMAC key and checkpoint key pair as environment lines, once, for a .env file."""
+    signing_key = new_signing_key()
+    print(f"MLA_AUDIT_KEYS={new_audit_key(f'k{datetime.now(UTC):%Y%m%d}')}")
+    print(f"MLA_CHECKPOINT_SIGNING_KEY={signing_key}")
+    print(f"MLA_CHECKPOINT_PUBLIC_KEYS={public_key_text(signer_of(signing_key).public_key)}")
+
+
+def cmd_audit_public_key(settings: Settings, _: argparse.Namespace) -> None:
+    """Print the checkpoint signer's public key: what a verifier needs (MLA_CHECKPOINT_PUBLIC_KEYS)."""
+    signer = checkpoint_signer(settings)
+    if signer is None:
+        raise CommandError("set MLA_CHECKPOINT_SIGNING_KEY")
+    print(public_key_text(signer.public_key))
 
 
 def show_progress(events: int) -> None:
@@ -213,27 +290,38 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
         embedded.stop()
 
 
-def local_secret(settings: Settings) -> Settings:
-    """`mla up` without MLA_SECRET_KEY: a random key kept in the data folder, so tokens survive restarts."""
-    if settings.secret_key:
-        return settings
-    path = Path(settings.data_dir) / "secret-key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
-    return msgspec.structs.replace(settings, secret_key=path.read_text().strip())
+# `mla up` without these settings: random secrets kept in the data folder (mode 0600), so tokens,
+# audit chains and checkpoints stay valid across restarts. Setting -> (file, how to make one).
+LOCAL_SECRETS: dict[str, tuple[str, Callable[[], str]]] = {
+    "secret_key": ("secret-key", lambda: secrets.token_urlsafe(48)),
+    "audit_keys": ("audit-keys", lambda: new_audit_key("local-1")),
+    "checkpoint_signing_key": ("checkpoint-signing-key", new_signing_key),
+}
+
+
+def local_secrets(settings: Settings) -> Settings:
+    kept = {}
+    for name, (file_name, make) in LOCAL_SECRETS.items():
+        if getattr(settings, name):
+            continue
+        path = Path(settings.data_dir) / file_name
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_text(make())
+        kept[name] = path.read_text().strip()
+    return msgspec.structs.replace(settings, **kept)
 
 
 def cmd_up(settings: Settings, args: argparse.Namespace) -> None:
-    settings, embedded = with_services(local_secret(settings), redis=True)
+    settings, embedded = with_services(local_secrets(settings), redis=True)
     settings = msgspec.structs.replace(settings, ready_requires_worker=True)
     mail_sink = None
     try:
         if "MLA_SMTP_HOST" not in os.environ:
             mail_sink = start_mail_sink(mail_folder(settings))
             settings = use_mail_sink(settings, mail_sink.port)
-        upgrade(settings.database_url or "")
+        migrate_as_owner(settings)
         created = asyncio.run(seed(settings, SystemClock(), with_demo=True))
         base = f"http://{args.host}:{args.port}"
         print_welcome(base, created or demo.load_tokens(Path(settings.data_dir)), fresh=bool(created))
@@ -285,8 +373,11 @@ async def serve_with_worker(settings: Settings, host: str, port: int) -> None:
         await server.serve()
     finally:
         worker_task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await worker_task
+        # uvicorn raises the Ctrl-C again once it has stopped, which cancels this task: keep waiting
+        # until the supervisor has closed its worker (a job may still be running, e.g. a checkpoint).
+        while not worker_task.done():
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.shield(worker_task)
 
 
 def rfc3339(value: str) -> datetime:
@@ -337,9 +428,20 @@ def parser() -> argparse.ArgumentParser:
     audit_parser = commands.add_parser("audit", help="the audit trail").add_subparsers(
         dest="audit_command", required=True
     )
-    verify = audit_parser.add_parser("verify", help="recompute the hash chains; exit 1 if any is broken")
+    verify = audit_parser.add_parser(
+        "verify", help="recompute the keyed chains against the last checkpoint; exit 1 if any is broken"
+    )
     verify.set_defaults(handler=cmd_audit_verify)
     verify.add_argument("--request", type=uuid.UUID, help="only this request's chain")
+    audit_parser.add_parser("checkpoint", help="sign the heads of the chains that changed now").set_defaults(
+        handler=cmd_audit_checkpoint
+    )
+    audit_parser.add_parser("public-key", help="print the checkpoint signer's public key").set_defaults(
+        handler=cmd_audit_public_key
+    )
+    audit_parser.add_parser("keys", help="print fresh audit keys as environment lines, once").set_defaults(
+        handler=cmd_audit_keys
+    )
     return root
 
 

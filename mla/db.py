@@ -3,12 +3,18 @@
 import uuid
 from collections.abc import AsyncGenerator
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from litestar.datastructures import State
 from sqlalchemy import DateTime, MetaData
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.pool import NullPool
+
+if TYPE_CHECKING:
+    from mla.audit.keys import AuditKeyring
+
+AUDIT_KEYRING = "audit_keyring"
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -46,8 +52,11 @@ def create_engine(url: str, *, pool_size: int = 10, null_pool: bool = False) -> 
     return create_async_engine(asyncpg_url(url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 
 
-def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+def create_sessionmaker(
+    engine: AsyncEngine, audit_keyring: "AuditKeyring | None" = None
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions that carry the audit keys (in `session.info`), which every audit write and check needs."""
+    return async_sessionmaker(engine, expire_on_commit=False, info={AUDIT_KEYRING: audit_keyring})
 
 
 async def provide_transaction(state: State) -> AsyncGenerator[AsyncSession, None]:

@@ -8,7 +8,9 @@ _PREFIX = "MLA_"
 
 
 class Settings(msgspec.Struct, kw_only=True, frozen=True):
+    # The runtime role the API and workers connect as; migrations connect as the owner (README).
     database_url: str | None = None
+    migration_database_url: str | None = None
     redis_url: str | None = None
     data_dir: str = ".mla-data"
     secret_key: str = ""
@@ -23,9 +25,23 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     ready_requires_worker: bool = False
     max_content_days: int = 365
     debug: bool = False  # the CLI shows tracebacks instead of one line
+    # The audit chain's HMAC keys, "id:secret,id:secret"; new events use `audit_current_key`
+    # (default: the only key). Never stored in the database.
+    audit_keys: str = ""
+    audit_current_key: str = ""
+    # Ed25519 key (base64 of the 32-byte private key) that signs checkpoints of the chain heads,
+    # extra trusted public keys (base64, comma-separated, e.g. a rotated-out signer's), the log file
+    # (default <data_dir>/audit-checkpoints.jsonl) and how often the worker writes it.
+    checkpoint_signing_key: str = ""
+    checkpoint_public_keys: str = ""
+    checkpoint_log: str = ""
+    checkpoint_minutes: int = 10
 
-    def __repr__(self) -> str:  # never print the secret key
-        return f"Settings(database_url={_redact(self.database_url)}, redis_url={_redact(self.redis_url)})"
+    def __repr__(self) -> str:  # never print the secret key, the audit keys or passwords
+        return (
+            f"Settings(database_url={_redact(self.database_url)}, "
+            f"migration_database_url={_redact(self.migration_database_url)}, redis_url={_redact(self.redis_url)})"
+        )
 
 
 def _redact(url: str | None) -> str | None:

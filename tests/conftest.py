@@ -3,12 +3,17 @@
 `MLA_DATABASE_URL` / `MLA_REDIS_URL` name the servers to use (CI sets them to the machine's);
 without them an embedded PostgreSQL and Redis are started in a temporary folder. Each run gets its
 own database and queue name; tests isolate themselves by creating their own organisations.
+The database is migrated by its owner (the server URL's user) and the app connects as a runtime
+role of the run's own (`<database>_app`, roles being cluster-wide), dropped at the end.
 """
 
 import asyncio
 import os
+import secrets
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,14 +25,19 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mla.app import create_app, hold_resources
+from mla.audit.keys import AuditKeyring
 from mla.clock import FixedClock
+from mla.database_roles import with_role
 from mla.embedded import start_embedded_services
-from mla.migrate import upgrade
+from mla.migrate import migrate
 from mla.reference_data import seed_reference_data
 from mla.settings import Settings
 from tests.factories import World
 
 START_OF_TESTS = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday
+TEST_AUDIT_KEYS = "test-1:audit-key-for-tests-only-not-for-production"
+TEST_CHECKPOINT_SIGNING_KEY = "dGVzdC1jaGVja3BvaW50LXNpZ25pbmcta2V5LTMyYnk="  # 32 bytes, tests only
+TEST_KEYRING = AuditKeyring.from_settings(Settings(audit_keys=TEST_AUDIT_KEYS))
 
 
 class Servers:
@@ -40,21 +50,26 @@ def plain_dsn(url: str) -> str:
     return url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
-async def create_database(server_url: str, name: str) -> str:
+async def on_server(server_url: str, statement: str) -> None:
+    """One statement through the server URL (databases and roles are the cluster's, not a database's)."""
     connection = await asyncpg.connect(plain_dsn(server_url))
     try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
+        await connection.execute(statement)
     finally:
         await connection.close()
+
+
+async def create_database(server_url: str, name: str) -> str:
+    await on_server(server_url, f'CREATE DATABASE "{name}"')
     return make_url(server_url).set(database=name).render_as_string(hide_password=False)
 
 
 async def drop_database(server_url: str, name: str) -> None:
-    connection = await asyncpg.connect(plain_dsn(server_url))
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await connection.close()
+    await on_server(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def drop_role(server_url: str, name: str) -> None:
+    await on_server(server_url, f'DROP ROLE IF EXISTS "{name}"')
 
 
 @pytest.fixture(scope="session")
@@ -69,13 +84,42 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
         embedded.stop()
 
 
+@dataclass(frozen=True)
+class TwoRoleDatabase:
+    owner_url: str  # migrations, and tests that play an attacker holding the database
+    runtime_url: str  # what the app connects as
+
+
+@asynccontextmanager
+async def two_role_database(servers: Servers, prefix: str) -> AsyncIterator[TwoRoleDatabase]:
+    """A database of its own, migrated as the owner, with a runtime role of its own; both dropped after."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    role = f"{name}_app"
+    owner_url = await create_database(servers.database_url, name)
+    try:
+        runtime_url = with_role(owner_url, role, secrets.token_urlsafe(16))
+        await asyncio.to_thread(migrate, owner_url, runtime_url)
+        yield TwoRoleDatabase(owner_url, runtime_url)
+    finally:
+        await drop_database(servers.database_url, name)  # first: the role's grants go with the database
+        await drop_role(servers.database_url, role)
+
+
 @pytest.fixture(scope="session")
-async def database_url(servers: Servers) -> AsyncIterator[str]:
-    name = f"mla_test_{uuid.uuid4().hex[:12]}"
-    url = await create_database(servers.database_url, name)
-    await asyncio.to_thread(upgrade, url)
-    yield url
-    await drop_database(servers.database_url, name)
+async def test_database(servers: Servers) -> AsyncIterator[TwoRoleDatabase]:
+    async with two_role_database(servers, "mla_test") as database:
+        yield database
+
+
+@pytest.fixture(scope="session")
+def database_url(test_database: TwoRoleDatabase) -> str:
+    """The runtime role's URL: what the app under test connects as."""
+    return test_database.runtime_url
+
+
+@pytest.fixture(scope="session")
+def owner_database_url(test_database: TwoRoleDatabase) -> str:
+    return test_database.owner_url
 
 
 @pytest.fixture(scope="session")
@@ -89,13 +133,17 @@ def reset_clock(clock: FixedClock) -> None:
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str, servers: Servers) -> Settings:
+def settings(test_database: TwoRoleDatabase, servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return Settings(
-        database_url=database_url,
+        database_url=test_database.runtime_url,
+        migration_database_url=test_database.owner_url,
         redis_url=servers.redis_url,
         queue_name=f"mla:test:{uuid.uuid4().hex[:8]}",
         secret_key="test-secret-key-not-for-production",
         max_body_bytes=65_536,
+        audit_keys=TEST_AUDIT_KEYS,
+        checkpoint_signing_key=TEST_CHECKPOINT_SIGNING_KEY,
+        checkpoint_log=str(tmp_path_factory.mktemp("checkpoints") / "audit-checkpoints.jsonl"),
     )
 
 

@@ -35,7 +35,15 @@ from mla.db import create_engine, create_sessionmaker
 from mla.embedded import start_embedded_postgres, start_embedded_services
 from mla.instruments.catalogue import CATALOGUE, seed_catalogue
 from mla.migrate import PROJECT_ROOT, alembic_config, upgrade
-from tests.conftest import START_OF_TESTS, Servers, create_database, drop_database, plain_dsn
+from tests.conftest import (
+    START_OF_TESTS,
+    TEST_AUDIT_KEYS,
+    TEST_KEYRING,
+    Servers,
+    create_database,
+    drop_database,
+    plain_dsn,
+)
 from tests.factories import request_body, unique
 
 COMMAND_TIMEOUT = 120  # seconds; a command that hangs fails the test instead of the run
@@ -66,7 +74,7 @@ def run_mla_sync(*args: str, database_url: str, data_dir: Path, extra_env: dict[
     completed = subprocess.run(
         [sys.executable, "-m", "mla", *args],
         cwd=PROJECT_ROOT,
-        env=cli_env(data_dir, database_url) | (extra_env or {}),
+        env=cli_env(data_dir, database_url) | {"MLA_AUDIT_KEYS": TEST_AUDIT_KEYS} | (extra_env or {}),
         capture_output=True,
         text=True,
         timeout=COMMAND_TIMEOUT,
@@ -131,6 +139,7 @@ async def test_migrate_builds_the_schema_and_is_idempotent(empty_database_url: s
     first = await run_mla("migrate", database_url=empty_database_url, data_dir=tmp_path)
     assert first.returncode == 0, first
     assert "database at the latest schema" in first.stdout
+    assert "set MLA_MIGRATION_DATABASE_URL" in first.stderr  # one role for both: a warning
     assert [row[0] for row in await fetch(empty_database_url, "SELECT version_num FROM alembic_version")] == [head]
 
     again = await run_mla("migrate", database_url=empty_database_url, data_dir=tmp_path)
@@ -276,7 +285,7 @@ async def record_request_events(url: str, request_id: uuid.UUID, reasons: list[s
     """Append events to a request's chain through the real audit service (the request need not exist)."""
     engine = create_engine(url, null_pool=True)
     try:
-        async with create_sessionmaker(engine)() as session, session.begin():
+        async with create_sessionmaker(engine, TEST_KEYRING)() as session, session.begin():
             for reason in reasons:
                 entry = audit.AuditEntry(
                     action="note", chain=audit.request_chain(request_id), request_id=request_id, reason=reason
@@ -306,7 +315,7 @@ async def test_audit_verify_names_the_first_broken_link(empty_database_url: str,
     await asyncio.to_thread(upgrade, url)
     engine = create_engine(url, null_pool=True)
     try:
-        async with create_sessionmaker(engine)() as session, session.begin():
+        async with create_sessionmaker(engine, TEST_KEYRING)() as session, session.begin():
             await seed_catalogue(session, FixedClock(START_OF_TESTS))  # events in the admin chain
     finally:
         await engine.dispose()
@@ -325,11 +334,12 @@ async def test_audit_verify_names_the_first_broken_link(empty_database_url: str,
 
     whole = await run_mla("audit", "verify", database_url=url, data_dir=tmp_path)
     assert whole.returncode == 1, whole
-    assert f"BROKEN request:{tampered}: first broken link at seq 2" in whole.stdout.splitlines()
+    broken = f"BROKEN request:{tampered}: first broken link at seq 2: event 2 was rewritten: its hash does not match it"
+    assert broken in whole.stdout.splitlines()
     assert whole.last_line == f"{chains} chains, {events} events, 1 broken"
     one = await run_mla("audit", "verify", "--request", str(tampered), database_url=url, data_dir=tmp_path)
     assert one.returncode == 1, one
-    assert f"BROKEN request:{tampered}: first broken link at seq 2" in one.stdout
+    assert broken in one.stdout.splitlines()
     assert one.last_line == "1 chains, 3 events, 1 broken"
     other = await run_mla("audit", "verify", "--request", str(intact), database_url=url, data_dir=tmp_path)
     assert other.returncode == 0, other
@@ -487,6 +497,8 @@ def test_up_serves_keeps_data_and_tokens_across_restarts(up_data_dir: Path, tmp_
         assert first.interrupt() == 0, first.output
     finally:
         first.close()
+    for secret in ("audit-keys", "checkpoint-signing-key"):  # made once, kept for the next run
+        assert (up_data_dir / secret).stat().st_mode & 0o777 == 0o600
 
     second = Up(up_data_dir, port, tmp_path / "up-2.log")
     try:

@@ -1,11 +1,13 @@
 """arq job functions: thin, idempotent, each calling a domain service in its own transaction."""
 
+import asyncio
 import logging
 import uuid
 from typing import Any
 
 from mla.alerts import delivery
 from mla.alerts.scan import scan_due_alerts
+from mla.audit import checkpoints
 from mla.audit import service as audit
 
 log = logging.getLogger("mla.worker")
@@ -14,13 +16,24 @@ RELAY_BATCH = 200
 
 
 async def verify_audit_trails(ctx: dict[str, Any]) -> dict[str, Any]:
-    """Recompute every audit chain; a broken one is logged as an error naming its first broken link."""
+    """Recompute every audit chain against its last checkpoint; a broken one is logged as an error
+    naming its first broken link."""
+    state = await asyncio.to_thread(checkpoints.checkpoint_log(ctx["settings"]).read)
     async with ctx["sessionmaker"]() as session, session.begin():
-        verdicts = await audit.verify_chains(session)
+        verdicts = await audit.verify_chains(session, checkpoints=state.heads)
     broken = [v for v in verdicts if not v.valid]
     for verdict in broken:
-        log.error("audit chain %s broken at seq %s", verdict.chain, verdict.first_broken_seq)
+        log.error("audit chain %s broken at seq %s: %s", verdict.chain, verdict.first_broken_seq, verdict.problem)
     return {"chains": len(verdicts), "broken": len(broken)}
+
+
+async def checkpoint_audit_trails(ctx: dict[str, Any]) -> dict[str, Any]:
+    """Sign the head of every audit chain that changed; a chain that cannot be signed is an error naming it."""
+    async with ctx["sessionmaker"]() as session, session.begin():
+        report = await checkpoints.write_checkpoint(session, ctx["clock"], ctx["checkpoints"])
+    for verdict in [*report.refused, *report.vanished]:
+        log.error("audit chain %s not checkpointed: %s", verdict.chain, verdict.problem)
+    return {"signed": report.signed, "refused": len(report.refused), "vanished": len(report.vanished)}
 
 
 async def scan_alerts(ctx: dict[str, Any]) -> dict[str, int]:

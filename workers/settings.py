@@ -1,5 +1,6 @@
 """arq worker configuration: which jobs run, on which Redis and queue, with which clock."""
 
+import logging
 from typing import Any
 
 import httpx
@@ -8,11 +9,16 @@ from arq.connections import RedisSettings
 from arq.worker import Worker
 
 from mla.alerts.delivery import SEND_TIMEOUT_SECONDS
+from mla.audit.checkpoints import checkpointing
+from mla.audit.keys import AuditKeyring
 from mla.clock import Clock, SystemClock
 from mla.db import create_engine, create_sessionmaker
 from mla.settings import Settings
 from workers import jobs
 from workers.observability import observed
+
+log = logging.getLogger("mla.worker")
+CHECKPOINT_TIMEOUT_SECONDS = 600  # the first round of a large database walks every chain
 
 FUNCTIONS = [
     # Retries live in PostgreSQL (mla.alerts.delivery): no result kept, so a lost job can be enqueued again.
@@ -34,10 +40,13 @@ def build_worker(
     if not settings.database_url or not settings.redis_url:
         raise ValueError("the worker needs MLA_DATABASE_URL and MLA_REDIS_URL")
     worker_clock = clock or SystemClock()
+    keyring = AuditKeyring.from_settings(settings)  # refuses to start without the audit keys
+    signing = checkpointing(settings)
 
     async def startup(ctx: dict[str, Any]) -> None:
         engine = create_engine(settings.database_url or "", pool_size=5)
-        ctx.update(engine=engine, sessionmaker=create_sessionmaker(engine), clock=worker_clock, settings=settings)
+        sessionmaker = create_sessionmaker(engine, keyring)
+        ctx.update(engine=engine, sessionmaker=sessionmaker, clock=worker_clock, settings=settings, checkpoints=signing)
         ctx["http"] = httpx.AsyncClient(timeout=SEND_TIMEOUT_SECONDS, follow_redirects=False)
 
     async def shutdown(ctx: dict[str, Any]) -> None:
@@ -47,13 +56,26 @@ def build_worker(
         if "engine" in ctx:
             await ctx.pop("engine").dispose()
 
+    cron_jobs = [
+        cron(observed(jobs.scan_alerts), **every(settings.alert_scan_seconds), unique=True, run_at_startup=burst),
+        cron(observed(jobs.relay_deliveries), unique=True, run_at_startup=burst, timeout=60),
+        cron(observed(jobs.verify_audit_trails), hour={3}, minute={0}, second={0}, unique=True),
+    ]
+    if signing is None:
+        log.warning("audit checkpoints are off: set MLA_CHECKPOINT_SIGNING_KEY (README: audit keys)")
+    else:
+        # At startup too, so that a new log seals the existing chains at once (long-running workers only).
+        checkpoint = cron(
+            observed(jobs.checkpoint_audit_trails),
+            **every(60 * settings.checkpoint_minutes),
+            unique=True,
+            run_at_startup=not burst,
+            timeout=CHECKPOINT_TIMEOUT_SECONDS,
+        )
+        cron_jobs.append(checkpoint)
     return Worker(
         functions=FUNCTIONS,  # type: ignore[arg-type]
-        cron_jobs=[
-            cron(observed(jobs.scan_alerts), **every(settings.alert_scan_seconds), unique=True, run_at_startup=burst),
-            cron(observed(jobs.relay_deliveries), unique=True, run_at_startup=burst, timeout=60),
-            cron(observed(jobs.verify_audit_trails), hour={3}, minute={0}, second={0}, unique=True),
-        ],
+        cron_jobs=cron_jobs,
         redis_settings=RedisSettings.from_dsn(settings.redis_url),
         queue_name=settings.queue_name,
         on_startup=startup,

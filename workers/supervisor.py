@@ -42,7 +42,10 @@ async def _close_quietly(worker: Worker) -> None:
     """Release what the dead worker held; its Redis may be the reason it died, so errors are expected."""
     try:
         await worker.close()
+        return
+    except asyncio.CancelledError:  # arq re-raises the CancelledError of the jobs it cancelled
+        log.info("the worker's running jobs were cancelled; releasing its resources directly")
     except Exception:
         log.warning("closing the stopped worker failed; releasing its resources directly", exc_info=True)
-        if worker.on_shutdown is not None:
-            await worker.on_shutdown(worker.ctx)
+    if worker.on_shutdown is not None:
+        await worker.on_shutdown(worker.ctx)

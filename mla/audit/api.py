@@ -1,3 +1,5 @@
+import asyncio
+import logging
 import uuid
 
 import msgspec
@@ -6,11 +8,16 @@ from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mla.audit import service
-from mla.audit.schemas import AuditEventOut, VerifyOut
+from mla.audit.checkpoint_log import CheckpointLogError
+from mla.audit.checkpoints import checkpoint_log
+from mla.audit.schemas import AuditEventOut, CheckpointOut, VerifyOut
 from mla.clock import Clock
 from mla.pagination import Page
 from mla.requests import service as requests
+from mla.settings import Settings
 from mla.users.principal import Principal
+
+log = logging.getLogger("mla.audit")
 
 
 class AuditController(Controller):
@@ -37,8 +44,22 @@ class AuditController(Controller):
             items=[msgspec.convert(e, AuditEventOut, from_attributes=True) for e in shown], next_cursor=next_cursor
         )
 
-    @get("/verify", summary="Recompute the hash chain and name the first broken link")
-    async def verify_audit_trail(self, request_id: uuid.UUID, session: AsyncSession, principal: Principal) -> VerifyOut:
+    @get("/verify", summary="Recompute the keyed hash chain, compare it with its last signed checkpoint")
+    async def verify_audit_trail(
+        self, request_id: uuid.UUID, session: AsyncSession, principal: Principal, settings: Settings
+    ) -> VerifyOut:
         request = await requests.get_request(session, principal, request_id)
-        verdict = await service.verify_chain(session, service.request_chain(request.id))
-        return VerifyOut(valid=verdict.valid, events=verdict.events, first_broken_seq=verdict.first_broken_seq)
+        chain = service.request_chain(request.id)
+        try:
+            checkpoint = await asyncio.to_thread(checkpoint_log(settings).last_head, chain)
+        except CheckpointLogError:
+            log.exception("the audit checkpoint log does not verify")
+            return VerifyOut(valid=False, events=0, first_broken_seq=None, problem="the checkpoint log does not verify")
+        verdict = await service.verify_chain(session, chain, checkpoint)
+        return VerifyOut(
+            valid=verdict.valid,
+            events=verdict.events,
+            first_broken_seq=verdict.first_broken_seq,
+            problem=verdict.problem,
+            checkpoint=None if checkpoint is None else CheckpointOut.of(checkpoint),
+        )

@@ -13,8 +13,10 @@ class AuditEvent(Base):
     """One link of an append-only, hash-chained audit trail (SPEC §8).
 
     Each chain (a request's, a case's, or an organisation's administrative one) numbers its events
-    from 1; `hash` covers the event's canonical content and `prev_hash`. A trigger refuses UPDATE,
-    DELETE and TRUNCATE (see the migration).
+    from 1; `hash` is the HMAC-SHA256, under the key named by `key_id` (kept outside the database),
+    of the event's canonical content and `prev_hash` (mla.audit.chain). Events written before keys
+    existed have no `key_id` and an unkeyed SHA-256. A trigger refuses UPDATE, DELETE and TRUNCATE
+    (see the migration) and the runtime database role may only INSERT and SELECT.
     """
 
     __tablename__ = "audit_events"
@@ -37,3 +39,4 @@ class AuditEvent(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str | None] = mapped_column(String(32))

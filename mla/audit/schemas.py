@@ -4,6 +4,8 @@ from typing import Any
 
 import msgspec
 
+from mla.audit.chain import Head
+
 
 class AuditEventOut(msgspec.Struct, kw_only=True):
     seq: int
@@ -19,9 +21,23 @@ class AuditEventOut(msgspec.Struct, kw_only=True):
     reason: str | None
     hash: str
     prev_hash: str | None
+    key_id: str | None  # the audit key the hash was made with; None for events from before keys
+
+
+class CheckpointOut(msgspec.Struct, kw_only=True):
+    """The chain's last signed checkpoint: how many events it counted, and when."""
+
+    events: int
+    at: datetime
+
+    @classmethod
+    def of(cls, head: Head) -> "CheckpointOut":
+        return cls(events=head.events, at=datetime.fromisoformat(head.at))
 
 
 class VerifyOut(msgspec.Struct, kw_only=True):
     valid: bool
     events: int
     first_broken_seq: int | None
+    problem: str | None = None  # what is wrong with the first broken link, in words
+    checkpoint: CheckpointOut | None = None

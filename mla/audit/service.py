@@ -1,20 +1,23 @@
 """Writing and verifying the audit trail; every write in the system calls `record`."""
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import Select, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mla.audit.chain import ChainWalk, event_hash, to_json_value
+from mla.audit.chain import ChainVerdict, ChainWalk, Head, seal, to_json_value
+from mla.audit.keys import AuditKeyring
 from mla.audit.models import AuditEvent
 from mla.clock import Clock
+from mla.db import AUDIT_KEYRING
 from mla.users.principal import Principal
 
 SYSTEM_ROLES = ["system"]
 PROGRESS_EVERY = 10_000
+CHAINS_PER_QUERY = 500
 
 
 @dataclass(frozen=True)
@@ -59,12 +62,12 @@ def admin_chain() -> str:
     return "admin"
 
 
-@dataclass(frozen=True)
-class ChainVerdict:
-    valid: bool
-    events: int
-    first_broken_seq: int | None
-    chain: str
+def session_keyring(session: AsyncSession) -> AuditKeyring:
+    """The audit keys the session was made with (`create_sessionmaker(engine, keyring)`)."""
+    keyring = session.info.get(AUDIT_KEYRING)
+    if keyring is None:
+        raise RuntimeError("this session has no audit keys: make it with create_sessionmaker(engine, keyring)")
+    return keyring
 
 
 async def record(session: AsyncSession, clock: Clock, actor: Principal | None, entry: AuditEntry) -> AuditEvent:
@@ -99,37 +102,75 @@ async def record(session: AsyncSession, clock: Clock, actor: Principal | None, e
         reason=entry.reason,
         prev_hash=None if last is None else last.hash,
     )
-    event.hash = event_hash(event)
+    seal(event, session_keyring(session))
     session.add(event)
     await session.flush()
     return event
 
 
 async def verify_chains(
-    session: AsyncSession, chain: str | None = None, progress: Callable[[int], None] | None = None
+    session: AsyncSession,
+    chain: str | None = None,
+    progress: Callable[[int], None] | None = None,
+    checkpoints: Mapping[str, Head] | None = None,
 ) -> list[ChainVerdict]:
-    """Recompute every chain (or one) in a single ordered pass over the table.
+    """Recompute every chain (or one) in a single ordered pass over the table, with the session's keys.
 
-    `progress`, if given, is called with the number of events checked so far every PROGRESS_EVERY events.
+    `checkpoints` are the last signed heads by chain: a chain must still match its head, and a chain
+    the checkpoints know but the table lacks is reported as vanished. `progress`, if given, is called
+    with the number of events checked so far every PROGRESS_EVERY events.
     """
-    query = select(AuditEvent).order_by(AuditEvent.chain, AuditEvent.seq).execution_options(yield_per=2000)
+    query = select(AuditEvent).order_by(AuditEvent.chain, AuditEvent.seq)
     if chain is not None:
         query = query.where(AuditEvent.chain == chain)
-    walks: list[ChainWalk] = []
+    heads = checkpoints or {}
+    verdicts = await _walk(session, query, heads, progress=progress)
+    seen = {verdict.chain for verdict in verdicts}
+    expected = sorted(heads) if chain is None else [chain] if chain in heads else []
+    vanished = [ChainWalk(name, session_keyring(session), heads[name]) for name in expected if name not in seen]
+    return verdicts + [walk.verdict() for walk in vanished]
+
+
+async def verify_named_chains(
+    session: AsyncSession, chains: Sequence[str], checkpoints: Mapping[str, Head], *, seal_legacy: bool
+) -> list[ChainVerdict]:
+    """Recompute the given chains (those a checkpoint round found changed), a batch of chains per query."""
+    verdicts: list[ChainVerdict] = []
+    for first in range(0, len(chains), CHAINS_PER_QUERY):
+        batch = chains[first : first + CHAINS_PER_QUERY]
+        query = select(AuditEvent).where(AuditEvent.chain.in_(batch)).order_by(AuditEvent.chain, AuditEvent.seq)
+        verdicts += await _walk(session, query, checkpoints, seal_legacy=seal_legacy)
+    return verdicts
+
+
+async def _walk(
+    session: AsyncSession,
+    query: Select[tuple[AuditEvent]],
+    checkpoints: Mapping[str, Head],
+    *,
+    progress: Callable[[int], None] | None = None,
+    seal_legacy: bool = False,
+) -> list[ChainVerdict]:
+    keyring = session_keyring(session)
+    verdicts: list[ChainVerdict] = []
+    walk: ChainWalk | None = None
     checked = 0
-    async for event in await session.stream_scalars(query):
-        if not walks or walks[-1].chain != event.chain:
-            walks.append(ChainWalk(event.chain))
-        walks[-1].feed(event)
+    async for event in await session.stream_scalars(query.execution_options(yield_per=2000)):
+        if walk is None or walk.chain != event.chain:
+            if walk is not None:
+                verdicts.append(walk.verdict())
+            walk = ChainWalk(event.chain, keyring, checkpoints.get(event.chain), seal_legacy=seal_legacy)
+        walk.feed(event)
         checked += 1
         if progress is not None and checked % PROGRESS_EVERY == 0:
             progress(checked)
-    return [ChainVerdict(w.first_broken_seq is None, w.events, w.first_broken_seq, w.chain) for w in walks]
+    return verdicts if walk is None else [*verdicts, walk.verdict()]
 
 
-async def verify_chain(session: AsyncSession, chain: str) -> ChainVerdict:
-    verdicts = await verify_chains(session, chain)
-    return verdicts[0] if verdicts else ChainVerdict(valid=True, events=0, first_broken_seq=None, chain=chain)
+async def verify_chain(session: AsyncSession, chain: str, checkpoint: Head | None = None) -> ChainVerdict:
+    """One chain, against its last signed head if given (an empty chain with a head has vanished)."""
+    verdicts = await verify_chains(session, chain, checkpoints=None if checkpoint is None else {chain: checkpoint})
+    return verdicts[0] if verdicts else ChainWalk(chain, session_keyring(session)).verdict()
 
 
 async def list_events(session: AsyncSession, chain: str, after_seq: int, limit: int) -> list[AuditEvent]:

@@ -28,10 +28,9 @@ from mla.alerts.models import Alert, Delivery, Notification
 from mla.app import create_app, hold_resources
 from mla.clock import FixedClock
 from mla.deadlines.models import Deadline, DeadlineRule
-from mla.migrate import upgrade
 from mla.reference_data import seed_reference_data
 from mla.settings import Settings
-from tests.conftest import Servers, create_database, drop_database
+from tests.conftest import TEST_AUDIT_KEYS, Servers, two_role_database
 from tests.factories import World
 
 
@@ -48,15 +47,13 @@ class Outbox:
 
 @asynccontextmanager
 async def own_outbox(servers: Servers, clock: FixedClock) -> AsyncIterator[Outbox]:
-    name = f"mla_test_outbox_{uuid.uuid4().hex[:12]}"
-    url = await create_database(servers.database_url, name)
-    try:
-        await asyncio.to_thread(upgrade, url)
+    async with two_role_database(servers, "mla_test_outbox") as database:
         settings = Settings(
-            database_url=url,
+            database_url=database.runtime_url,
             redis_url=servers.redis_url,
             queue_name=f"mla:test:outbox:{uuid.uuid4().hex[:8]}",
             secret_key="test-secret-key-not-for-production",
+            audit_keys=TEST_AUDIT_KEYS,
         )
         app = create_app(settings, clock)
         async with hold_resources(app):
@@ -65,8 +62,6 @@ async def own_outbox(servers: Servers, clock: FixedClock) -> AsyncIterator[Outbo
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://mla.test") as client:
                 yield Outbox(settings, app.state.sessionmaker, World(client, app.state.sessionmaker, clock), client)
-    finally:
-        await drop_database(servers.database_url, name)
 
 
 def free_port() -> int:

@@ -229,6 +229,7 @@ def start_worker_process(settings: Settings) -> subprocess.Popen[bytes]:
     env = os.environ | {
         "MLA_DATABASE_URL": settings.database_url or "",
         "MLA_REDIS_URL": settings.redis_url or "",
+        "MLA_AUDIT_KEYS": settings.audit_keys,
         "MLA_QUEUE_NAME": settings.queue_name,
         "MLA_SMTP_HOST": settings.smtp_host,
         "MLA_SMTP_PORT": str(settings.smtp_port),

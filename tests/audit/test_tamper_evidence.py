@@ -6,25 +6,11 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mla.audit import service as audit_service
+from mla.audit.chain import legacy_hash
+from mla.db import create_engine
 from mla.enums import Role
+from tests.audit.support import FORGERS, as_owner, rewrite_event, walked_request
 from tests.factories import World
-
-
-async def walked_request(world: World) -> tuple[dict[str, str], dict[str, str]]:
-    org = await world.organisation()
-    request = await world.request(org, await world.case(org), await world.counterparty())
-    for version in (1, 2):
-        await world.client.patch(
-            f"/api/v1/requests/{request['id']}", json={"version": version, "priority": version}, headers=org.headers()
-        )
-    return org.headers(), request
-
-
-async def tamper(sessionmaker: async_sessionmaker[AsyncSession], request_id: str, seq: int, sql: str) -> None:
-    async with sessionmaker() as session, session.begin():
-        await session.execute(text("ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only"))
-        await session.execute(text(sql), {"chain": f"request:{request_id}", "seq": seq})
-        await session.execute(text("ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only"))
 
 
 @pytest.mark.parametrize(
@@ -33,37 +19,66 @@ async def tamper(sessionmaker: async_sessionmaker[AsyncSession], request_id: str
         "UPDATE audit_events SET reason = 'rewritten' WHERE chain = :chain AND seq = :seq",
         "UPDATE audit_events SET changes = '{}' WHERE chain = :chain AND seq = :seq",
         "UPDATE audit_events SET at = at + interval '1 second' WHERE chain = :chain AND seq = :seq",
+        "UPDATE audit_events SET key_id = NULL WHERE chain = :chain AND seq = :seq",
         "DELETE FROM audit_events WHERE chain = :chain AND seq = :seq",
     ],
 )
 async def test_verification_fails_at_exactly_the_tampered_event(
-    world: World, sessionmaker: async_sessionmaker[AsyncSession], sql: str
+    world: World, owner_database_url: str, sql: str
 ) -> None:
     headers, request = await walked_request(world)
     url = f"/api/v1/requests/{request['id']}/audit/verify"
-    assert (await world.client.get(url, headers=headers)).json() == {
-        "valid": True,
-        "events": 3,
-        "first_broken_seq": None,
-    }
+    verdict = (await world.client.get(url, headers=headers)).json()
+    assert (verdict["valid"], verdict["events"], verdict["first_broken_seq"]) == (True, 3, None)
 
-    await tamper(sessionmaker, request["id"], 2, sql)
+    async with as_owner(owner_database_url) as session:
+        await session.execute(text(sql), {"chain": f"request:{request['id']}", "seq": 2})
 
     verdict = (await world.client.get(url, headers=headers)).json()
     assert verdict["valid"] is False
-    assert verdict["first_broken_seq"] == (3 if sql.startswith("DELETE") else 2)
+    assert verdict["first_broken_seq"] == 2
+    assert verdict["problem"].startswith("event 2 ")
+
+
+@pytest.mark.parametrize("forgery", FORGERS)
+async def test_a_rewrite_rehashed_without_the_key_is_named(world: World, owner_database_url: str, forgery: str) -> None:
+    """The attack of issue 9: rewrite who did what and recompute every later hash with a known function."""
+    headers, request = await walked_request(world)
+    chain = f"request:{request['id']}"
+    forger, as_legacy = FORGERS[forgery]
+
+    await rewrite_event(owner_database_url, chain, 2, forger, as_legacy=as_legacy)
+
+    verdict = (await world.client.get(f"/api/v1/requests/{request['id']}/audit/verify", headers=headers)).json()
+    assert (verdict["valid"], verdict["first_broken_seq"]) == (False, 2)
+    assert verdict["problem"].startswith("event 2 ")
+
+
+async def test_marking_a_whole_chain_as_legacy_gains_nothing(world: World, owner_database_url: str) -> None:
+    """Events without a key are accepted only if a keyed event or a signed checkpoint pins them."""
+    headers, request = await walked_request(world)
+
+    await rewrite_event(owner_database_url, f"request:{request['id']}", 1, legacy_hash, as_legacy=True)
+
+    verdict = (await world.client.get(f"/api/v1/requests/{request['id']}/audit/verify", headers=headers)).json()
+    assert (verdict["valid"], verdict["first_broken_seq"]) == (False, 1)
+    assert verdict["problem"] == "event 1 carries no key and no signed checkpoint covers it"
 
 
 @pytest.mark.parametrize(
     "sql", ["UPDATE audit_events SET reason = 'x'", "DELETE FROM audit_events", "TRUNCATE audit_events"]
 )
-async def test_the_database_refuses_to_rewrite_history(
-    sessionmaker: async_sessionmaker[AsyncSession], world: World, sql: str
+async def test_the_database_refuses_to_rewrite_history_even_to_its_owner(
+    owner_database_url: str, world: World, sql: str
 ) -> None:
     await walked_request(world)
     with pytest.raises(DBAPIError, match="append-only"):
-        async with sessionmaker() as session, session.begin():
-            await session.execute(text(sql))
+        engine = create_engine(owner_database_url, null_pool=True)
+        try:
+            async with engine.begin() as connection:
+                await connection.execute(text(sql))
+        finally:
+            await engine.dispose()
 
 
 async def test_an_auditor_reading_a_request_leaves_a_trace(world: World) -> None:

@@ -12,7 +12,6 @@ CI runs a few examples per operation, deterministically; by hand, run more:
 `MLA_FUZZ_EXAMPLES=200 uv run pytest tests/fuzz`.
 """
 
-import asyncio
 import json
 import os
 import signal
@@ -41,11 +40,11 @@ from mla.clock import FixedClock
 from mla.db import create_engine, create_sessionmaker
 from mla.enums import OrganisationKind, Role
 from mla.instruments.catalogue import CATALOGUE
-from mla.migrate import PROJECT_ROOT, upgrade
+from mla.migrate import PROJECT_ROOT
 from mla.reference_data import seed_reference_data
 from mla.settings import Settings
 from mla.workflow.table import Action
-from tests.conftest import Servers, create_database, drop_database
+from tests.conftest import TEST_KEYRING, Servers, two_role_database
 from tests.factories import World
 
 EXAMPLES = int(os.environ.get("MLA_FUZZ_EXAMPLES", "10"))  # fuzzed cases per operation, beyond the fixed ones
@@ -111,20 +110,16 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 async def fuzz_database_url(servers: Servers) -> AsyncIterator[str]:
-    """A migrated database with the reference data, for the fuzzed server alone."""
-    name = f"mla_fuzz_{uuid.uuid4().hex[:12]}"
-    url = await create_database(servers.database_url, name)
-    try:
-        await asyncio.to_thread(upgrade, url)
+    """A migrated database with the reference data, for the fuzzed server alone (its runtime role's URL)."""
+    async with two_role_database(servers, "mla_fuzz") as database:
+        url = database.runtime_url
         engine = create_engine(url, null_pool=True)
         try:
-            async with create_sessionmaker(engine)() as session, session.begin():
+            async with create_sessionmaker(engine, TEST_KEYRING)() as session, session.begin():
                 await seed_reference_data(session, FixedClock(datetime.now(UTC)))
         finally:
             await engine.dispose()
         yield url
-    finally:
-        await drop_database(servers.database_url, name)
 
 
 @pytest.fixture(scope="module")
@@ -139,6 +134,7 @@ def server(
         MLA_DATABASE_URL=fuzz_database_url,
         MLA_REDIS_URL=servers.redis_url,
         MLA_SECRET_KEY=settings.secret_key,
+        MLA_AUDIT_KEYS=settings.audit_keys,
         MLA_QUEUE_NAME=f"mla:fuzz:{uuid.uuid4().hex[:8]}",  # no worker takes what the fuzzer enqueues
         MLA_DATA_DIR=str(folder / "data"),
         PYTHONUNBUFFERED="1",
@@ -186,7 +182,7 @@ async def fuzz_fixtures(server: Server, fuzz_database_url: str) -> AsyncIterator
     engine = create_engine(fuzz_database_url, null_pool=True)
     try:
         async with httpx.AsyncClient(base_url=server.url, timeout=CALL_TIMEOUT) as client:
-            world = World(client, create_sessionmaker(engine), FixedClock(datetime.now(UTC)))
+            world = World(client, create_sessionmaker(engine, TEST_KEYRING), FixedClock(datetime.now(UTC)))
             authority = await world.organisation(OrganisationKind.CENTRAL_AUTHORITY)
             org = await world.organisation(central_authority=authority)
             target = await world.counterparty()
