@@ -1,6 +1,5 @@
 import uuid
 
-import msgspec
 from litestar import Controller, get
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,6 +10,10 @@ from mla.clock import Clock
 from mla.pagination import Page
 from mla.requests import service as requests
 from mla.users.principal import Principal
+
+# `seq` is a 32-bit column: a larger cursor is refused here, not by PostgreSQL (a 500).
+SEQ_CURSOR = Parameter(default=0, ge=0, le=2_147_483_647, description="The last `seq` already read")
+EVENTS_LIMIT = Parameter(default=200, ge=1, le=200)
 
 
 class AuditController(Controller):
@@ -24,18 +27,12 @@ class AuditController(Controller):
         session: AsyncSession,
         clock: Clock,
         principal: Principal,
-        # `seq` is a 32-bit column: a larger cursor is refused here, not by PostgreSQL (a 500).
-        cursor: int = Parameter(default=0, ge=0, le=2_147_483_647, description="The last `seq` already read"),
-        limit: int = Parameter(default=200, ge=1, le=200),
+        cursor: int = SEQ_CURSOR,
+        limit: int = EVENTS_LIMIT,
     ) -> Page[AuditEventOut]:
         request = await requests.get_request(session, principal, request_id)
         await requests.record_auditor_read(session, clock, principal, request, "read_audit_trail")
-        events = await service.list_events(session, service.request_chain(request.id), cursor, limit)
-        shown = events[:limit]
-        next_cursor = str(shown[-1].seq) if len(events) > limit else None
-        return Page(
-            items=[msgspec.convert(e, AuditEventOut, from_attributes=True) for e in shown], next_cursor=next_cursor
-        )
+        return await service.chain_page(session, service.request_chain(request.id), cursor, limit)
 
     @get("/verify", summary="Recompute the hash chain and name the first broken link")
     async def verify_audit_trail(self, request_id: uuid.UUID, session: AsyncSession, principal: Principal) -> VerifyOut:
