@@ -15,12 +15,13 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from mla.alerts.models import Webhook
+from mla.alerts.models import Delivery, Webhook
 from mla.audit.models import AuditEvent
 from mla.enums import Role
 from mla.users.models import ApiToken, User
+from tests.alerts.support import add_delivery, arrange_alert
 from tests.factories import Org, World, unique
 from tests.users.test_auth import PASSWORD, assert_problem, log_in
 
@@ -114,6 +115,38 @@ async def test_another_organisations_webhooks_and_deliveries_are_out_of_sight(
     assert listed.json()["items"] == []
     assert [item["id"] for item in own.json()["items"]] == [webhook["id"]]
     assert own.json()["items"][0]["active"] is True
+
+
+async def test_deliveries_are_listed_to_the_admins_of_the_organisation_they_go_to(
+    world: World, paris: Org, berlin: Org
+) -> None:
+    request = await world.request(berlin, await world.case(berlin), await world.counterparty())
+    body = {
+        "url": "https://berlin.example.org/hook",
+        "secret": "s3cret-s3cret-s3cret",
+        "organisation_id": str(berlin.id),
+    }
+    webhook = (await world.client.post("/api/v1/admin/webhooks", json=body, headers=berlin.headers(Role.ADMIN))).json()
+    alert_id = await arrange_alert(world.sessionmaker, world.clock, request["id"])
+    to_webhook = await add_delivery(
+        world.sessionmaker,
+        world.clock,
+        alert_id,
+        channel="webhook",
+        recipient=webhook["id"],
+        webhook_id=uuid.UUID(webhook["id"]),
+    )
+    to_officer = await add_delivery(
+        world.sessionmaker, world.clock, alert_id, channel="email", recipient=berlin.members[Role.PROSECUTOR].email
+    )
+    async with world.sessionmaker() as session, session.begin():  # already sent: no relay of another test takes them
+        await session.execute(update(Delivery).where(Delivery.alert_id == alert_id).values(status="sent"))
+
+    berlins = await world.client.get("/api/v1/admin/deliveries", headers=berlin.headers(Role.ADMIN))
+    paris_view = await world.client.get("/api/v1/admin/deliveries", headers=paris.headers(Role.ADMIN))
+
+    assert {item["id"] for item in berlins.json()["items"]} == {str(to_webhook), str(to_officer)}
+    assert paris_view.json()["items"] == []
 
 
 def user_routes(user_id: str, token_id: str) -> list[tuple[str, str, Any]]:
