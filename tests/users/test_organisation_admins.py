@@ -38,13 +38,14 @@ async def berlin(world: World) -> Org:
     return await world.organisation()
 
 
-def planted_user(berlin: Org, role: Role) -> dict[str, Any]:
+def user_body(organisation_id: object, *roles: str, password: str = PASSWORD) -> dict[str, Any]:
+    """A new user with a password, for POST /admin/users."""
     return {
-        "email": f"{unique('planted')}@example.org",
-        "name": "Planted by Paris",
-        "organisation_id": str(berlin.id),
-        "roles": [role.value],
-        "password": PARIS_ADMIN_PASSWORD,
+        "email": f"{unique('user')}@example.org",
+        "name": "Una User",
+        "organisation_id": str(organisation_id),
+        "roles": list(roles),
+        "password": password,
     }
 
 
@@ -60,7 +61,7 @@ async def test_an_admin_cannot_plant_a_user_in_another_organisation_and_read_its
     client = world.client
     case = await world.case(berlin)
     request = await world.request(berlin, case, await world.counterparty())
-    body = planted_user(berlin, role)
+    body = user_body(berlin.id, role.value, password=PARIS_ADMIN_PASSWORD)
 
     planted = await client.post("/api/v1/admin/users", json=body, headers=paris.headers(Role.ADMIN))
     nowhere = await client.post(
@@ -192,14 +193,7 @@ async def test_an_admin_never_grants_platform_admin_nor_touches_a_platform_admin
         f"/api/v1/admin/users/{admin.id}/roles", json={"roles": ["platform_admin"]}, headers=headers
     )
     created = await world.client.post(
-        "/api/v1/admin/users",
-        json={
-            "email": f"{unique('p')}@example.org",
-            "name": "P",
-            "organisation_id": str(paris.id),
-            "roles": ["platform_admin"],
-        },
-        headers=headers,
+        "/api/v1/admin/users", json=user_body(paris.id, "platform_admin"), headers=headers
     )
     reset = await world.client.post(
         f"/api/v1/admin/users/{platform.id}/password", json={"password": PARIS_ADMIN_PASSWORD}, headers=headers
@@ -213,12 +207,7 @@ async def test_an_admin_never_grants_platform_admin_nor_touches_a_platform_admin
 
 
 async def test_platform_admin_with_a_case_role_is_422(world: World, paris: Org) -> None:
-    body = {
-        "email": f"{unique('p')}@example.org",
-        "name": "P",
-        "organisation_id": str(paris.id),
-        "roles": ["platform_admin", "prosecutor"],
-    }
+    body = user_body(paris.id, "platform_admin", "prosecutor")
     created = await world.client.post("/api/v1/admin/users", json=body, headers=paris.headers(Role.ADMIN))
     changed = await world.client.put(
         f"/api/v1/admin/users/{paris.members[Role.AUDITOR].id}/roles",
@@ -234,15 +223,7 @@ async def test_an_admins_administration_events_are_listed_to_its_organisation_on
     world: World, paris: Org, berlin: Org
 ) -> None:
     created = await world.client.post(
-        "/api/v1/admin/users",
-        json={
-            "email": f"{unique('n')}@example.org",
-            "name": "Nadia New",
-            "organisation_id": str(paris.id),
-            "roles": ["prosecutor"],
-            "password": PASSWORD,
-        },
-        headers=paris.headers(Role.ADMIN),
+        "/api/v1/admin/users", json=user_body(paris.id, "prosecutor"), headers=paris.headers(Role.ADMIN)
     )
     user_id = created.json()["id"]
 

@@ -6,14 +6,11 @@ application-wide guard refuses it (403, before anything is read) every route not
 platform administrators, so it reads no case data even in its own organisation.
 """
 
-from typing import Any
-
 import pytest
 
 from mla.enums import Role
 from tests.factories import Org, World, unique
 from tests.users.test_auth import (
-    PASSWORD,
     access_token,
     assert_problem,
     bearer,
@@ -21,22 +18,12 @@ from tests.users.test_auth import (
     instrument_body,
     organisation_body,
 )
-from tests.users.test_organisation_admins import admin_events
+from tests.users.test_organisation_admins import admin_events, user_body
 
 
 @pytest.fixture
 async def org(world: World) -> Org:
     return await world.organisation()
-
-
-def user_body(organisation_id: str, roles: list[str]) -> dict[str, Any]:
-    return {
-        "email": f"{unique('u')}@example.org",
-        "name": "Una User",
-        "organisation_id": organisation_id,
-        "roles": roles,
-        "password": PASSWORD,
-    }
 
 
 async def test_a_platform_admin_creates_an_organisation_and_its_first_admin_and_nothing_else(
@@ -47,14 +34,12 @@ async def test_a_platform_admin_creates_an_organisation_and_its_first_admin_and_
     assert created.status_code == 201, created.text
     new_org = created.json()["id"]
 
-    prosecutor_first = await client.post(
-        "/api/v1/admin/users", json=user_body(new_org, ["prosecutor"]), headers=platform
-    )
+    prosecutor_first = await client.post("/api/v1/admin/users", json=user_body(new_org, "prosecutor"), headers=platform)
     admin_and_more = await client.post(
-        "/api/v1/admin/users", json=user_body(new_org, ["admin", "auditor"]), headers=platform
+        "/api/v1/admin/users", json=user_body(new_org, "admin", "auditor"), headers=platform
     )
-    first_admin = await client.post("/api/v1/admin/users", json=user_body(new_org, ["admin"]), headers=platform)
-    second_admin = await client.post("/api/v1/admin/users", json=user_body(new_org, ["admin"]), headers=platform)
+    first_admin = await client.post("/api/v1/admin/users", json=user_body(new_org, "admin"), headers=platform)
+    second_admin = await client.post("/api/v1/admin/users", json=user_body(new_org, "admin"), headers=platform)
 
     assert "first admin" in assert_problem(prosecutor_first, 403)["detail"]
     assert "first admin" in assert_problem(admin_and_more, 403)["detail"]
@@ -62,7 +47,7 @@ async def test_a_platform_admin_creates_an_organisation_and_its_first_admin_and_
     assert "already has an active admin" in assert_problem(second_admin, 403)["detail"]
     # From here on the organisation's own admin administers it.
     admin = bearer(await access_token(world, first_admin.json()["email"]))
-    colleague = await client.post("/api/v1/admin/users", json=user_body(new_org, ["prosecutor"]), headers=admin)
+    colleague = await client.post("/api/v1/admin/users", json=user_body(new_org, "prosecutor"), headers=admin)
     assert colleague.status_code == 201, colleague.text
     events = await admin_events(client, admin)
     assert [(e["action"], e["actor_id"]) for e in events] == [
@@ -73,7 +58,7 @@ async def test_a_platform_admin_creates_an_organisation_and_its_first_admin_and_
 
 async def test_an_organisation_whose_admin_exists_gets_no_user_from_a_platform_admin(world: World, org: Org) -> None:
     refused = await world.client.post(
-        "/api/v1/admin/users", json=user_body(str(org.id), ["admin"]), headers=org.headers(Role.PLATFORM_ADMIN)
+        "/api/v1/admin/users", json=user_body(org.id, "admin"), headers=org.headers(Role.PLATFORM_ADMIN)
     )
 
     assert_problem(refused, 403)
