@@ -6,17 +6,16 @@ Create Date: 2026-11-26 09:00:00.000000
 
 """
 
-from typing import Sequence, Union
+from collections.abc import Sequence
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "5a1d3c9e7b20"
-down_revision: Union[str, Sequence[str], None] = "2f8765dd2a28"
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | Sequence[str] | None = "2f8765dd2a28"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
@@ -37,9 +36,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_revoked_access_tokens_user_id_users")),
         sa.PrimaryKeyConstraint("jti", name=op.f("pk_revoked_access_tokens")),
     )
-    op.create_index(
-        op.f("ix_revoked_access_tokens_expires_at"), "revoked_access_tokens", ["expires_at"], unique=False
-    )
+    op.create_index(op.f("ix_revoked_access_tokens_expires_at"), "revoked_access_tokens", ["expires_at"], unique=False)
 
 
 def downgrade() -> None:
