@@ -143,7 +143,7 @@ async def use_case_statements(url: str, world: World, draft: tuple[uuid.UUID, uu
     submit = ActionInput(version=draft[2])
     digest = token_digest(service.members[0].token)
     use_cases = {
-        "authentication (API token)": lambda s: users.principal_for_api_token(s, digest),
+        "authentication (API token)": lambda s: users.principal_for_api_token(s, digest, clock.now()),
         "filing (create_request)": lambda s: requests.create_request(s, clock, prosecutor, filing),
         "submit (perform_action)": lambda s: workflow.perform_action(
             s, clock, prosecutor, draft[0], "submit", submit, None, CheckSettings(max_content_days=365)

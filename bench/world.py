@@ -34,6 +34,7 @@ OFFICERS_PER_AUTHORITY = 3  # plus one supervisor
 PROSECUTORS_PER_SERVICE = 2
 REQUESTS_PER_CASE = 10
 INCOMING_SHARE = 0.10  # of an authority's requests, recorded by the authority itself
+TOKEN_LIFETIME = timedelta(days=90)
 
 
 @dataclass
@@ -159,7 +160,7 @@ async def _insert_users(
 
     def add(member: Member, organisation: Organisation, email: str, roles: list[str]) -> None:
         users.append((member.id, organisation.id, email, email.split("@")[0], roles, None, True, now))
-        tokens.append((uuid.uuid4(), member.id, token_digest(member.token), "bench", now, None))
+        tokens.append((uuid.uuid4(), member.id, token_digest(member.token), "bench", now, now + TOKEN_LIFETIME, None))
 
     for number, authority in enumerate(authorities):
         for k, officer in enumerate(authority.members):
@@ -170,7 +171,7 @@ async def _insert_users(
             add(prosecutor, service, f"prosecutor{k}@ps{number:03d}.bench.mla", ["prosecutor"])
     columns = ("id", "organisation_id", "email", "name", "roles", "password_hash", "active", "created_at")
     await connection.copy_records_to_table("users", records=users, columns=columns)
-    columns = ("id", "user_id", "token_hash", "label", "created_at", "revoked_at")
+    columns = ("id", "user_id", "token_hash", "label", "created_at", "expires_at", "revoked_at")
     await connection.copy_records_to_table("api_tokens", records=tokens, columns=columns)
 
 

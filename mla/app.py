@@ -15,6 +15,7 @@ from redis.asyncio import ConnectionPool
 
 from mla.alerts.admin_api import AdminDeliveryController, AdminWebhookController
 from mla.alerts.api import NotificationController
+from mla.audit.admin_api import AdminAuditController
 from mla.audit.api import AuditController
 from mla.audit.keys import AuditKeyring
 from mla.cases.api import CaseController
@@ -27,6 +28,7 @@ from mla.deadlines.api import DeadlineCalculatorController, RequestDeadlineContr
 from mla.deadlines.rules_api import AdminDeadlineRuleController, DeadlineRuleController
 from mla.dependencies import DEPENDENCIES
 from mla.errors import EXCEPTION_HANDLERS
+from mla.guards import keep_platform_admins_out
 from mla.health import HealthController
 from mla.instruments.api import AdminInstrumentController, InstrumentController
 from mla.observability.api import MetricsController
@@ -37,7 +39,8 @@ from mla.queue.api import QueueController
 from mla.requests.api import RequestController
 from mla.settings import Settings
 from mla.stats.api import RequestExportController, StatsController
-from mla.users.api import AdminUserController, AuthController
+from mla.users.admin_api import AdminUserController
+from mla.users.api import AuthController
 from mla.users.authentication import PUBLIC_PATHS, BearerAuthenticationMiddleware
 from mla.workflow.api import WorkflowController
 
@@ -68,6 +71,7 @@ ROUTES = [
     NotificationController,
     AdminWebhookController,
     AdminDeliveryController,
+    AdminAuditController,
 ]
 
 
@@ -83,6 +87,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
         lifespan=[hold_resources],
         state=_initial_state(settings, clock or SystemClock()),
         dependencies=DEPENDENCIES,
+        guards=[keep_platform_admins_out],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         middleware=[observe_requests, DefineMiddleware(BearerAuthenticationMiddleware, exclude=PUBLIC_PATHS)],
         openapi_config=_openapi(),

@@ -8,7 +8,7 @@ import secrets
 import sys
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +45,9 @@ from mla.organisations import service as organisations
 from mla.organisations.schemas import OrganisationCreate
 from mla.reference_data import seed_reference_data
 from mla.settings import Settings, load_settings
+from mla.users import commands as user_commands
 from mla.users import service as users
+from mla.users import tokens
 from mla.users.schemas import UserCreate
 from workers.settings import build_worker
 from workers.supervisor import run_supervised
@@ -155,13 +157,23 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> None:
 def cmd_users_create(settings: Settings, args: argparse.Namespace) -> None:
     settings, embedded = with_services(settings, redis=False)
     try:
-        token = asyncio.run(in_transaction(settings, lambda session: create_user_with_token(session, args)))
+        token = asyncio.run(in_transaction(settings, lambda session: create_user_with_token(session, settings, args)))
     finally:
         embedded.stop()
     print(token)  # last line of stdout, for scripts
 
 
-async def create_user_with_token(session: AsyncSession, args: argparse.Namespace) -> str:
+def cmd_users_life_cycle(settings: Settings, args: argparse.Namespace) -> None:
+    """`mla users disable|enable|set-roles|reset-password|tokens|...`: see mla/users/commands.py."""
+    settings, embedded = with_services(settings, redis=False)
+    try:
+        lines = asyncio.run(in_transaction(settings, lambda session: args.work(session, settings, args)))
+    finally:
+        embedded.stop()
+    print("\n".join(lines))  # a secret, if any, is the last line
+
+
+async def create_user_with_token(session: AsyncSession, settings: Settings, args: argparse.Namespace) -> str:
     clock = SystemClock()
     organisation = await organisations.find_by_name(session, args.org)
     if organisation is None:
@@ -186,7 +198,8 @@ async def create_user_with_token(session: AsyncSession, args: argparse.Namespace
     )
     user = await users.create_user(session, clock, None, data)
     print(f"created user {user.email} ({user.id}) with roles {', '.join(user.roles)}")
-    return await users.create_api_token(session, clock, None, user, "cli")
+    lifetime = timedelta(days=settings.api_token_ttl_days)
+    return (await tokens.issue_api_token(session, clock, None, user, "cli", lifetime)).secret
 
 
 def cmd_audit_verify(settings: Settings, args: argparse.Namespace) -> None:
@@ -424,6 +437,7 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--org-country")
     create.add_argument("--org-timezone", default="UTC")
     create.add_argument("--password")
+    user_commands.add_commands(users_parser, cmd_users_life_cycle)
 
     audit_parser = commands.add_parser("audit", help="the audit trail").add_subparsers(
         dest="audit_command", required=True

@@ -36,6 +36,8 @@ DEMO_USERS = (
     ("supervisor@demo.mla", "Sabine Supervisor", CENTRAL_AUTHORITY.name, [Role.SUPERVISOR, Role.CENTRAL_AUTHORITY]),
     ("auditor@demo.mla", "Anton Auditor", PROSECUTION, [Role.AUDITOR]),
     ("admin@demo.mla", "Ada Admin", CENTRAL_AUTHORITY.name, [Role.ADMIN]),
+    # Lives in the authority that hosts the installation; its role keeps it out of the cases there.
+    ("platform@demo.mla", "Pia Platform", CENTRAL_AUTHORITY.name, [Role.PLATFORM_ADMIN]),
     ("procureur@demo.mla", "Paul Procureur", FOREIGN_PROSECUTION.name, [Role.PROSECUTOR]),
 )
 ALL_TYPES = list(RequestType)

@@ -15,7 +15,9 @@ class Role(StrEnum):
     CENTRAL_AUTHORITY = "central_authority"
     SUPERVISOR = "supervisor"
     AUDITOR = "auditor"
-    ADMIN = "admin"
+    ADMIN = "admin"  # administers its own organisation: its users, roles, API tokens, webhooks
+    # Administers the installation (organisations, catalogue, rules); holds no case role, reads no case data.
+    PLATFORM_ADMIN = "platform_admin"
 
 
 class CounterpartyKind(StrEnum):

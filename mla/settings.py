@@ -15,6 +15,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     data_dir: str = ".mla-data"
     secret_key: str = ""
     token_ttl_minutes: int = 480
+    api_token_ttl_days: int = 90
     max_body_bytes: int = 1_048_576
     queue_name: str = "mla:queue"
     smtp_host: str = "127.0.0.1"

@@ -28,11 +28,18 @@ For routes that name an object (scope OBJECT):
   the 403 they get for the parent.
 
 Routes of scope ORGANISATION act in the caller's own organisation (lists, filing, statistics);
-CATALOGUE routes read the shared reference data; ADMIN routes are platform administration for the
-whole installation. None of them has a foreign object in its path, so they have only the OWN
-context (the caller's own organisation). POST /requests names a case in its body: its FOREIGN
-context files into the foreign pair's case and gets 422 exactly like a case that does not exist.
-PUBLIC routes need no token at all. Without a token every other route answers 401.
+CATALOGUE routes read the shared reference data; ADMIN routes administer the caller's own
+organisation (its users, webhooks, deliveries, administration trail); INSTALLATION routes
+administer the installation (organisations, counterparties, instruments, deadline rules). None of
+them has a foreign object in its path, so they have only the OWN context (the caller's own
+organisation). POST /requests and POST /admin/webhooks name a case or an organisation in their
+body: their FOREIGN context names the foreign pair's and gets 422 exactly like one that does not
+exist. The admin routes naming a user, a token or a webhook are OBJECT routes: a foreign one is
+404. PUBLIC routes need no token at all. Without a token every other route answers 401.
+
+Platform administrators (`platform_admin`, one in every organisation of the factories) reach only
+the routes marked open to them (`platform=True`); an application-wide guard refuses them every
+other route before anything is read (so FOREIGN is 403 for them too): they read no case data.
 
 Decisions recorded by the table (what the application does today and README/SPEC ask for):
 
@@ -52,22 +59,29 @@ Decisions recorded by the table (what the application does today and README/SPEC
 - Filing a case: prosecutors and central-authority-role users, in their own organisation. Filing
   an outgoing request: the roles held for a request of the caller's organisation — prosecutors,
   and central-authority officers only in a central authority (checked before the case is read).
-  The queue: central authority officers and supervisors. Lists, statistics, exports,
-  notifications, the deadline calculator and the catalogue: every role.
-- Admin routes: admins only (a route guard: 403 for every other role, before anything is read).
+  The queue: central authority officers and supervisors. Lists, statistics, exports and
+  notifications: every member role. The deadline calculator and the catalogue: every role.
+- Admin routes: the organisation's admins (a route guard: 403 for every other role, before
+  anything is read); creating a user and the administration trail also platform admins (an
+  organisation's first admin; the installation's trail). Installation routes: platform admins.
 """
 
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from mla.alerts.models import Webhook
 from mla.checks.rules import attestable_codes
 from mla.enums import OrganisationKind, Role
+from mla.organisations import service as organisations
+from mla.organisations.schemas import OrganisationCreate
 from mla.users import service as users
+from mla.users.models import ApiToken, User
 from mla.users.schemas import UserCreate
 from tests.alerts.support import add_notification, arrange_alert
 from tests.factories import Org, World, request_body, unique
@@ -83,17 +97,21 @@ class Side(StrEnum):
 class Scope(StrEnum):
     PUBLIC = "public"  # no token needed
     CATALOGUE = "catalogue"  # shared reference data: every authenticated user, no foreign context
-    ADMIN = "admin"  # platform administration for the whole installation: no foreign context
+    ADMIN = "admin"  # administration of the caller's own organisation: no foreign object in the path
+    INSTALLATION = "installation"  # administration of the installation (platform admins)
     ORGANISATION = "organisation"  # acts in the caller's own organisation: no object in the path
     OBJECT = "object"  # names a case, request or notification: OWN and FOREIGN contexts
 
 
-ALL = frozenset(Role)
+EVERYONE = frozenset(Role)
+ALL = EVERYONE - {Role.PLATFORM_ADMIN}  # every role of an organisation's members
 NOBODY: frozenset[Role] = frozenset()
 PROSECUTOR = frozenset({Role.PROSECUTOR})
 OFFICERS = frozenset({Role.CENTRAL_AUTHORITY, Role.SUPERVISOR})
 FILERS = frozenset({Role.PROSECUTOR, Role.CENTRAL_AUTHORITY})
 ADMINS = frozenset({Role.ADMIN})
+PLATFORM = frozenset({Role.PLATFORM_ADMIN})
+ANY_ADMIN = ADMINS | PLATFORM
 
 
 # --- the state the builders work on -------------------------------------------------------------
@@ -115,15 +133,21 @@ class Pair:
 @dataclass
 class Scene:
     """Built once per module: the test's own pair, an unrelated foreign pair, a provider to file
-    requests to, a user with a password for POST /auth/token, and an organisation without
-    requests that admin-created webhooks point at (so no alert is ever delivered to them)."""
+    requests to, and a user with a password for POST /auth/token."""
 
     world: World
     own: Pair
     foreign: Pair
     provider: uuid.UUID
     login: dict[str, str]
-    webhook_org: Org
+
+    async def close(self) -> None:
+        """Deactivate the webhooks the routes registered, so no later alert of these requests is sent."""
+        organisations = [org.id for pair in (self.own, self.foreign) for org in (pair.owner, pair.authority)]
+        async with self.world.sessionmaker() as session, session.begin():
+            await session.execute(
+                update(Webhook).where(Webhook.organisation_id.in_(organisations)).values(active=False)
+            )
 
 
 async def make_pair(world: World, provider: uuid.UUID) -> Pair:
@@ -138,7 +162,6 @@ async def make_scene(world: World) -> Scene:
     provider = await world.counterparty()
     own = await make_pair(world, provider)
     foreign = await make_pair(world, provider)
-    webhook_org = await world.organisation()
     login = {"email": f"{unique('login')}@example.org", "password": "correct horse battery staple"}
     sessionmaker: async_sessionmaker[AsyncSession] = world.sessionmaker
     async with sessionmaker() as session, session.begin():
@@ -154,7 +177,7 @@ async def make_scene(world: World) -> Scene:
                 password=login["password"],
             ),
         )
-    return Scene(world, own, foreign, provider, login, webhook_org)
+    return Scene(world, own, foreign, provider, login)
 
 
 @dataclass
@@ -201,20 +224,45 @@ class Ctx:
         return str(response.json()["id"])
 
     async def webhook(self) -> str:
+        """A webhook of the caller's organisation (FOREIGN: of its counterpart), registered by its admin."""
         response = await self.world.client.post(
-            f"{API}/admin/webhooks", json=webhook_body(self.scene), headers=self.owner.headers(Role.ADMIN)
+            f"{API}/admin/webhooks",
+            json=webhook_body(self.counterpart),
+            headers=self.counterpart.headers(Role.ADMIN),
         )
         assert response.status_code == 201, response.text
         return str(response.json()["id"])
 
+    async def user(self) -> User:
+        """A fresh prosecutor with an API token in the caller's organisation (FOREIGN: its counterpart's)."""
+        async with self.world.sessionmaker() as session, session.begin():
+            data = UserCreate(
+                email=f"{unique('subject')}@example.org",
+                name="Subject of administration",
+                organisation_id=self.counterpart.id,
+                roles=[Role.PROSECUTOR],
+            )
+            user = await users.create_user(session, self.world.clock, None, data)
+            await users.create_api_token(session, self.world.clock, None, user, "matrix")
+        return user
+
+    async def own_token(self) -> str:
+        """A second API token of the caller itself, for a route that consumes the token it is called with."""
+        async with self.world.sessionmaker() as session, session.begin():
+            caller = await session.get(User, self.counterpart.members[self.role].id)
+            assert caller is not None
+            return await users.create_api_token(session, self.world.clock, None, caller, "matrix")
+
 
 @dataclass(frozen=True)
 class Call:
-    """What to send: path values, a JSON body (None: none) and query parameters."""
+    """What to send: path values, a JSON body (None: none), query parameters, and a token of the
+    caller's own to use instead of its usual one (for a route that revokes the token it comes with)."""
 
     values: dict[str, str] = field(default_factory=dict)
     body: Any = None
     params: dict[str, str] | None = None
+    token: str | None = None
 
 
 Builder = Callable[[Ctx], Awaitable[Call]]
@@ -233,17 +281,35 @@ class Entry:
     # What an allowed role gets in the FOREIGN context; None: the route has no foreign context.
     foreign: int | None = None
     nested: bool = False  # a second object under the first: also probe own parent + foreign child
+    platform: bool = False  # open to platform admins (else the application's guard refuses them first)
 
     def allowed(self, side: Side) -> frozenset[Role]:
         return self.owner if side is Side.OWNER else self.authority
 
+    def kept_off(self, role: Role) -> bool:
+        """Refused by the application-wide guard before the route runs: a platform admin on a
+        route not open to platform admins (403 in every context)."""
+        return role is Role.PLATFORM_ADMIN and not self.platform
+
 
 def everyone(scope: Scope, success: int, build: Builder, **kw: Any) -> Entry:
+    """Every member role of an organisation (not platform admins: no case data)."""
     return Entry(scope, ALL, ALL, success, build, **kw)
 
 
-def admin_only(success: int, build: Builder) -> Entry:
-    return Entry(Scope.ADMIN, ADMINS, ADMINS, success, build, role_gate=ADMINS)
+def anyone(scope: Scope, success: int, build: Builder) -> Entry:
+    """Every role, platform admins included: authentication and the shared catalogue."""
+    return Entry(scope, EVERYONE, EVERYONE, success, build, platform=True)
+
+
+def admin_only(success: int, build: Builder, **kw: Any) -> Entry:
+    """The caller's organisation's admins."""
+    scope = Scope.OBJECT if "foreign" in kw else Scope.ADMIN
+    return Entry(scope, ADMINS, ADMINS, success, build, role_gate=ADMINS, **kw)
+
+
+def installation(success: int, build: Builder) -> Entry:
+    return Entry(Scope.INSTALLATION, PLATFORM, PLATFORM, success, build, role_gate=PLATFORM, platform=True)
 
 
 def request_read(build: "Builder | None" = None) -> Entry:
@@ -270,11 +336,11 @@ def production_body(world: World) -> dict[str, Any]:
     }
 
 
-def webhook_body(scene: Scene) -> dict[str, Any]:
+def webhook_body(organisation: Org) -> dict[str, Any]:
     return {
         "url": "https://alerts.example.org/mla",
         "secret": "s3cret-s3cret-s3cret",
-        "organisation_id": str(scene.webhook_org.id),
+        "organisation_id": str(organisation.id),
     }
 
 
@@ -342,6 +408,7 @@ ACTION_BY_ROLE: dict[Role, tuple[str, bool, dict[str, Any]]] = {
     Role.SUPERVISOR: ("return", True, {"reason": "Add the provider's retention period."}),
     Role.AUDITOR: ("withdraw", False, {"reason": "An auditor tries to withdraw."}),
     Role.ADMIN: ("withdraw", False, {"reason": "An administrator tries to withdraw."}),
+    Role.PLATFORM_ADMIN: ("withdraw", False, {"reason": "A platform administrator tries to withdraw."}),
 }
 
 
@@ -404,14 +471,43 @@ async def new_organisation(ctx: Ctx) -> Call:
 
 
 async def new_user(ctx: Ctx) -> Call:
-    return Call(
-        body={
-            "email": f"{unique('new')}@example.org",
-            "name": "New user",
-            "organisation_id": str(ctx.scene.webhook_org.id),
-            "roles": ["auditor"],
-        }
-    )
+    """An admin adds an auditor to its organisation; a platform admin, a new organisation's first admin."""
+    body = {"email": f"{unique('new')}@example.org", "name": "New user"}
+    if ctx.role is not Role.PLATFORM_ADMIN:
+        return Call(body={**body, "organisation_id": str(ctx.counterpart.id), "roles": ["auditor"]})
+    async with ctx.world.sessionmaker() as session, session.begin():
+        data = OrganisationCreate(
+            name=unique("org"), kind=OrganisationKind.COURT, country="FR", timezone="Europe/Paris"
+        )
+        organisation = await organisations.create_organisation(session, ctx.world.clock, None, data)
+    return Call(body={**body, "organisation_id": str(organisation.id), "roles": ["admin"]})
+
+
+async def on_user(ctx: Ctx) -> Call:
+    return Call({"user_id": str((await ctx.user()).id)})
+
+
+async def user_roles(ctx: Ctx) -> Call:
+    return replace(await on_user(ctx), body={"roles": ["auditor"]})
+
+
+async def user_password(ctx: Ctx) -> Call:
+    return replace(await on_user(ctx), body={"password": "a new passphrase"})
+
+
+async def new_api_token(ctx: Ctx) -> Call:
+    return replace(await on_user(ctx), body={"label": "matrix"})
+
+
+async def on_api_token(ctx: Ctx) -> Call:
+    user = await ctx.user()
+    async with ctx.world.sessionmaker() as session:
+        token_id = await session.scalar(select(ApiToken.id).where(ApiToken.user_id == user.id))
+    return Call({"user_id": str(user.id), "token_id": str(token_id)}, body={})
+
+
+async def log_out(ctx: Ctx) -> Call:
+    return Call(token=await ctx.own_token())
 
 
 async def new_counterparty(ctx: Ctx) -> Call:
@@ -433,7 +529,7 @@ async def patch_instrument(ctx: Ctx) -> Call:
     created = await ctx.world.client.post(
         f"{API}/admin/instruments",
         json={"code": code, "title": "Test instrument", "citation": "Art. 1", "request_types": ["mla"]},
-        headers=ctx.owner.headers(Role.ADMIN),
+        headers=ctx.owner.headers(Role.PLATFORM_ADMIN),
     )
     assert created.status_code == 201, created.text
     return Call({"code": code}, {"title": "Test instrument, edited"})
@@ -441,13 +537,14 @@ async def patch_instrument(ctx: Ctx) -> Call:
 
 async def patch_deadline_rule(ctx: Ctx) -> Call:
     """A seeded rule is shared by every test: send its current name, an edit that changes nothing."""
-    rule = await ctx.world.client.get(f"{API}/deadline-rules/epoc-response", headers=ctx.owner.headers(Role.ADMIN))
+    rule = await ctx.world.client.get(f"{API}/deadline-rules/epoc-response", headers=ctx.owner.headers())
     assert rule.status_code == 200, rule.text
     return Call({"code": "epoc-response"}, {"name": rule.json()["name"]})
 
 
 async def new_webhook(ctx: Ctx) -> Call:
-    return Call(body=webhook_body(ctx.scene))
+    """For the caller's own organisation (FOREIGN: its counterpart's, refused like a missing one)."""
+    return Call(body=webhook_body(ctx.counterpart))
 
 
 async def deactivate_webhook(ctx: Ctx) -> Call:
@@ -456,8 +553,9 @@ async def deactivate_webhook(ctx: Ctx) -> Call:
 
 # --- the table ------------------------------------------------------------------------------------
 
-PUB, OBJ, CAT, ORG = Scope.PUBLIC, Scope.OBJECT, Scope.CATALOGUE, Scope.ORGANISATION
+PUB, OBJ, CAT, ORG, ADM = Scope.PUBLIC, Scope.OBJECT, Scope.CATALOGUE, Scope.ORGANISATION, Scope.ADMIN
 R = f"{API}/requests/{{request_id}}"
+U = f"{API}/admin/users/{{user_id}}"
 EDITORS = PROSECUTOR  # `EDITING_ROLES` held for the request: a prosecution service's prosecutors
 ATTESTERS = OFFICERS  # of the responsible authority
 
@@ -465,29 +563,43 @@ ATTESTERS = OFFICERS  # of the responsible authority
 
 MATRIX: dict[tuple[str, str], Entry] = {
     # authentication
-    ("POST", f"{API}/auth/token"): everyone(PUB, 200, token),
-    ("GET", f"{API}/auth/me"): everyone(ORG, 200, nothing),
-    # platform administration
-    ("POST", f"{API}/admin/organisations"): admin_only(201, new_organisation),
-    ("GET", f"{API}/admin/organisations"): admin_only(200, nothing),
-    ("POST", f"{API}/admin/users"): admin_only(201, new_user),
+    ("POST", f"{API}/auth/token"): anyone(PUB, 200, token),
+    ("GET", f"{API}/auth/me"): anyone(ORG, 200, nothing),
+    ("POST", f"{API}/auth/logout"): anyone(ORG, 204, log_out),
+    # administration of the installation
+    ("POST", f"{API}/admin/organisations"): installation(201, new_organisation),
+    ("GET", f"{API}/admin/organisations"): installation(200, nothing),
+    ("POST", f"{API}/admin/counterparties"): installation(201, new_counterparty),
+    ("POST", f"{API}/admin/instruments"): installation(201, new_instrument),
+    ("PATCH", f"{API}/admin/instruments/{{code}}"): installation(200, patch_instrument),
+    ("PATCH", f"{API}/admin/deadline-rules/{{code}}"): installation(200, patch_deadline_rule),
+    # administration of the caller's own organisation (a platform admin: a first admin, its own trail)
+    ("POST", f"{API}/admin/users"): Entry(ADM, ANY_ADMIN, ANY_ADMIN, 201, new_user, role_gate=ANY_ADMIN, platform=True),
+    ("GET", f"{API}/admin/audit"): Entry(ADM, ANY_ADMIN, ANY_ADMIN, 200, nothing, role_gate=ANY_ADMIN, platform=True),
     ("GET", f"{API}/admin/users"): admin_only(200, nothing),
-    ("POST", f"{API}/admin/counterparties"): admin_only(201, new_counterparty),
-    ("POST", f"{API}/admin/instruments"): admin_only(201, new_instrument),
-    ("PATCH", f"{API}/admin/instruments/{{code}}"): admin_only(200, patch_instrument),
-    ("PATCH", f"{API}/admin/deadline-rules/{{code}}"): admin_only(200, patch_deadline_rule),
-    ("POST", f"{API}/admin/webhooks"): admin_only(201, new_webhook),
+    ("GET", U): admin_only(200, on_user, foreign=404),
+    ("POST", f"{U}/disable"): admin_only(200, on_user, foreign=404),
+    ("POST", f"{U}/enable"): admin_only(200, on_user, foreign=404),
+    ("PUT", f"{U}/roles"): admin_only(200, user_roles, foreign=404),
+    ("POST", f"{U}/password"): admin_only(200, user_password, foreign=404),
+    ("GET", f"{U}/api-tokens"): admin_only(200, on_user, foreign=404),
+    ("POST", f"{U}/api-tokens"): admin_only(201, new_api_token, foreign=404),
+    # NESTED: also the own user with a token of a foreign user.
+    ("POST", f"{U}/api-tokens/{{token_id}}/revoke"): admin_only(200, on_api_token, foreign=404, nested=True),
+    ("POST", f"{U}/api-tokens/{{token_id}}/renew"): admin_only(200, on_api_token, foreign=404, nested=True),
+    # Registers for the organisation named in the body: a foreign one is 422 like a missing one.
+    ("POST", f"{API}/admin/webhooks"): Entry(ADM, ADMINS, ADMINS, 201, new_webhook, role_gate=ADMINS, foreign=422),
     ("GET", f"{API}/admin/webhooks"): admin_only(200, nothing),
-    ("POST", f"{API}/admin/webhooks/{{webhook_id}}/deactivate"): admin_only(200, deactivate_webhook),
+    ("POST", f"{API}/admin/webhooks/{{webhook_id}}/deactivate"): admin_only(200, deactivate_webhook, foreign=404),
     ("GET", f"{API}/admin/deliveries"): admin_only(200, nothing),
     # the shared catalogue
-    ("GET", f"{API}/counterparties"): everyone(CAT, 200, nothing),
-    ("GET", f"{API}/counterparties/{{counterparty_id}}"): everyone(CAT, 200, counterparty),
-    ("GET", f"{API}/instruments"): everyone(CAT, 200, nothing),
-    ("GET", f"{API}/instruments/{{code}}"): everyone(CAT, 200, instrument),
-    ("GET", f"{API}/deadline-rules"): everyone(CAT, 200, nothing),
-    ("GET", f"{API}/deadline-rules/{{code}}"): everyone(CAT, 200, deadline_rule),
-    ("GET", f"{API}/deadlines/preview"): everyone(CAT, 200, preview),
+    ("GET", f"{API}/counterparties"): anyone(CAT, 200, nothing),
+    ("GET", f"{API}/counterparties/{{counterparty_id}}"): anyone(CAT, 200, counterparty),
+    ("GET", f"{API}/instruments"): anyone(CAT, 200, nothing),
+    ("GET", f"{API}/instruments/{{code}}"): anyone(CAT, 200, instrument),
+    ("GET", f"{API}/deadline-rules"): anyone(CAT, 200, nothing),
+    ("GET", f"{API}/deadline-rules/{{code}}"): anyone(CAT, 200, deadline_rule),
+    ("GET", f"{API}/deadlines/preview"): anyone(CAT, 200, preview),
     # the caller's own organisation
     ("GET", f"{API}/cases"): everyone(ORG, 200, nothing),
     ("POST", f"{API}/cases"): Entry(ORG, FILERS, FILERS, 201, new_case, role_gate=FILERS),

@@ -278,6 +278,53 @@ async def test_users_create_validates_like_the_api(database_url: str, tmp_path: 
     assert await fetch(database_url, "SELECT 1 FROM organisations WHERE name = $1", organisation) == []
 
 
+async def test_users_create_bootstraps_a_platform_admin_who_reads_no_case_data(
+    database_url: str, tmp_path: Path, client: httpx.AsyncClient
+) -> None:
+    organisation = unique("Installation")
+    common = ("users", "create", "--name", "Ops", "--org", organisation)
+    run = await run_mla(
+        *common,
+        *("--email", f"{unique('ops')}@example.org", "--role", "platform_admin"),
+        *("--org-kind", "central_authority", "--org-country", "DE"),
+        database_url=database_url,
+        data_dir=tmp_path,
+    )
+    assert run.returncode == 0, run
+    headers = {"Authorization": f"Bearer {run.last_line}"}
+    assert (await client.get("/api/v1/admin/organisations", headers=headers)).status_code == 200
+    assert (await client.get("/api/v1/cases", headers=headers)).status_code == 403
+
+    mixed = await run_mla(
+        *common,
+        *("--email", f"{unique('ops')}@example.org", "--role", "platform_admin", "--role", "prosecutor"),
+        database_url=database_url,
+        data_dir=tmp_path,
+    )
+    assert_one_line_refusal(mixed, "platform_admin is held alone")
+
+
+async def test_users_disable_takes_effect_on_the_api_at_once(
+    database_url: str, tmp_path: Path, client: httpx.AsyncClient
+) -> None:
+    """The other life-cycle commands are run in-process: tests/users/test_commands.py."""
+    email = f"{unique('life')}@example.org"
+    created = await run_mla(
+        *("users", "create", "--email", email, "--name", "Liv Life", "--org", unique("CLI Org")),
+        *("--role", "prosecutor", "--org-kind", "prosecution_service", "--org-country", "DE"),
+        database_url=database_url,
+        data_dir=tmp_path,
+    )
+    assert created.returncode == 0, created
+
+    disabled = await run_mla("users", "disable", "--email", email, database_url=database_url, data_dir=tmp_path)
+
+    assert disabled.returncode == 0, disabled
+    assert "disabled" in disabled.last_line
+    me = await client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {created.last_line}"})
+    assert me.status_code == 401
+
+
 # --------------------------------------------------------------------------- audit verify
 
 

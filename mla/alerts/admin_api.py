@@ -32,15 +32,15 @@ class AdminWebhookController(Controller):
     ) -> WebhookOut:
         return webhooks.to_out(await webhooks.create_webhook(session, clock, principal, data))
 
-    @get("/", summary="List webhooks")
+    @get("/", summary="Your organisation's webhooks")
     async def list_webhooks(
         self,
         session: AsyncSession,
-        organisation_id: uuid.UUID | None = None,
+        principal: Principal,
         cursor: str | None = None,
         limit: int = Parameter(default=DEFAULT_LIMIT, ge=1, le=200),
     ) -> Page[WebhookOut]:
-        return await webhooks.list_webhooks(session, organisation_id, cursor, limit)
+        return await webhooks.list_webhooks(session, principal.organisation_id, cursor, limit)
 
     @post("/{webhook_id:uuid}/deactivate", summary="Stop sending to a webhook", status_code=HTTP_200_OK)
     async def deactivate_webhook(
@@ -54,12 +54,13 @@ class AdminDeliveryController(Controller):
     tags = ["admin"]
     guards = [requires(Role.ADMIN)]
 
-    @get("/", summary="E-mail and webhook deliveries of alerts: status, attempts, last error")
+    @get("/", summary="Alert deliveries to your organisation's people and webhooks: status, attempts, last error")
     async def list_deliveries(
         self,
         session: AsyncSession,
+        principal: Principal,
         status: DeliveryStatus | None = None,
         cursor: str | None = None,
         limit: int = Parameter(default=DEFAULT_LIMIT, ge=1, le=200),
     ) -> Page[DeliveryOut]:
-        return await delivery.list_deliveries(session, status, cursor, limit)
+        return await delivery.list_deliveries(session, principal.organisation_id, status, cursor, limit)

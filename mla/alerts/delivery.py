@@ -37,7 +37,7 @@ from email.utils import format_datetime
 import aiosmtplib
 import httpx
 from arq.connections import ArqRedis
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mla.alerts.models import Alert, Delivery, Webhook
@@ -45,6 +45,7 @@ from mla.alerts.schemas import DeliveryOut, DeliveryStatus
 from mla.clock import Clock
 from mla.pagination import Page, keyset, page_of
 from mla.settings import Settings
+from mla.users.models import User
 
 log = logging.getLogger("mla.alerts.delivery")
 
@@ -293,9 +294,11 @@ def _without(message: str, webhook: Webhook) -> str:
 
 
 async def list_deliveries(
-    session: AsyncSession, status: DeliveryStatus | None, cursor: str | None, limit: int
+    session: AsyncSession, organisation_id: uuid.UUID, status: DeliveryStatus | None, cursor: str | None, limit: int
 ) -> Page[DeliveryOut]:
-    """Every delivery of the installation, newest first (platform administration)."""
+    """The deliveries to one organisation's webhooks and to its users' e-mail addresses, newest first."""
+    own_webhooks = select(Webhook.id).where(Webhook.organisation_id == organisation_id)
+    own_addresses = select(User.email).where(User.organisation_id == organisation_id)
     query = select(
         Delivery.id,
         Delivery.alert_id,
@@ -310,6 +313,12 @@ async def list_deliveries(
         Delivery.delivered_at,
         Delivery.created_at,
     ).join(Alert, Alert.id == Delivery.alert_id)
+    query = query.where(
+        or_(
+            Delivery.webhook_id.in_(own_webhooks),
+            and_(Delivery.channel == EMAIL, Delivery.recipient.in_(own_addresses)),
+        )
+    )
     if status is not None:
         query = query.where(Delivery.status == status.value)
     rows = (await session.execute(keyset(query, Delivery.created_at, Delivery.id, cursor, limit))).all()

@@ -1,4 +1,5 @@
-"""Organisations' webhooks (platform administration): registered, listed, deactivated, audited.
+"""An organisation's webhooks, administered by its own admins: registered, listed, deactivated, audited
+on the organisation's administration chain. Another organisation's webhook answers 404, as a missing one.
 
 The secret is stored to sign deliveries; it is never returned, logged or written to the audit trail.
 """
@@ -13,9 +14,10 @@ from mla.alerts.models import Webhook
 from mla.alerts.schemas import WebhookCreate, WebhookOut
 from mla.audit import service as audit
 from mla.clock import Clock
-from mla.errors import NotFound, Unprocessable
+from mla.errors import NotFound
 from mla.organisations.models import Organisation
 from mla.pagination import Page, fetch_page
+from mla.users.administration import no_such_organisation
 from mla.users.principal import Principal
 
 
@@ -24,11 +26,10 @@ def to_out(webhook: Webhook) -> WebhookOut:
 
 
 async def create_webhook(session: AsyncSession, clock: Clock, actor: Principal | None, data: WebhookCreate) -> Webhook:
-    """Register an active webhook; refuses an unknown organisation (422)."""
-    if await session.get(Organisation, data.organisation_id) is None:
-        raise Unprocessable(
-            "organisation_id names no organisation.", errors=[{"field": "organisation_id", "message": "not found"}]
-        )
+    """Register an active webhook; refuses an organisation the actor does not administer (422, like a missing one)."""
+    foreign = actor is not None and data.organisation_id != actor.organisation_id
+    if foreign or await session.get(Organisation, data.organisation_id) is None:
+        raise no_such_organisation()
     webhook = Webhook(
         id=uuid.uuid4(),
         organisation_id=data.organisation_id,
@@ -45,7 +46,7 @@ async def create_webhook(session: AsyncSession, clock: Clock, actor: Principal |
         actor,
         audit.AuditEntry(
             action="create_webhook",
-            chain=audit.admin_chain(),
+            chain=audit.admin_chain(webhook.organisation_id),
             organisation_id=webhook.organisation_id,
             changes={"webhook_id": str(webhook.id), "url": webhook.url},
         ),
@@ -57,7 +58,10 @@ async def deactivate_webhook(
     session: AsyncSession, clock: Clock, actor: Principal | None, webhook_id: uuid.UUID
 ) -> Webhook:
     """Stop sending to a webhook (idempotent); its pending deliveries fail instead of being sent."""
-    webhook = await session.scalar(select(Webhook).where(Webhook.id == webhook_id).with_for_update())
+    query = select(Webhook).where(Webhook.id == webhook_id)
+    if actor is not None:
+        query = query.where(Webhook.organisation_id == actor.organisation_id)
+    webhook = await session.scalar(query.with_for_update())
     if webhook is None:
         raise NotFound("No such webhook.")
     if webhook.active:
@@ -68,7 +72,7 @@ async def deactivate_webhook(
             actor,
             audit.AuditEntry(
                 action="deactivate_webhook",
-                chain=audit.admin_chain(),
+                chain=audit.admin_chain(webhook.organisation_id),
                 organisation_id=webhook.organisation_id,
                 changes={"webhook_id": str(webhook.id), "url": webhook.url, "active": False},
             ),
@@ -77,9 +81,8 @@ async def deactivate_webhook(
 
 
 async def list_webhooks(
-    session: AsyncSession, organisation_id: uuid.UUID | None, cursor: str | None, limit: int
+    session: AsyncSession, organisation_id: uuid.UUID, cursor: str | None, limit: int
 ) -> Page[WebhookOut]:
-    query = select(Webhook)
-    if organisation_id is not None:
-        query = query.where(Webhook.organisation_id == organisation_id)
+    """One organisation's webhooks, newest first."""
+    query = select(Webhook).where(Webhook.organisation_id == organisation_id)
     return await fetch_page(session, query, Webhook, cursor, limit, to_out)

@@ -2,7 +2,6 @@ import asyncio
 import logging
 import uuid
 
-import msgspec
 from litestar import Controller, get
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +17,9 @@ from mla.settings import Settings
 from mla.users.principal import Principal
 
 log = logging.getLogger("mla.audit")
+# `seq` is a 32-bit column: a larger cursor is refused here, not by PostgreSQL (a 500).
+SEQ_CURSOR = Parameter(default=0, ge=0, le=2_147_483_647, description="The last `seq` already read")
+EVENTS_LIMIT = Parameter(default=200, ge=1, le=200)
 
 
 class AuditController(Controller):
@@ -31,18 +33,12 @@ class AuditController(Controller):
         session: AsyncSession,
         clock: Clock,
         principal: Principal,
-        # `seq` is a 32-bit column: a larger cursor is refused here, not by PostgreSQL (a 500).
-        cursor: int = Parameter(default=0, ge=0, le=2_147_483_647, description="The last `seq` already read"),
-        limit: int = Parameter(default=200, ge=1, le=200),
+        cursor: int = SEQ_CURSOR,
+        limit: int = EVENTS_LIMIT,
     ) -> Page[AuditEventOut]:
         request = await requests.get_request(session, principal, request_id)
         await requests.record_auditor_read(session, clock, principal, request, "read_audit_trail")
-        events = await service.list_events(session, service.request_chain(request.id), cursor, limit)
-        shown = events[:limit]
-        next_cursor = str(shown[-1].seq) if len(events) > limit else None
-        return Page(
-            items=[msgspec.convert(e, AuditEventOut, from_attributes=True) for e in shown], next_cursor=next_cursor
-        )
+        return await service.chain_page(session, service.request_chain(request.id), cursor, limit)
 
     @get("/verify", summary="Recompute the keyed hash chain, compare it with its last signed checkpoint")
     async def verify_audit_trail(

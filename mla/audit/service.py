@@ -5,14 +5,17 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 from sqlalchemy import Select, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mla.audit.chain import ChainVerdict, ChainWalk, Head, seal, to_json_value
 from mla.audit.keys import AuditKeyring
 from mla.audit.models import AuditEvent
+from mla.audit.schemas import AuditEventOut
 from mla.clock import Clock
 from mla.db import AUDIT_KEYRING
+from mla.pagination import Page
 from mla.users.principal import Principal
 
 SYSTEM_ROLES = ["system"]
@@ -58,8 +61,16 @@ def case_chain(case_id: uuid.UUID) -> str:
     return f"case:{case_id}"
 
 
-def admin_chain() -> str:
-    return "admin"
+INSTALLATION_CHAIN = "admin"
+
+
+def admin_chain(organisation_id: uuid.UUID | None = None) -> str:
+    """One organisation's administration chain (its users, roles, tokens, webhooks), listed by its admins;
+    without an organisation, the installation's (organisations, catalogue, rules), listed by platform admins.
+
+    The installation chain keeps the name of the single chain used before, so its history continues.
+    """
+    return INSTALLATION_CHAIN if organisation_id is None else f"admin:{organisation_id}"
 
 
 def session_keyring(session: AsyncSession) -> AuditKeyring:
@@ -171,6 +182,14 @@ async def verify_chain(session: AsyncSession, chain: str, checkpoint: Head | Non
     """One chain, against its last signed head if given (an empty chain with a head has vanished)."""
     verdicts = await verify_chains(session, chain, checkpoints=None if checkpoint is None else {chain: checkpoint})
     return verdicts[0] if verdicts else ChainWalk(chain, session_keyring(session)).verdict()
+
+
+async def chain_page(session: AsyncSession, chain: str, after_seq: int, limit: int) -> Page[AuditEventOut]:
+    """One page of a chain, oldest first; the cursor is the last `seq` shown."""
+    events = await list_events(session, chain, after_seq, limit)
+    shown = events[:limit]
+    next_cursor = str(shown[-1].seq) if len(events) > limit else None
+    return Page(items=[msgspec.convert(e, AuditEventOut, from_attributes=True) for e in shown], next_cursor=next_cursor)
 
 
 async def list_events(session: AsyncSession, chain: str, after_seq: int, limit: int) -> list[AuditEvent]:

@@ -8,7 +8,7 @@ from mla.clock import Clock
 from mla.counterparties import service
 from mla.counterparties.schemas import CounterpartyCreate, CounterpartyOut
 from mla.enums import CounterpartyKind, Role
-from mla.guards import requires
+from mla.guards import OPEN_TO_PLATFORM_ADMINS, requires
 from mla.pagination import DEFAULT_LIMIT, Page
 from mla.users.principal import Principal
 
@@ -16,6 +16,7 @@ from mla.users.principal import Principal
 class CounterpartyController(Controller):
     path = "/api/v1/counterparties"
     tags = ["reference data"]
+    opt = OPEN_TO_PLATFORM_ADMINS
 
     @get("/", summary="States and providers requests can go to")
     async def list_counterparties(
@@ -35,7 +36,8 @@ class CounterpartyController(Controller):
 class AdminCounterpartyController(Controller):
     path = "/api/v1/admin/counterparties"
     tags = ["admin"]
-    guards = [requires(Role.ADMIN)]
+    guards = [requires(Role.PLATFORM_ADMIN)]
+    opt = OPEN_TO_PLATFORM_ADMINS
 
     @post("/", summary="Add a state or provider")
     async def create_counterparty(

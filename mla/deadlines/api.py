@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mla.deadlines import preview, service
 from mla.deadlines.schemas import DeadlineOut, DeadlinePreview
 from mla.enums import DataCategory, Direction, RequestType, Urgency
+from mla.guards import OPEN_TO_PLATFORM_ADMINS
 from mla.pagination import Page
 from mla.requests import service as requests
 from mla.users.principal import Principal
@@ -29,6 +30,7 @@ class RequestDeadlineController(Controller):
 class DeadlineCalculatorController(Controller):
     path = "/api/v1/deadlines"
     tags = ["deadlines"]
+    opt = OPEN_TO_PLATFORM_ADMINS  # a calculator over the rules, which platform admins edit: no case data
 
     @get("/preview", summary="Deadline calculator: what an action would open at a given start")
     async def preview_deadlines(

@@ -5,7 +5,7 @@ from mla.clock import Clock
 from mla.deadlines import rules_admin
 from mla.deadlines.schemas import DeadlineRuleOut, DeadlineRulePatch
 from mla.enums import Role
-from mla.guards import requires
+from mla.guards import OPEN_TO_PLATFORM_ADMINS, requires
 from mla.pagination import Page
 from mla.requests.api import require_json_body
 from mla.users.principal import Principal
@@ -14,6 +14,7 @@ from mla.users.principal import Principal
 class DeadlineRuleController(Controller):
     path = "/api/v1/deadline-rules"
     tags = ["deadlines"]
+    opt = OPEN_TO_PLATFORM_ADMINS
 
     @get("/", summary="The deadline rules, each with its legal source")
     async def list_rules(self, session: AsyncSession) -> Page[DeadlineRuleOut]:
@@ -27,7 +28,8 @@ class DeadlineRuleController(Controller):
 class AdminDeadlineRuleController(Controller):
     path = "/api/v1/admin/deadline-rules"
     tags = ["admin"]
-    guards = [requires(Role.ADMIN)]
+    guards = [requires(Role.PLATFORM_ADMIN)]
+    opt = OPEN_TO_PLATFORM_ADMINS
 
     @patch(
         "/{code:str}",

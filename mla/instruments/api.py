@@ -3,7 +3,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mla.clock import Clock
 from mla.enums import Role
-from mla.guards import requires
+from mla.guards import OPEN_TO_PLATFORM_ADMINS, requires
 from mla.instruments import service
 from mla.instruments.schemas import InstrumentCreate, InstrumentOut, InstrumentPatch
 from mla.pagination import Page
@@ -13,6 +13,7 @@ from mla.users.principal import Principal
 class InstrumentController(Controller):
     path = "/api/v1/instruments"
     tags = ["reference data"]
+    opt = OPEN_TO_PLATFORM_ADMINS
 
     @get("/", summary="The legal-basis catalogue")
     async def list_instruments(self, session: AsyncSession) -> Page[InstrumentOut]:
@@ -26,7 +27,8 @@ class InstrumentController(Controller):
 class AdminInstrumentController(Controller):
     path = "/api/v1/admin/instruments"
     tags = ["admin"]
-    guards = [requires(Role.ADMIN)]
+    guards = [requires(Role.PLATFORM_ADMIN)]
+    opt = OPEN_TO_PLATFORM_ADMINS
 
     @post("/", summary="Add an instrument")
     async def create_instrument(

@@ -4,7 +4,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mla.clock import Clock
 from mla.enums import Role
-from mla.guards import requires
+from mla.guards import OPEN_TO_PLATFORM_ADMINS, requires
 from mla.organisations import service
 from mla.organisations.schemas import OrganisationCreate, OrganisationOut
 from mla.pagination import DEFAULT_LIMIT, Page
@@ -14,7 +14,8 @@ from mla.users.principal import Principal
 class AdminOrganisationController(Controller):
     path = "/api/v1/admin/organisations"
     tags = ["admin"]
-    guards = [requires(Role.ADMIN)]
+    guards = [requires(Role.PLATFORM_ADMIN)]
+    opt = OPEN_TO_PLATFORM_ADMINS
 
     @post("/", summary="Create an organisation")
     async def create_organisation(

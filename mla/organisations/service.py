@@ -54,6 +54,14 @@ async def create_organisation(
     return organisation
 
 
+async def lock(session: AsyncSession, organisation_id: uuid.UUID) -> Organisation | None:
+    """The organisation, locked for the transaction: changes to who administers it are serialised.
+
+    FOR NO KEY UPDATE: rows that merely reference the organisation (cases, requests) are not held up.
+    """
+    return await session.get(Organisation, organisation_id, with_for_update={"key_share": True})
+
+
 async def find_by_name(session: AsyncSession, name: str) -> Organisation | None:
     return await session.scalar(select(Organisation).where(Organisation.name == name))
 

@@ -1,24 +1,20 @@
-import uuid
-
 from litestar import Controller, get, post
 from litestar.exceptions import NotAuthorizedException
-from litestar.params import Parameter
-from litestar.status_codes import HTTP_200_OK
+from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mla.clock import Clock
-from mla.enums import Role
-from mla.guards import requires
-from mla.pagination import DEFAULT_LIMIT, Page
+from mla.guards import OPEN_TO_PLATFORM_ADMINS
 from mla.settings import Settings
-from mla.users import service
+from mla.users import service, tokens
 from mla.users.principal import Principal
-from mla.users.schemas import TokenOut, TokenRequest, UserCreate, UserOut
+from mla.users.schemas import TokenOut, TokenRequest, UserOut
 
 
 class AuthController(Controller):
     path = "/api/v1/auth"
     tags = ["auth"]
+    opt = OPEN_TO_PLATFORM_ADMINS
 
     # 200, not 201: a token is issued, no resource is created (as OAuth 2.0 token endpoints answer).
     @post("/token", summary="Exchange e-mail and password for a bearer token", security=[], status_code=HTTP_200_OK)
@@ -34,22 +30,6 @@ class AuthController(Controller):
     async def me(self, session: AsyncSession, principal: Principal) -> UserOut:
         return service.to_out(await service.get_user(session, principal.user_id))
 
-
-class AdminUserController(Controller):
-    path = "/api/v1/admin/users"
-    tags = ["admin"]
-    guards = [requires(Role.ADMIN)]
-
-    @post("/", summary="Create a user")
-    async def create_user(self, data: UserCreate, session: AsyncSession, clock: Clock, principal: Principal) -> UserOut:
-        return service.to_out(await service.create_user(session, clock, principal, data))
-
-    @get("/", summary="List users")
-    async def list_users(
-        self,
-        session: AsyncSession,
-        organisation_id: uuid.UUID | None = None,
-        cursor: str | None = None,
-        limit: int = Parameter(default=DEFAULT_LIMIT, ge=1, le=200),
-    ) -> Page[UserOut]:
-        return await service.list_users(session, organisation_id, cursor, limit)
+    @post("/logout", summary="Revoke the token this request carries", status_code=HTTP_204_NO_CONTENT)
+    async def log_out(self, session: AsyncSession, clock: Clock, principal: Principal) -> None:
+        await tokens.log_out(session, clock, principal)

@@ -36,6 +36,6 @@ async def _resolve(state: Any, token: str) -> Principal | None:
     clock: Clock = state.clock
     async with sessionmaker() as session:
         if token.startswith(API_TOKEN_PREFIX):
-            return await repository.principal_for_api_token(session, token_digest(token))
-        user_id = read_access_token(token, secret=settings.secret_key, now=clock.now())
-        return None if user_id is None else await repository.principal_for_user(session, user_id)
+            return await repository.principal_for_api_token(session, token_digest(token), clock.now())
+        claims = read_access_token(token, secret=settings.secret_key, now=clock.now())
+        return None if claims is None else await repository.principal_for_access_token(session, claims)

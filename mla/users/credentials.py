@@ -3,7 +3,8 @@
 import hashlib
 import secrets
 import uuid
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import jwt
 from argon2 import PasswordHasher
@@ -36,17 +37,33 @@ def token_digest(token: str) -> str:
 
 
 def issue_access_token(user_id: uuid.UUID, *, secret: str, now: datetime, ttl: timedelta) -> tuple[str, datetime]:
+    """A signed token for `user_id` until `now + ttl`; its `jti` lets a logout revoke it before then."""
     expires_at = now + ttl
-    claims = {"sub": str(user_id), "iat": int(now.timestamp()), "exp": int(expires_at.timestamp())}
+    claims = {
+        "sub": str(user_id),
+        "jti": str(uuid.uuid4()),
+        "iat": int(now.timestamp()),
+        "exp": int(expires_at.timestamp()),
+    }
     return jwt.encode(claims, secret, algorithm=_JWT_ALGORITHM), expires_at
 
 
-def read_access_token(token: str, *, secret: str, now: datetime) -> uuid.UUID | None:
-    """The user id of a valid, unexpired token; None for anything else."""
+@dataclass(frozen=True)
+class AccessClaims:
+    user_id: uuid.UUID
+    token_id: uuid.UUID  # the `jti`
+    expires_at: datetime
+
+
+def read_access_token(token: str, *, secret: str, now: datetime) -> AccessClaims | None:
+    """The claims of a valid, unexpired token; None for anything else (a token without `jti` included)."""
     try:
-        claims = jwt.decode(token, secret, algorithms=[_JWT_ALGORITHM], options={"verify_exp": False})
-        if int(claims["exp"]) <= now.timestamp():
+        # Time is judged by the injected clock below, never by PyJWT's own reading of the system clock.
+        options = {"verify_exp": False, "verify_iat": False, "verify_nbf": False}
+        claims = jwt.decode(token, secret, algorithms=[_JWT_ALGORITHM], options=options)
+        expires_at = datetime.fromtimestamp(int(claims["exp"]), UTC)
+        if expires_at <= now:
             return None
-        return uuid.UUID(claims["sub"])
-    except (jwt.PyJWTError, KeyError, ValueError, TypeError):
+        return AccessClaims(uuid.UUID(claims["sub"]), uuid.UUID(claims["jti"]), expires_at)
+    except (jwt.PyJWTError, KeyError, ValueError, TypeError, OverflowError):
         return None

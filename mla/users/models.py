@@ -20,7 +20,7 @@ class User(UuidPrimaryKey, Base):
 
 
 class ApiToken(UuidPrimaryKey, Base):
-    """A long-lived bearer token; only its SHA-256 is stored."""
+    """A long-lived bearer token; only its SHA-256 is stored. Refused once revoked or past `expires_at`."""
 
     __tablename__ = "api_tokens"
 
@@ -28,4 +28,16 @@ class ApiToken(UuidPrimaryKey, Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     label: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+
+
+class RevokedAccessToken(Base):
+    """A signed access token logged out before it expires, by its `jti`; useless (and purgeable) after `expires_at`."""
+
+    __tablename__ = "revoked_access_tokens"
+
+    jti: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    revoked_at: Mapped[datetime]

@@ -1,32 +1,84 @@
-"""Every query on users and API tokens."""
+"""Every query on users, API tokens and logged-out access tokens."""
 
 import uuid
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, any_, delete, exists, func, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mla.users.models import ApiToken, User
-from mla.users.principal import Principal
+from mla.enums import Role
+from mla.users.credentials import AccessClaims
+from mla.users.models import ApiToken, RevokedAccessToken, User
+from mla.users.principal import ACCESS_TOKEN, API_TOKEN, Credential, Principal
 
 
-def _principal(user: User) -> Principal:
-    return Principal(user.id, user.organisation_id, frozenset(user.roles), user.email)
+def _principal(user: User, credential: Credential) -> Principal:
+    return Principal(user.id, user.organisation_id, frozenset(user.roles), user.email, credential)
 
 
-async def principal_for_user(session: AsyncSession, user_id: uuid.UUID) -> Principal | None:
-    user = await session.get(User, user_id)
-    return _principal(user) if user is not None and user.active else None
-
-
-async def principal_for_api_token(session: AsyncSession, digest: str) -> Principal | None:
-    query = (
-        select(User)
-        .join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == digest, ApiToken.revoked_at.is_(None), User.active.is_(True))
-    )
+async def principal_for_access_token(session: AsyncSession, claims: AccessClaims) -> Principal | None:
+    """The active user of a signed access token that was not logged out."""
+    logged_out = exists().where(RevokedAccessToken.jti == claims.token_id)
+    query = select(User).where(User.id == claims.user_id, User.active.is_(True), ~logged_out)
     user = await session.scalar(query)
-    return _principal(user) if user is not None else None
+    return None if user is None else _principal(user, Credential(ACCESS_TOKEN, claims.token_id, claims.expires_at))
+
+
+async def principal_for_api_token(session: AsyncSession, digest: str, now: datetime) -> Principal | None:
+    """The active user of an API token that is neither revoked nor expired at `now`."""
+    query = (
+        select(User, ApiToken.id, ApiToken.expires_at)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(
+            ApiToken.token_hash == digest,
+            ApiToken.revoked_at.is_(None),
+            ApiToken.expires_at > now,
+            User.active.is_(True),
+        )
+    )
+    row = (await session.execute(query)).first()
+    return None if row is None else _principal(row.User, Credential(API_TOKEN, row.id, row.expires_at))
 
 
 async def find_by_email(session: AsyncSession, email: str) -> User | None:
     return await session.scalar(select(User).where(User.email == email.lower()))
+
+
+def users_of(organisation_id: uuid.UUID) -> Select[Any]:
+    return select(User).where(User.organisation_id == organisation_id)
+
+
+async def user_in(
+    session: AsyncSession, organisation_id: uuid.UUID | None, user_id: uuid.UUID, *, for_update: bool = False
+) -> User | None:
+    """The user, if it belongs to `organisation_id` (None: any organisation, for the operator's CLI)."""
+    query = select(User).where(User.id == user_id)
+    if organisation_id is not None:
+        query = query.where(User.organisation_id == organisation_id)
+    return await session.scalar(query.with_for_update() if for_update else query)
+
+
+async def count_active_admins(session: AsyncSession, organisation_id: uuid.UUID) -> int:
+    """Active users holding `admin` in the organisation (callers lock the organisation first)."""
+    query = select(func.count()).where(
+        User.organisation_id == organisation_id, User.active.is_(True), Role.ADMIN.value == any_(User.roles)
+    )
+    return int(await session.scalar(query) or 0)
+
+
+def tokens_of(user_id: uuid.UUID) -> Select[Any]:
+    return select(ApiToken).where(ApiToken.user_id == user_id)
+
+
+async def token_of(session: AsyncSession, user_id: uuid.UUID, token_id: uuid.UUID) -> ApiToken | None:
+    query = select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user_id).with_for_update()
+    return await session.scalar(query)
+
+
+async def revoke_access_token(session: AsyncSession, user_id: uuid.UUID, credential: Credential, now: datetime) -> None:
+    """Remember a logged-out access token until it expires; forget those already expired."""
+    await session.execute(delete(RevokedAccessToken).where(RevokedAccessToken.expires_at <= now))
+    row = {"jti": credential.id, "user_id": user_id, "expires_at": credential.expires_at, "revoked_at": now}
+    await session.execute(insert(RevokedAccessToken).values(row).on_conflict_do_nothing())  # two logouts at once

@@ -29,7 +29,24 @@ class UserOut(msgspec.Struct, kw_only=True):
     name: str
     organisation_id: uuid.UUID
     roles: list[Role]
+    active: bool
     created_at: datetime
+
+
+class RolesUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """The complete set of roles the user is to hold: those missing are granted, the others revoked."""
+
+    roles: Roles
+
+    def __post_init__(self) -> None:
+        self.roles = sorted(set(self.roles))
+
+
+class PasswordReset(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    password: Password
+
+    def __repr__(self) -> str:  # never print the password
+        return "PasswordReset(password=***)"
 
 
 class TokenRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -44,6 +61,30 @@ class TokenOut(msgspec.Struct, kw_only=True):
     expires_at: datetime
 
 
+TokenDays = Annotated[
+    int, msgspec.Meta(ge=1, le=366, description="Days until the token expires (default: the installation's setting).")
+]
+
+
+class ApiTokenCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    label: ShortText
+    days: TokenDays | None = None
+
+
+class ApiTokenRenewal(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    days: TokenDays | None = None
+
+
 class ApiTokenOut(msgspec.Struct, kw_only=True):
-    user: UserOut
+    """An API token's record; the token itself is shown once, when it is issued."""
+
+    id: uuid.UUID
+    user_id: uuid.UUID
+    label: str
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+
+
+class IssuedApiTokenOut(ApiTokenOut, kw_only=True):
     token: str

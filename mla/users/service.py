@@ -4,20 +4,17 @@ import uuid
 from datetime import timedelta
 
 import msgspec
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mla.audit import service as audit
 from mla.clock import Clock
-from mla.errors import Conflict, NotFound, Unprocessable
+from mla.errors import Conflict, NotFound
 from mla.fields import check_email
-from mla.organisations.models import Organisation
 from mla.pagination import Page, fetch_page
 from mla.settings import Settings
-from mla.users import repository
-from mla.users.credentials import hash_password, issue_access_token, new_api_token, token_digest, verify_password
-from mla.users.models import ApiToken, User
+from mla.users import administration, repository, tokens
+from mla.users.credentials import hash_password, issue_access_token, verify_password
+from mla.users.models import User
 from mla.users.principal import Principal
 from mla.users.schemas import TokenOut, UserCreate, UserOut
 
@@ -31,11 +28,8 @@ def to_out(user: User) -> UserOut:
 
 
 async def create_user(session: AsyncSession, clock: Clock, actor: Principal | None, data: UserCreate) -> User:
-    """Refuses an unknown organisation (422) and an e-mail already taken (409)."""
-    if await session.get(Organisation, data.organisation_id) is None:
-        raise Unprocessable(
-            "organisation_id names no organisation.", errors=[{"field": "organisation_id", "message": "not found"}]
-        )
+    """Refuses what `administration.check_may_create` refuses (422, 403) and an e-mail already taken (409)."""
+    await administration.check_may_create(session, actor, data)
     if await repository.find_by_email(session, data.email) is not None:
         raise Conflict(f"A user with e-mail {data.email} already exists.")
     user = User(
@@ -53,38 +47,15 @@ async def create_user(session: AsyncSession, clock: Clock, actor: Principal | No
         await session.flush()
     except IntegrityError as exc:
         raise Conflict(f"A user with e-mail {data.email} already exists.") from exc
-    await audit.record(
-        session,
-        clock,
-        actor,
-        audit.AuditEntry(
-            action="create_user",
-            chain=audit.admin_chain(),
-            organisation_id=user.organisation_id,
-            changes={"after": msgspec.to_builtins(to_out(user))},
-        ),
+    await administration.record_user_event(
+        session, clock, actor, user, "create_user", after=msgspec.to_builtins(to_out(user))
     )
     return user
 
 
 async def create_api_token(session: AsyncSession, clock: Clock, actor: Principal | None, user: User, label: str) -> str:
-    """A new long-lived token; only its digest is stored, so this is the one time it is seen."""
-    token = new_api_token()
-    session.add(
-        ApiToken(id=uuid.uuid4(), user_id=user.id, token_hash=token_digest(token), label=label, created_at=clock.now())
-    )
-    await audit.record(
-        session,
-        clock,
-        actor,
-        audit.AuditEntry(
-            action="create_api_token",
-            chain=audit.admin_chain(),
-            organisation_id=user.organisation_id,
-            changes={"user_id": str(user.id), "label": label},
-        ),
-    )
-    return token
+    """A new API token of the default lifetime; only its digest is stored, so this is the one time it is seen."""
+    return (await tokens.issue_api_token(session, clock, actor, user, label)).secret
 
 
 def login_email(email: str) -> str:
@@ -117,9 +88,7 @@ async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User:
 
 
 async def list_users(
-    session: AsyncSession, organisation_id: uuid.UUID | None, cursor: str | None, limit: int
+    session: AsyncSession, organisation_id: uuid.UUID, cursor: str | None, limit: int
 ) -> Page[UserOut]:
-    query = select(User)
-    if organisation_id is not None:
-        query = query.where(User.organisation_id == organisation_id)
-    return await fetch_page(session, query, User, cursor, limit, to_out)
+    """The users of one organisation, newest first."""
+    return await fetch_page(session, repository.users_of(organisation_id), User, cursor, limit, to_out)

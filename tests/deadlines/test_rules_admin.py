@@ -76,18 +76,22 @@ def due(item: dict[str, Any]) -> datetime:
 
 @pytest.fixture
 async def admin(world: World) -> AsyncIterator[Org]:
-    """An administrator; every rule is put back as it was afterwards (the rules are shared by all tests)."""
+    """A platform administrator; every rule is put back as it was afterwards (the rules are shared by all tests)."""
     org = await world.organisation()
-    before = (await world.client.get(RULES, headers=org.headers(Role.ADMIN))).json()["items"]
+    before = (await world.client.get(RULES, headers=org.headers(Role.PLATFORM_ADMIN))).json()["items"]
     yield org
     for rule in before:
         body = {name: rule[name] for name in EDITABLE}
-        response = await world.client.patch(f"{ADMIN_RULES}/{rule['code']}", json=body, headers=org.headers(Role.ADMIN))
+        response = await world.client.patch(
+            f"{ADMIN_RULES}/{rule['code']}", json=body, headers=org.headers(Role.PLATFORM_ADMIN)
+        )
         assert response.status_code == 200, response.text
 
 
 async def edit(world: World, admin: Org, code: str, **changes: Any) -> dict[str, Any]:
-    response = await world.client.patch(f"{ADMIN_RULES}/{code}", json=changes, headers=admin.headers(Role.ADMIN))
+    response = await world.client.patch(
+        f"{ADMIN_RULES}/{code}", json=changes, headers=admin.headers(Role.PLATFORM_ADMIN)
+    )
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -153,7 +157,7 @@ async def test_shortening_the_epoc_response_moves_open_deadlines_and_audits_each
             select(AuditEvent).where(AuditEvent.chain == "admin").order_by(AuditEvent.seq.desc()).limit(1)
         )
     assert event is not None and event.action == "update_deadline_rule"
-    assert event.actor_id == admin.members[Role.ADMIN].id
+    assert event.actor_id == admin.members[Role.PLATFORM_ADMIN].id
     assert event.changes["code"] == "epoc-response"
     assert event.changes["routine_amount"] == {"before": 10, "after": 5}
     assert event.changes["recomputed"]["deadlines"] >= 1
@@ -251,7 +255,9 @@ async def test_an_edit_that_changes_nothing_records_nothing(world: World, admin:
     ],
 )
 async def test_bad_values_are_422(world: World, admin: Org, body: dict[str, Any], field: str) -> None:
-    response = await world.client.patch(f"{ADMIN_RULES}/epoc-response", json=body, headers=admin.headers(Role.ADMIN))
+    response = await world.client.patch(
+        f"{ADMIN_RULES}/epoc-response", json=body, headers=admin.headers(Role.PLATFORM_ADMIN)
+    )
 
     assert response.status_code == 422, response.text
     assert field in response.json()["errors"][0]["field"]
@@ -259,21 +265,23 @@ async def test_bad_values_are_422(world: World, admin: Org, body: dict[str, Any]
 
 async def test_a_rule_that_takes_its_length_from_the_instrument_refuses_an_amount(world: World, admin: Org) -> None:
     response = await world.client.patch(
-        f"{ADMIN_RULES}/preservation-expiry", json={"routine_amount": 30}, headers=admin.headers(Role.ADMIN)
+        f"{ADMIN_RULES}/preservation-expiry", json={"routine_amount": 30}, headers=admin.headers(Role.PLATFORM_ADMIN)
     )
 
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "routine_amount"
 
 
-async def test_only_an_admin_edits_and_an_unknown_code_is_404(world: World, admin: Org) -> None:
+async def test_only_a_platform_admin_edits_and_an_unknown_code_is_404(world: World, admin: Org) -> None:
     org = await world.organisation(OrganisationKind.CENTRAL_AUTHORITY)
     body = {"routine_amount": 5}
 
-    for role in (Role.PROSECUTOR, Role.CENTRAL_AUTHORITY, Role.SUPERVISOR, Role.AUDITOR):
+    for role in (Role.PROSECUTOR, Role.CENTRAL_AUTHORITY, Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN):
         response = await world.client.patch(f"{ADMIN_RULES}/epoc-response", json=body, headers=org.headers(role))
         assert response.status_code == 403, role
-    unknown = await world.client.patch(f"{ADMIN_RULES}/no-such-rule", json=body, headers=admin.headers(Role.ADMIN))
+    unknown = await world.client.patch(
+        f"{ADMIN_RULES}/no-such-rule", json=body, headers=admin.headers(Role.PLATFORM_ADMIN)
+    )
     assert unknown.status_code == 404
     rule = (await world.client.get(f"{RULES}/epoc-response", headers=org.headers())).json()
     assert rule["routine_amount"] == 10

@@ -1,12 +1,14 @@
 """Schemathesis against the real API: no input from an authenticated user yields a 5xx.
 
 A real `mla serve` runs as a subprocess (schemathesis calls are synchronous and must not share the
-tests' event loop) on a database of this module's own: the fuzzer acts as a platform administrator,
-so it creates organisations, counterparties, instruments and webhooks and edits the catalogue,
-none of which may leak into the other tests. An organisation with a central authority, a case, a
-request, a production and a webhook give the path parameters real ids to hit, beside the random
-ones schemathesis draws. Every operation is called with a bearer token of the role it is meant for;
-only `not_a_server_error` is checked (401/403/404/409/422 are intended answers here).
+tests' event loop) on a database of this module's own: the fuzzer acts as a platform administrator
+and an organisation's admin, so it creates organisations, counterparties, instruments, users and
+webhooks and edits the catalogue, none of which may leak into the other tests. An organisation
+with a central authority, a case, a request, a production, a webhook and a user to administer (the
+auditor, whose token nothing else uses) give the path parameters real ids to hit, beside the
+random ones schemathesis draws; logging out spends the supervisor's token. Every operation is
+called with a bearer token of the role it is meant for; only `not_a_server_error` is checked
+(401/403/404/409/422 are intended answers here).
 
 CI runs a few examples per operation, deterministically; by hand, run more:
 `MLA_FUZZ_EXAMPLES=200 uv run pytest tests/fuzz`.
@@ -34,6 +36,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
+from sqlalchemy import select
 
 from mla.checks.rules import REGISTRY
 from mla.clock import FixedClock
@@ -43,6 +46,7 @@ from mla.instruments.catalogue import CATALOGUE
 from mla.migrate import PROJECT_ROOT
 from mla.reference_data import seed_reference_data
 from mla.settings import Settings
+from mla.users.models import ApiToken
 from mla.workflow.table import Action
 from tests.conftest import TEST_KEYRING, Servers, two_role_database
 from tests.factories import World
@@ -80,16 +84,27 @@ class Server:
         return "\n".join(errors) or "(nothing at level error)"
 
 
+INSTALLATION_ROUTES = tuple(
+    f"/api/v1/admin/{name}" for name in ("organisations", "counterparties", "instruments", "deadline-rules")
+)
+
+
 @dataclass
 class Fixtures:
     """The tokens to call with and the real ids to put in path parameters."""
 
     admin: str
+    platform_admin: str
     prosecutor: str
     central_authority: str
+    logout: str
     ids: dict[str, list[str]]
 
     def token_for(self, path: str) -> str:
+        if path == "/api/v1/auth/logout":
+            return self.logout
+        if path.startswith(INSTALLATION_ROUTES):
+            return self.platform_admin
         if path.startswith("/api/v1/admin/"):
             return self.admin
         if path in ("/api/v1/queue", "/api/v1/requests/{request_id}/assign") or path.endswith("/attestation"):
@@ -206,11 +221,18 @@ async def fuzz_fixtures(server: Server, fuzz_database_url: str) -> AsyncIterator
                 headers=org.headers(Role.ADMIN),
             )
             assert webhook.status_code == 201, webhook.text
+            subject = org.members[Role.AUDITOR]
+            async with world.sessionmaker() as session:
+                subject_token = await session.scalar(select(ApiToken.id).where(ApiToken.user_id == subject.id))
         yield Fixtures(
             admin=org.members[Role.ADMIN].token,
+            platform_admin=org.members[Role.PLATFORM_ADMIN].token,
             prosecutor=org.members[Role.PROSECUTOR].token,
             central_authority=authority.members[Role.CENTRAL_AUTHORITY].token,
+            logout=org.members[Role.SUPERVISOR].token,
             ids={
+                "user_id": [str(subject.id)],
+                "token_id": [str(subject_token)],
                 "case_id": [case["id"]],
                 "request_id": [request["id"]],
                 "counterparty_id": [str(target)],

@@ -11,7 +11,7 @@ from tests.factories import World, unique
 async def test_a_patch_changes_only_the_fields_it_sends_and_audits_them(world: World) -> None:
     """A PATCH that leaves fields out used to fail on them with a 500 (found by fuzzing)."""
     org = await world.organisation()
-    headers = org.headers(Role.ADMIN)
+    headers = org.headers(Role.PLATFORM_ADMIN)
     body = {"code": unique("t").lower(), "title": "A test treaty", "citation": "Test Treaty, art. 1"}
     created = await world.client.post(
         "/api/v1/admin/instruments", json=body | {"request_types": ["mla"]}, headers=headers
@@ -26,13 +26,13 @@ async def test_a_patch_changes_only_the_fields_it_sends_and_audits_them(world: W
     assert edited.json() | {"title": "A test treaty", "updated_at": None} == created.json() | {"updated_at": None}
     async with world.sessionmaker() as session:
         query = select(AuditEvent).where(
-            AuditEvent.action == "update_instrument", AuditEvent.actor_id == org.members[Role.ADMIN].id
+            AuditEvent.action == "update_instrument", AuditEvent.actor_id == org.members[Role.PLATFORM_ADMIN].id
         )
         [event] = await session.scalars(query)
     assert event.changes == {"code": body["code"], "title": {"before": "A test treaty", "after": "The test treaty"}}
 
 
-@pytest.mark.parametrize(("method", "role"), [("GET", Role.PROSECUTOR), ("PATCH", Role.ADMIN)])
+@pytest.mark.parametrize(("method", "role"), [("GET", Role.PROSECUTOR), ("PATCH", Role.PLATFORM_ADMIN)])
 async def test_a_code_with_a_nul_character_is_no_instrument(world: World, method: str, role: Role) -> None:
     """PostgreSQL cannot compare with U+0000: the lookup used to fail with a 500 (found by probing)."""
     org = await world.organisation()

@@ -1,6 +1,7 @@
-"""Authentication (passwords, access tokens, API tokens) and platform administration (SPEC §9, §11).
+"""Authentication (passwords, access tokens, API tokens) and administration (SPEC §9, §11).
 
-Users with passwords are created the way an administrator would: POST /api/v1/admin/users.
+Users with passwords are created the way their organisation's admin would: POST /api/v1/admin/users.
+The installation (organisations, counterparties, instruments) is administered by platform admins.
 Token expiry is judged by the injected clock, which the autouse `reset_clock` fixture puts back.
 """
 
@@ -43,12 +44,13 @@ def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
 
 
 async def create_user_with_password(
-    world: World, admin: Org, roles: list[str], *, organisation: Org | None = None, email: str | None = None
+    world: World, admin: Org, roles: list[str], *, email: str | None = None
 ) -> dict[str, Any]:
+    """A user created by the organisation's own admin."""
     body = {
         "email": email or f"{unique('login')}@example.org",
         "name": "Lena Login",
-        "organisation_id": str((organisation or admin).id),
+        "organisation_id": str(admin.id),
         "roles": roles,
         "password": PASSWORD,
     }
@@ -159,8 +161,10 @@ async def test_the_token_expires_by_the_injected_clock(
     assert (await me(world, await access_token(world, user["email"]))).status_code == 200
 
 
-async def test_api_tokens_do_not_expire(world: World, org: Org, clock: FixedClock) -> None:
-    clock.advance(timedelta(days=400))
+async def test_api_tokens_outlive_access_tokens_until_their_own_expiry(
+    world: World, org: Org, clock: FixedClock
+) -> None:
+    clock.advance(timedelta(days=89))  # the default lifetime is 90 days: tests/users/test_life_cycle.py
 
     assert (await me(world, org.members[Role.PROSECUTOR].token)).status_code == 200
 
@@ -309,20 +313,21 @@ def instrument_body() -> dict[str, Any]:
 
 
 async def admin_events(world: World, action: str, actor_id: uuid.UUID) -> list[AuditEvent]:
+    """What one administrator did, on whichever administration chain."""
     async with world.sessionmaker() as session:
         query = (
             select(AuditEvent)
-            .where(AuditEvent.chain == "admin", AuditEvent.action == action, AuditEvent.actor_id == actor_id)
+            .where(AuditEvent.chain.startswith("admin"), AuditEvent.action == action, AuditEvent.actor_id == actor_id)
             .order_by(AuditEvent.seq)
         )
         return list(await session.scalars(query))
 
 
-async def test_admin_creates_organisations_users_counterparties_and_instruments_with_audit(
+async def test_platform_admin_creates_organisations_first_admins_counterparties_and_instruments_with_audit(
     world: World, org: Org, clock: FixedClock
 ) -> None:
-    headers = org.headers(Role.ADMIN)
-    admin_id = org.members[Role.ADMIN].id
+    headers = org.headers(Role.PLATFORM_ADMIN)
+    admin_id = org.members[Role.PLATFORM_ADMIN].id
     client = world.client
 
     organisation = await client.post("/api/v1/admin/organisations", json=organisation_body(), headers=headers)
@@ -334,7 +339,7 @@ async def test_admin_creates_organisations_users_counterparties_and_instruments_
             "email": f"{unique('new')}@example.org",
             "name": "Nina New",
             "organisation_id": organisation_id,
-            "roles": ["prosecutor"],
+            "roles": ["admin"],
             "password": PASSWORD,
         },
         headers=headers,
@@ -358,18 +363,21 @@ async def test_admin_creates_organisations_users_counterparties_and_instruments_
         event = events[0]
         assert event.changes["after"]["id"] == body["id"]
         assert event.at == clock.now()
-        assert event.actor_roles == ["admin"]
-        assert event.prev_hash is not None and event.seq > 1
+        assert event.actor_roles == ["platform_admin"]
+        # The first admin opens the new organisation's own chain; the rest is the installation's.
+        expected = (f"admin:{organisation_id}", 1) if action == "create_user" else ("admin", event.seq)
+        assert (event.chain, event.seq) == expected
     org_event = (await admin_events(world, "create_organisation", admin_id))[0]
     assert org_event.organisation_id == uuid.UUID(organisation_id)
 
-    # The new user can log in, and the new organisation is listed.
-    assert (await me(world, await access_token(world, user.json()["email"]))).json()["id"] == user.json()["id"]
-    listed = await client.get("/api/v1/admin/users", params={"organisation_id": organisation_id}, headers=headers)
+    # The new admin can log in and sees itself among its organisation's users.
+    admin_token = await access_token(world, user.json()["email"])
+    assert (await me(world, admin_token)).json()["id"] == user.json()["id"]
+    listed = await client.get("/api/v1/admin/users", headers=bearer(admin_token))
     assert [item["id"] for item in listed.json()["items"]] == [user.json()["id"]]
 
 
-@pytest.mark.parametrize("role", [role for role in Role if role != Role.ADMIN])
+@pytest.mark.parametrize("role", [Role.PROSECUTOR, Role.CENTRAL_AUTHORITY, Role.SUPERVISOR, Role.AUDITOR])
 async def test_non_admins_get_403_and_nothing_is_created(world: World, org: Org, role: Role) -> None:
     headers = org.headers(role)
     user_body = {
@@ -414,14 +422,14 @@ async def test_options_answers_without_running_the_role_guards(world: World, pat
 
 
 async def test_duplicate_organisation_name_is_409(world: World, org: Org) -> None:
-    headers = org.headers(Role.ADMIN)
+    headers = org.headers(Role.PLATFORM_ADMIN)
     body = organisation_body()
     assert (await world.client.post("/api/v1/admin/organisations", json=body, headers=headers)).status_code == 201
 
     again = await world.client.post("/api/v1/admin/organisations", json={**body, "kind": "court"}, headers=headers)
 
     assert body["name"] in assert_problem(again, 409)["detail"]
-    assert len(await admin_events(world, "create_organisation", org.members[Role.ADMIN].id)) == 1
+    assert len(await admin_events(world, "create_organisation", org.members[Role.PLATFORM_ADMIN].id)) == 1
 
 
 async def test_duplicate_email_is_409_whatever_its_case(world: World, org: Org) -> None:
@@ -441,7 +449,7 @@ async def test_duplicate_email_is_409_whatever_its_case(world: World, org: Org) 
 
 
 async def test_duplicate_counterparty_name_and_instrument_code_are_409(world: World, org: Org) -> None:
-    headers = org.headers(Role.ADMIN)
+    headers = org.headers(Role.PLATFORM_ADMIN)
     for path, body in (("counterparties", counterparty_body()), ("instruments", instrument_body())):
         assert (await world.client.post(f"/api/v1/admin/{path}", json=body, headers=headers)).status_code == 201
         assert_problem(await world.client.post(f"/api/v1/admin/{path}", json=body, headers=headers), 409)
