@@ -90,10 +90,12 @@ def reset_clock(clock: FixedClock) -> None:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str, servers: Servers) -> Settings:
+    run = uuid.uuid4().hex[:8]
     return Settings(
         database_url=database_url,
         redis_url=servers.redis_url,
-        queue_name=f"mla:test:{uuid.uuid4().hex[:8]}",
+        queue_name=f"mla:test:{run}",
+        redis_key_prefix=f"mla:test:{run}",
         secret_key="test-secret-key-not-for-production",
         max_body_bytes=65_536,
     )

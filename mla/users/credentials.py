@@ -1,8 +1,10 @@
 """Passwords (argon2), signed access tokens (JWT, HS256) and long-lived API tokens (stored hashed)."""
 
+import asyncio
 import hashlib
 import secrets
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 import jwt
@@ -14,13 +16,23 @@ API_TOKEN_PREFIX = "mla_"
 _JWT_ALGORITHM = "HS256"
 # Verifying against this keeps unknown e-mails as slow as wrong passwords.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
+# argon2 costs tens of milliseconds of CPU per call. It runs in these threads (cffi releases the
+# GIL), so the event loop keeps serving while passwords are checked, and no more hashes run at once
+# than there are threads however many log-ins arrive: the others wait their turn, off the loop.
+ARGON2_THREADS = 2
+_argon2_threads = ThreadPoolExecutor(max_workers=ARGON2_THREADS, thread_name_prefix="argon2")
 
 
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+async def hash_password(password: str) -> str:
+    return await asyncio.get_running_loop().run_in_executor(_argon2_threads, _hasher.hash, password)
 
 
-def verify_password(password_hash: str | None, password: str) -> bool:
+async def verify_password(password_hash: str | None, password: str) -> bool:
+    """True if `password` matches; a missing hash (unknown user, no password) costs the same and is False."""
+    return await asyncio.get_running_loop().run_in_executor(_argon2_threads, _verify, password_hash, password)
+
+
+def _verify(password_hash: str | None, password: str) -> bool:
     try:
         return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
     except (VerificationError, InvalidHashError):

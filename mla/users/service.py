@@ -6,7 +6,7 @@ from datetime import timedelta
 import msgspec
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mla.audit import service as audit
 from mla.clock import Clock
@@ -17,9 +17,10 @@ from mla.pagination import Page, fetch_page
 from mla.settings import Settings
 from mla.users import repository
 from mla.users.credentials import hash_password, issue_access_token, new_api_token, token_digest, verify_password
+from mla.users.login_limits import LoginLimits
 from mla.users.models import ApiToken, User
 from mla.users.principal import Principal
-from mla.users.schemas import TokenOut, UserCreate, UserOut
+from mla.users.schemas import TokenOut, TokenRequest, UserCreate, UserOut
 
 
 class LoginRefused(Exception):
@@ -46,7 +47,7 @@ async def create_user(session: AsyncSession, clock: Clock, actor: Principal | No
         roles=[str(role) for role in data.roles],
         created_at=clock.now(),
         active=True,
-        password_hash=None if data.password is None else hash_password(data.password),
+        password_hash=None if data.password is None else await hash_password(data.password),
     )
     session.add(user)
     try:
@@ -98,11 +99,30 @@ def login_email(email: str) -> str:
         return email.lower()
 
 
-async def login(session: AsyncSession, clock: Clock, settings: Settings, email: str, password: str) -> TokenOut:
-    user = await repository.find_by_email(session, login_email(email))
+async def login(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    limits: LoginLimits,
+    clock: Clock,
+    settings: Settings,
+    credentials: TokenRequest,
+    address: str,
+) -> TokenOut:
+    """An access token for the right e-mail and password from `address` (see `client_address`).
+
+    Refuses a wrong e-mail or password (LoginRefused), and any attempt while the account or the
+    address is locked out after failures (LoginThrottled), the right password included.
+    """
+    email = login_email(credentials.email)
+    await limits.check(email, address)
+    # A session of its own, closed before the password is verified: no database connection
+    # is held while argon2 runs or waits for a thread.
+    async with sessionmaker() as session:
+        user = await repository.find_by_email(session, email)
     password_hash = user.password_hash if user is not None and user.active else None
-    if not verify_password(password_hash, password) or user is None:
+    if not await verify_password(password_hash, credentials.password) or user is None:
+        await limits.record_failure(email, address)
         raise LoginRefused
+    await limits.reset(email)
     token, expires_at = issue_access_token(
         user.id, secret=settings.secret_key, now=clock.now(), ttl=timedelta(minutes=settings.token_ttl_minutes)
     )
