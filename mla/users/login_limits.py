@@ -1,16 +1,16 @@
 """Failed log-ins, counted per account and per client address in Redis, with a growing back-off.
 
-A log-in asks `check` before it verifies a password (a locked-out caller costs one Redis round
-trip, never an argon2 hash), `record_failure` after a wrong one and `reset` after a right one.
-Only the account's count is reset by a success: logging into an account of one's own must not
-clear the count of an address that is guessing other people's passwords.
+A log-in is `admit`ted before its password is verified, and counts as a failure from then on
+unless it is reported `succeeded`. Admission and counting are one atomic step (a Lua script), so
+concurrent guesses cannot overshoot the limit, and a refused caller costs one Redis round trip,
+never an argon2 hash. A success forgets the account's failures, but for the address only its own
+attempt: logging into an account of one's own must not clear the count of an address that is
+guessing other people's passwords. A log-in interrupted mid-way (a crash) stays counted.
 
-Each count is a sorted set of failure instants (the injected clock) trimmed to a sliding window.
-With `n` failures in the window of which `allowed` are free, the caller is locked out until the
-last failure + min(backoff × 2^(n − allowed), max backoff). Attempts refused while locked out are
+Each count is a sorted set of attempt instants (the injected clock) trimmed to a sliding window.
+With `n` attempts in the window of which `allowed` are free, the caller is locked out until the
+last attempt + min(backoff × 2^(n − allowed), max backoff). Attempts refused while locked out are
 not counted (no password was tried), so the back-off grows with each guess actually made.
-Attempts already past `check` when the limit is reached still run: the overshoot is at most the
-number of log-ins in flight at that moment.
 
 When Redis does not answer, the limits cannot be applied and log-ins are refused
 (`LoginLimitsUnavailable`, a 503) rather than let guessing run unlimited; access tokens already
@@ -51,13 +51,6 @@ class LoginLimitsUnavailable(Exception):
     """Redis did not answer, so the failed log-ins cannot be counted."""
 
 
-@dataclass(frozen=True)
-class _Counter:
-    scope: str  # "account" or "address", for the log
-    key: str
-    allowed: int
-
-
 def client_address(host: str | None) -> str:
     """What the per-address limit counts: an IPv4 address, an IPv6 /64 (IPv4-mapped ones as IPv4)."""
     try:
@@ -71,11 +64,48 @@ def client_address(host: str | None) -> str:
     return str(address)
 
 
+# KEYS: the account's and the address's sorted sets. ARGV: now, window, backoff, max backoff,
+# free attempts per account, per address, this attempt's member, seconds to keep the sets.
+# Returns "0" when the attempt was admitted (and counted in both sets), else the seconds to wait.
+_ADMIT = """
+local now = tonumber(ARGV[1])
+local wait = 0
+for i = 1, 2 do
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', '(' .. (now - tonumber(ARGV[2])))
+  local attempts = redis.call('ZCARD', KEYS[i])
+  local allowed = tonumber(ARGV[4 + i])
+  if attempts >= allowed then
+    local last = tonumber(redis.call('ZRANGE', KEYS[i], -1, -1, 'WITHSCORES')[2])
+    local lockout = math.min(tonumber(ARGV[3]) * 2 ^ math.min(attempts - allowed, 32), tonumber(ARGV[4]))
+    wait = math.max(wait, last + lockout - now)
+  end
+end
+if wait > 0 then
+  return tostring(wait)
+end
+for i = 1, 2 do
+  redis.call('ZADD', KEYS[i], now, ARGV[7])
+  redis.call('EXPIRE', KEYS[i], ARGV[8])
+end
+return '0'
+"""
+
+
+@dataclass(frozen=True)
+class LoginAttempt:
+    """An admitted attempt, counted as a failure until reported `succeeded`."""
+
+    account_key: str
+    address_key: str
+    member: str
+
+
 class LoginLimits:
     def __init__(self, redis: Redis, settings: Settings, clock: Clock) -> None:
         self._redis = redis
         self._settings = settings
         self._clock = clock
+        self._admit = redis.register_script(_ADMIT)
 
     @classmethod
     def connect(cls, settings: Settings, clock: Clock) -> "LoginLimits":
@@ -88,80 +118,46 @@ class LoginLimits:
     async def close(self) -> None:
         await self._redis.aclose()
 
-    async def check(self, email: str, address: str) -> None:
-        """Refuse (LoginThrottled) while the account or the address is locked out."""
-        now = self._now()
-        counters = self._counters(email, address)
-        async with self._redis_errors():
-            pipeline = self._redis.pipeline(transaction=False)
-            for counter in counters:
-                pipeline.zrangebyscore(counter.key, self._window_start(now), now, withscores=True)
-            failures = await pipeline.execute()
-        locked_until = max(
-            self._locked_until(counter, [at for _, at in found])
-            for counter, found in zip(counters, failures, strict=True)
-        )
-        if locked_until > now:
-            raise LoginThrottled(math.ceil(locked_until - now))
-
-    async def record_failure(self, email: str, address: str) -> None:
-        """Count one wrong password against the account and the address."""
-        now = self._now()
-        counters = self._counters(email, address)
-        member = f"{now}:{secrets.token_hex(4)}"  # two failures at the same instant are two
-        keep_for = max(self._settings.login_window_seconds, self._settings.login_backoff_max_seconds)
-        async with self._redis_errors():
-            pipeline = self._redis.pipeline(transaction=False)
-            for counter in counters:
-                pipeline.zadd(counter.key, {member: now})
-                pipeline.zremrangebyscore(counter.key, "-inf", f"({self._window_start(now)}")
-                pipeline.expire(counter.key, keep_for + 1)
-                pipeline.zcard(counter.key)
-            answers = await pipeline.execute()
-        for counter, failures in zip(counters, answers[3::4], strict=True):
-            if lockout := self._lockout_seconds(counter, failures):
-                fields = {"scope": counter.scope, "failures": failures, "locked_seconds": lockout, "address": address}
-                log.warning("log-ins locked out per %s", counter.scope, extra={"fields": fields})
-
-    async def reset(self, email: str) -> None:
-        """A successful log-in: forget the account's failures (not the address's)."""
-        async with self._redis_errors():
-            await self._redis.delete(self._account_key(email))
-
-    def _counters(self, email: str, address: str) -> list[_Counter]:
+    async def admit(self, email: str, address: str) -> LoginAttempt:
+        """Count an attempt for `email` from `address`; refuse (LoginThrottled) while either is locked out."""
         settings = self._settings
-        return [
-            _Counter("account", self._account_key(email), settings.login_failures_per_account),
-            _Counter("address", f"{self._prefix}:address:{address}", settings.login_failures_per_address),
+        now = self._clock.now().timestamp()
+        attempt = LoginAttempt(self._account_key(email), f"{self._prefix}:address:{address}", secrets.token_hex(8))
+        keep_for = max(settings.login_window_seconds, settings.login_backoff_max_seconds) + 1
+        arguments = [
+            now,
+            settings.login_window_seconds,
+            settings.login_backoff_seconds,
+            settings.login_backoff_max_seconds,
+            settings.login_failures_per_account,
+            settings.login_failures_per_address,
+            attempt.member,
+            keep_for,
         ]
+        async with self._redis_errors():
+            wait = float(await self._admit(keys=[attempt.account_key, attempt.address_key], args=arguments))
+        if wait > 0:
+            raise LoginThrottled(math.ceil(round(wait, 3)))  # not 31 s for 30 s and a rounding error
+        return attempt
+
+    async def succeeded(self, attempt: LoginAttempt) -> None:
+        """The password was right: forget the account's failures, and this attempt for the address."""
+        async with self._redis_errors():
+            await (
+                self._redis.pipeline(transaction=False)
+                .delete(attempt.account_key)
+                .zrem(attempt.address_key, attempt.member)
+                .execute()
+            )
 
     @property
     def _prefix(self) -> str:
-        return f"{self._settings.redis_key_prefix}:login-failures"
+        return f"{self._settings.redis_key_prefix}:login-attempts"
 
     def _account_key(self, email: str) -> str:
         # Keyed digest: the e-mail (personal data) is not readable from Redis.
         digest = hmac.new(self._settings.secret_key.encode(), email.encode(), hashlib.sha256).hexdigest()
         return f"{self._prefix}:account:{digest[:32]}"
-
-    def _now(self) -> float:
-        return self._clock.now().timestamp()
-
-    def _window_start(self, now: float) -> float:
-        return now - self._settings.login_window_seconds
-
-    def _lockout_seconds(self, counter: _Counter, failures: int) -> float:
-        """How long the last of `failures` failures locks the caller out (0 while some are still free)."""
-        beyond = failures - counter.allowed
-        if beyond < 0:
-            return 0.0
-        settings = self._settings
-        return min(settings.login_backoff_seconds * 2.0 ** min(beyond, 32), settings.login_backoff_max_seconds)
-
-    def _locked_until(self, counter: _Counter, failures: list[float]) -> float:
-        if not failures:
-            return 0.0
-        return max(failures) + self._lockout_seconds(counter, len(failures))
 
     @asynccontextmanager
     async def _redis_errors(self) -> AsyncIterator[None]:

@@ -113,16 +113,15 @@ async def login(
     address is locked out after failures (LoginThrottled), the right password included.
     """
     email = login_email(credentials.email)
-    await limits.check(email, address)
+    attempt = await limits.admit(email, address)
     # A session of its own, closed before the password is verified: no database connection
     # is held while argon2 runs or waits for a thread.
     async with sessionmaker() as session:
         user = await repository.find_by_email(session, email)
     password_hash = user.password_hash if user is not None and user.active else None
     if not await verify_password(password_hash, credentials.password) or user is None:
-        await limits.record_failure(email, address)
-        raise LoginRefused
-    await limits.reset(email)
+        raise LoginRefused  # the attempt stays counted
+    await limits.succeeded(attempt)
     token, expires_at = issue_access_token(
         user.id, secret=settings.secret_key, now=clock.now(), ttl=timedelta(minutes=settings.token_ttl_minutes)
     )

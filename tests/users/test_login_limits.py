@@ -7,8 +7,10 @@ by the test keeps the argon2 threads busy while cheap requests are answered.
 """
 
 import asyncio
+import os
 import random
 import socket
+import sys
 import threading
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
@@ -233,8 +235,10 @@ async def test_eight_concurrent_log_ins_leave_the_api_answering_and_run_two_argo
     world: World, org: Org, app: Litestar, argon_gate: ArgonGate
 ) -> None:
     user = await create_user_with_password(world, org, ["prosecutor"])
+    # Eight accounts (more concurrent log-ins of one account than it has free attempts would be refused).
+    emails = [user["email"], *(f"{unique('someone')}@example.org" for _ in range(7))]
     async with client_at(app, unique_address()) as client:
-        logins = [asyncio.create_task(log_in(client, user["email"])) for _ in range(8)]
+        logins = [asyncio.create_task(log_in(client, email)) for email in emails]
         # Both argon2 threads are now inside a verification that cannot finish until the gate opens.
         assert await asyncio.to_thread(argon_gate.threads_busy.wait, 10)
 
@@ -248,8 +252,22 @@ async def test_eight_concurrent_log_ins_leave_the_api_answering_and_run_two_argo
         argon_gate.opened.set()
         answers = await asyncio.gather(*logins)
 
-    assert [answer.status_code for answer in answers] == [200] * 8
+    assert [answer.status_code for answer in answers] == [200] + [401] * 7
     assert argon_gate.calls == 8
+
+
+async def test_no_database_connection_is_held_while_a_password_is_verified(
+    app: Litestar, argon_gate: ArgonGate
+) -> None:
+    async with client_at(app, unique_address()) as client:
+        emails = [f"{unique('someone')}@example.org" for _ in range(credentials.ARGON2_THREADS)]
+        logins = [asyncio.create_task(log_in(client, email)) for email in emails]
+        assert await asyncio.to_thread(argon_gate.threads_busy.wait, 10)
+        held = app.state.engine.pool.checkedout()
+        argon_gate.opened.set()
+        await asyncio.gather(*logins)
+
+    assert held == 0  # a flood of log-ins waiting for argon2 cannot drain the pool other requests need
 
 
 async def test_an_unknown_email_costs_an_argon2_verification_like_a_wrong_password(
@@ -263,3 +281,31 @@ async def test_an_unknown_email_costs_an_argon2_verification_like_a_wrong_passwo
 
     assert wrong.status_code == unknown.status_code == 401
     assert argon_gate.calls == 2
+
+
+async def test_concurrent_guesses_cannot_overshoot_the_limit(
+    world: World, org: Org, limited_app: Litestar, argon_gate: ArgonGate, settings: Settings
+) -> None:
+    user = await create_user_with_password(world, org, ["prosecutor"])
+    allowed, sent = settings.login_failures_per_account, 12
+    async with client_at(limited_app, unique_address()) as attacker:
+        guesses = [asyncio.create_task(log_in(attacker, user["email"], f"guess {n}")) for n in range(sent)]
+        # While argon2 is held, only refusals can finish: every guess beyond the limit is one.
+        finishing = asyncio.as_completed(guesses, timeout=30)
+        refused = [await next(finishing) for _ in range(sent - allowed)]
+        argon_gate.opened.set()
+        answers = await asyncio.gather(*guesses)
+
+    assert {answer.status_code for answer in refused} == {429}
+    assert sorted(answer.status_code for answer in answers) == [401] * allowed + [429] * (sent - allowed)
+    assert argon_gate.calls == allowed
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="per-thread niceness is Linux's")
+async def test_argon2_runs_at_a_lower_priority_than_the_event_loop() -> None:
+    def niceness() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    in_argon2_thread = await asyncio.get_running_loop().run_in_executor(credentials._argon2_threads, niceness)
+
+    assert in_argon2_thread == min(19, niceness() + credentials.ARGON2_NICENESS)
