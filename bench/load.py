@@ -93,7 +93,7 @@ class Background:
 
 
 @contextmanager
-def in_background(scenario: Scenario, connections: int) -> Iterator[Background]:
+def _in_background(scenario: Scenario, connections: int) -> Iterator[Background]:
     """Run `scenario` on `connections` closed-loop tasks in a process of its own while the block runs.
 
     The Background is filled in when the block ends.
@@ -168,7 +168,7 @@ def run_load(
         background = None
         if beside is not None:
             _wait_until_waiting(barrier, len(workers))
-            background = running.enter_context(in_background(*beside))
+            background = running.enter_context(_in_background(*beside))
         barrier.wait(timeout=120)
         time.sleep(warmup)
         before = cpu_sample(server_pids, database_url)

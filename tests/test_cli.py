@@ -3,7 +3,9 @@
 `mla users create` writes to the test database, so the token it prints can be tried on the API;
 `mla migrate`, `mla seed` and `mla audit verify` work on databases of their own (a tampered
 trail or the demo world must not leak into the other tests). `mla up` starts its own embedded
-PostgreSQL and Redis in a temporary folder, twice, to show that the data and the tokens survive.
+PostgreSQL and Redis in a temporary folder, twice, to show that the data and the demo credentials
+survive (shown once, never logged); and on a database of the test server's, where it seeds the
+demo world only when `--demo` asks for it.
 """
 
 import asyncio
@@ -104,9 +106,8 @@ async def empty_database_url(servers: Servers) -> AsyncIterator[str]:
         await drop_database(servers.database_url, name)
 
 
-@pytest.fixture(scope="module")
-async def own_database_url(servers: Servers) -> AsyncIterator[str]:
-    """A migrated database of this module's own."""
+@asynccontextmanager
+async def migrated_database(servers: Servers) -> AsyncIterator[str]:
     name = f"mla_cli_{uuid.uuid4().hex[:12]}"
     url = await create_database(servers.database_url, name)
     try:
@@ -114,6 +115,13 @@ async def own_database_url(servers: Servers) -> AsyncIterator[str]:
         yield url
     finally:
         await drop_database(servers.database_url, name)
+
+
+@pytest.fixture(scope="module")
+async def own_database_url(servers: Servers) -> AsyncIterator[str]:
+    """A migrated database of this module's own."""
+    async with migrated_database(servers) as url:
+        yield url
 
 
 async def fetch(url: str, query: str, *args: object) -> list[asyncpg.Record]:
@@ -202,17 +210,6 @@ async def test_seed_inserts_the_catalogue_once_and_the_demo_world_once(own_datab
     assert await demo_users_accept(own_database_url, {admin: printed[admin][0]}) == {admin: True}
     accepted = await demo_users_accept(own_database_url, dict.fromkeys(demo_emails, "demo-password"))
     assert len(accepted) == len(demo_emails) and not any(accepted.values())
-
-
-@asynccontextmanager
-async def migrated_database(servers: Servers) -> AsyncIterator[str]:
-    name = f"mla_cli_{uuid.uuid4().hex[:12]}"
-    url = await create_database(servers.database_url, name)
-    try:
-        await asyncio.to_thread(upgrade, url)
-        yield url
-    finally:
-        await drop_database(servers.database_url, name)
 
 
 async def test_each_data_folder_gets_demo_passwords_of_its_own(servers: Servers, tmp_path: Path) -> None:
