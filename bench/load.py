@@ -11,6 +11,8 @@ import asyncio
 import multiprocessing
 import resource
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -44,6 +46,7 @@ class LoadResult:
     client_cpu_seconds: float = 0.0
     cpu: CpuSample | None = None
     exhausted: bool = False
+    background: "Background | None" = None  # what ran beside the measured load, unmeasured
 
     @property
     def throughput(self) -> float:
@@ -73,6 +76,68 @@ class LoadResult:
         self.exhausted = self.exhausted or other.exhausted
 
 
+@dataclass
+class Background:
+    """What an unmeasured load running beside a measured one got back."""
+
+    name: str
+    connections: int
+    seconds: float = 0.0
+    answers: int = 0
+    expected: int = 0  # answered with the status the scenario expects
+    unexpected_sample: str | None = None
+
+    @property
+    def rate(self) -> float:
+        return self.answers / self.seconds if self.seconds else 0.0
+
+
+@contextmanager
+def _in_background(scenario: Scenario, connections: int) -> Iterator[Background]:
+    """Run `scenario` on `connections` closed-loop tasks in a process of its own while the block runs.
+
+    The Background is filled in when the block ends.
+    """
+    context = multiprocessing.get_context("spawn")
+    started, stop, results = context.Event(), context.Event(), context.Queue()
+    process = context.Process(target=_background_worker, args=(scenario, connections, started, stop, results))
+    process.start()
+    background = Background(scenario.name, connections)
+    try:
+        if not started.wait(timeout=120):
+            raise RuntimeError(f"background load {scenario.name} did not start")
+        yield background
+    finally:
+        stop.set()
+        vars(background).update(vars(results.get(timeout=300)))
+        process.join()
+
+
+def _background_worker(scenario: Scenario, connections: int, started: Any, stop: Any, results: Any) -> None:
+    results.put(asyncio.run(_flood(scenario, connections, started, stop)))
+
+
+async def _flood(scenario: Scenario, connections: int, started: Any, stop: Any) -> Background:
+    operations = [await scenario.open(task) for task in range(connections)]
+    found = Background(scenario.name, connections)
+    started.set()
+    began = time.perf_counter()
+
+    async def repeat(operation: Operation) -> None:
+        while not stop.is_set():
+            outcome = await operation()
+            if outcome is None:
+                return
+            found.answers += 1
+            found.expected += outcome[0]
+            found.unexpected_sample = found.unexpected_sample or (outcome[1] or None)
+
+    await asyncio.gather(*(repeat(operation) for operation in operations))
+    found.seconds = time.perf_counter() - began
+    await scenario.close()
+    return found
+
+
 def run_load(
     scenarios: list[Scenario],
     *,
@@ -81,8 +146,13 @@ def run_load(
     warmup: float,
     server_pids: list[int] = (),  # type: ignore[assignment]
     database_url: str | None = None,
+    beside: tuple[Scenario, int] | None = None,
 ) -> LoadResult:
-    """Run one worker process per scenario (each with its share of the tasks) and merge the results."""
+    """Run one worker process per scenario (each with its share of the tasks) and merge the results.
+
+    `beside`: a scenario and its connections, run unmeasured during the warm-up and the measured
+    window; started once the measured processes are ready, so that its load does not slow their start.
+    """
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(len(scenarios) + 1)
     results = context.Queue()
@@ -94,17 +164,31 @@ def run_load(
     ]
     for worker in workers:
         worker.start()
-    barrier.wait(timeout=120)
-    time.sleep(warmup)
-    before = cpu_sample(server_pids, database_url)
-    time.sleep(duration)
-    after = cpu_sample(server_pids, database_url)
-    merged = LoadResult(scenarios[0].name, concurrency, duration, cpu=after - before)
-    for _ in workers:
-        merged.merge(results.get(timeout=duration + warmup + 300))
+    with ExitStack() as running:
+        background = None
+        if beside is not None:
+            _wait_until_waiting(barrier, len(workers))
+            background = running.enter_context(_in_background(*beside))
+        barrier.wait(timeout=120)
+        time.sleep(warmup)
+        before = cpu_sample(server_pids, database_url)
+        time.sleep(duration)
+        after = cpu_sample(server_pids, database_url)
+        merged = LoadResult(scenarios[0].name, concurrency, duration, cpu=after - before)
+        for _ in workers:
+            merged.merge(results.get(timeout=duration + warmup + 300))
+    merged.background = background
     for worker in workers:
         worker.join()
     return merged
+
+
+def _wait_until_waiting(barrier: Any, parties: int, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while barrier.n_waiting < parties:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the load processes were not ready within {timeout:.0f} s")
+        time.sleep(0.05)
 
 
 def _worker(scenario: Scenario, tasks: int, warmup: float, duration: float, barrier: Any, results: Any) -> None:

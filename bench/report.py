@@ -62,7 +62,7 @@ def figures_table(run: Run) -> list[str]:
         "ceiling": "HTTP ceiling: `GET /health/live` (constant JSON), same servers",
     }
     for key, result in run.loads.items():
-        label = labels.get(key) or f"queue `GET /api/v1/queue?bucket={key.split(':')[1]}`"
+        label = labels.get(key) or _list_label(key, result) or f"queue `GET /api/v1/queue?bucket={key.split(':')[1]}`"
         lines.append(
             f"| {label} | {result.concurrency} | {result.throughput:,.0f} | {result.p50:.1f} | {result.p99:.1f} | "
             f"{result.errors}{' (drafts ran out)' if result.exhausted else ''} | "
@@ -70,6 +70,26 @@ def figures_table(run: Run) -> list[str]:
             f"{_sessions_opened(result)} |"
         )
     return lines
+
+
+LIST = "authenticated list `GET /api/v1/requests?limit=20`"
+FLOODS = {
+    "list:spray": "spraying `POST /auth/token`: made-up accounts, one address each, every attempt an argon2 "
+    "verification",
+    "list:guess": "guessing one account's password from one address (429 past the limit, no hash)",
+}
+
+
+def _list_label(key: str, result: LoadResult) -> str | None:
+    if key == "list":
+        return f"{LIST}, alone"
+    flood = result.background
+    if key not in FLOODS or flood is None:
+        return None
+    return (
+        f"{LIST}, beside {flood.connections} clients {FLOODS[key]}; the flood got {flood.rate:,.1f} answers/s, "
+        f"{flood.expected:,} of {flood.answers:,} as expected"
+    )
 
 
 def _cpu(result: LoadResult) -> str:
@@ -155,6 +175,7 @@ def findings(run: Run) -> list[str]:
             + (f", against p99 {min(r.p99 for r in alone):.0f}–{max(r.p99 for r in alone):.0f} ms with one "
                "connection." if alone else ".")
         )  # fmt: skip
+    out.extend(_login_flood_findings(run))
     slow = {name: _execution_ms(plan) for name, plan in run.queue_plans.items() if _execution_ms(plan) > 10}
     if slow:
         out.append(
@@ -207,6 +228,29 @@ def findings(run: Run) -> list[str]:
             + ". Those lines would be faster on a dedicated machine."
         )
     return out
+
+
+def _login_flood_findings(run: Run) -> list[str]:
+    alone, spray, guess = (run.loads.get(key) for key in ("list", "list:spray", "list:guess"))
+    if alone is None or spray is None or guess is None or spray.background is None or guess.background is None:
+        return []
+    return [
+        f"- **Log-in floods.** The authenticated list at {alone.concurrency} connections: p99 {alone.p99:.0f} ms "
+        f"alone, {spray.p99:.0f} ms ({spray.p99 / alone.p99:.1f} ×) beside {spray.background.connections} clients "
+        f"spraying wrong passwords at made-up accounts from as many addresses (the limits never engage, so each of "
+        f"the {spray.background.rate:,.1f} attempts a second costs an argon2 verification, run in each API "
+        f"process's two argon2 threads, off the event loop), and {guess.p99:.0f} ms "
+        f"({guess.p99 / alone.p99:.1f} ×) beside {guess.background.connections} clients guessing one account "
+        f"from one address ({guess.background.rate:,.0f} answers a second, almost all 429 after one Redis round "
+        f"trip). The API processes used {_cores(spray, 'server'):.2f} cores under the spray, "
+        f"{_cores(guess, 'server'):.2f} under the guessing and {_cores(alone, 'server'):.2f} for the list alone."
+    ]
+
+
+def _cores(result: LoadResult, who: str) -> float:
+    if result.cpu is None or not result.seconds:
+        return float("nan")
+    return (result.cpu.server if who == "server" else result.cpu.postgres) / result.seconds
 
 
 def _plan_summary(plan: str) -> str:
@@ -280,7 +324,7 @@ def write_results(run: Run, path: Path = RESULTS) -> None:
         "",
         f"- CPU: {m.cpu}, {m.cores} cores; memory {m.memory_gib:.1f} GiB; Linux {m.kernel}; Python {m.python}",
         f"- PostgreSQL: {m.postgres} (same machine), settings: {settings}",
-        "- Redis on the same machine (the API checks it for readiness; these endpoints do not use it).",
+        "- Redis on the same machine (the API checks it for readiness and counts failed log-ins in it).",
         "",
         "## Setup",
         "",

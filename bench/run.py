@@ -24,6 +24,8 @@ from bench.server import start_servers
 from bench.world import World
 from mla.queue.schemas import QueueBucket
 
+LIST_CONNECTIONS = 4  # the authenticated list measured with and without log-in floods
+FLOOD_CONNECTIONS = 8  # clients flooding POST /auth/token beside it
 POSTGRES_SETTINGS = (
     "shared_buffers", "work_mem", "max_connections", "synchronous_commit", "fsync", "autovacuum", "jit",
 )  # fmt: skip
@@ -150,14 +152,47 @@ def _run_loads(
         plan.append((name, [scenarios.HttpCalls(name, ports, calls, 200)], 1, max(1.0, duration / 2)))
     results = {}
     for name, workers, connections, seconds in plan:
-        _say(f"load: {name}, {connections} connections, {warmup:.0f} s warm-up + {seconds:.0f} s ...")
-        result = load.run_load(
-            workers, concurrency=connections, duration=seconds, warmup=warmup, server_pids=pids, database_url=url
-        )
-        _say(f"  {result.throughput:,.0f}/s  p50 {result.p50:.1f} ms  p99 {result.p99:.1f} ms  errors {result.errors}"
-             + (f"  e.g. {result.error_sample}" if result.error_sample else ""))  # fmt: skip
-        results[name] = result
+        results[name] = _measure(name, workers, connections, seconds, warmup, pids, url)
+    # The authenticated list alone, then beside log-in floods the measured connections take no part in.
+    lists = scenarios.list_calls(world)
+    floods = [
+        ("list", None),
+        ("list:spray", scenarios.HttpCalls("login spray", ports, scenarios.login_spray_calls(rng), 401)),
+        ("list:guess", scenarios.HttpCalls("login guess", ports, scenarios.login_guess_calls(rng), 429)),
+    ]
+    for name, flood in floods:
+        workers = [scenarios.HttpCalls(name, ports, lists, 200, seed=k) for k in range(processes)]
+        beside = None if flood is None else (flood, FLOOD_CONNECTIONS)
+        results[name] = _measure(name, workers, LIST_CONNECTIONS, duration, warmup, pids, url, beside)
     return results
+
+
+def _measure(
+    name: str,
+    workers: list[Scenario],
+    connections: int,
+    seconds: float,
+    warmup: float,
+    pids: list[int],
+    url: str,
+    beside: tuple[Scenario, int] | None = None,
+) -> LoadResult:
+    _say(f"load: {name}, {connections} connections, {warmup:.0f} s warm-up + {seconds:.0f} s ...")
+    result = load.run_load(
+        workers,
+        concurrency=connections,
+        duration=seconds,
+        warmup=warmup,
+        server_pids=pids,
+        database_url=url,
+        beside=beside,
+    )
+    _say(f"  {result.throughput:,.0f}/s  p50 {result.p50:.1f} ms  p99 {result.p99:.1f} ms  errors {result.errors}"
+         + (f"  e.g. {result.error_sample}" if result.error_sample else ""))  # fmt: skip
+    if (background := result.background) is not None:
+        _say(f"  beside it, {background.name}: {background.rate:,.1f} answers/s, {background.expected:,} of "
+             f"{background.answers:,} as expected")  # fmt: skip
+    return result
 
 
 async def _postgres_facts(url: str) -> tuple[str, dict[str, str]]:

@@ -137,6 +137,41 @@ def queue_calls(world: World, bucket: str) -> list[HttpCall]:
     ]
 
 
+def list_calls(world: World) -> list[HttpCall]:
+    """`GET /requests?limit=20`, an authenticated list, by every prosecutor of every prosecution service."""
+    return [
+        HttpCall("GET", "/api/v1/requests?limit=20", bearer(member.token))
+        for service in world.services
+        for member in service.members
+    ]
+
+
+def login_spray_calls(rng: random.Random, count: int = 5_000) -> list[HttpCall]:
+    """Wrong passwords for made-up accounts, each from an address of its own: a spray from many machines.
+
+    The address travels in `X-Forwarded-For`, which `mla serve` (uvicorn) trusts from 127.0.0.1 as it
+    would from a reverse proxy on the same host. Neither an account nor an address reaches its
+    limit, so every attempt costs an argon2 verification (unknown e-mails cost as much as wrong
+    passwords): the worst flood the limits leave to the API.
+    """
+    calls = []
+    for k in range(count):
+        address = f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+        body = {"email": f"spray-{k}@bench.example", "password": f"guess-{rng.randrange(10**9)}"}
+        headers = JSON + f"X-Forwarded-For: {address}\r\n".encode()
+        calls.append(HttpCall("POST", "/api/v1/auth/token", headers, msgspec.json.encode(body)))
+    return calls
+
+
+def login_guess_calls(rng: random.Random, count: int = 1_000) -> list[HttpCall]:
+    """Wrong passwords for one account from one address: past the first few, 429s that cost no hash."""
+    body = {"email": "victim@bench.example"}
+    return [
+        HttpCall("POST", "/api/v1/auth/token", JSON, msgspec.json.encode({**body, "password": f"guess-{k}"}))
+        for k in rng.sample(range(10**9), count)
+    ]
+
+
 def _targets(world: World, kind: str) -> list[uuid.UUID]:
     return world.states if kind == "state" else world.providers
 

@@ -48,6 +48,8 @@ def start_servers(count: int, database_url: str, redis_url: str) -> Servers:
         "MLA_REDIS_URL": redis_url,
         "MLA_SECRET_KEY": secrets.token_urlsafe(32),
         "MLA_AUDIT_KEYS": BENCH_AUDIT_KEYS,
+        # Failed log-ins of one run do not lock out the next one's.
+        "MLA_REDIS_KEY_PREFIX": f"mla:bench:{secrets.token_hex(4)}",
     }
     ports = [FIRST_PORT + k for k in range(count)]
     processes = []

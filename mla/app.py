@@ -42,6 +42,7 @@ from mla.stats.api import RequestExportController, StatsController
 from mla.users.admin_api import AdminUserController
 from mla.users.api import AuthController
 from mla.users.authentication import PUBLIC_PATHS, BearerAuthenticationMiddleware
+from mla.users.login_limits import LoginLimits
 from mla.workflow.api import WorkflowController
 
 ROUTES = [
@@ -110,10 +111,14 @@ async def hold_resources(app: Litestar) -> AsyncGenerator[None, None]:
     engine = create_engine(settings.database_url or "")
     # Built without connecting: the API starts, and answers, while Redis is down.
     redis = ArqRedis(connection_pool=ConnectionPool.from_url(settings.redis_url or ""))
-    app.state.update(engine=engine, sessionmaker=create_sessionmaker(engine, keyring), redis=redis)
+    login_limits = LoginLimits.connect(settings, app.state.clock)
+    app.state.update(
+        engine=engine, sessionmaker=create_sessionmaker(engine, keyring), redis=redis, login_limits=login_limits
+    )
     try:
         yield
     finally:
+        await login_limits.close()
         await redis.aclose()
         await engine.dispose()
 

@@ -109,18 +109,26 @@ def describe_database(url: str) -> str:
     return f"{parsed.database!r} at {where}"
 
 
-async def seed(settings: Settings, clock: Clock, *, with_demo: bool) -> dict[str, str] | None:
+async def seed(settings: Settings, clock: Clock, *, with_demo: bool) -> dict[str, demo.DemoLogin] | None:
     """The reference data always (missing rows only); the demo world once, if asked."""
+    data_dir = Path(settings.data_dir)
 
-    async def work(session: AsyncSession) -> dict[str, str] | None:
+    async def work(session: AsyncSession) -> dict[str, demo.DemoLogin] | None:
         for name, inserted in (await seed_reference_data(session, clock)).items():
             print(f"{name}: {inserted} new", file=sys.stderr)
+        for email in await demo.retire_fixed_password(session, clock, set(demo.load_credentials(data_dir) or {})):
+            print(f"{email}: the old fixed demo password no longer works", file=sys.stderr)
         return await demo.seed_demo(session, clock) if with_demo else None
 
-    tokens = await in_transaction(settings, work)
-    if tokens:
-        demo.save_tokens(Path(settings.data_dir), tokens)
-    return tokens
+    logins = await in_transaction(settings, work)
+    if logins:
+        demo.save_credentials(data_dir, logins)
+    return logins
+
+
+def demo_login_lines(logins: dict[str, demo.DemoLogin]) -> list[str]:
+    """The only place secrets are shown: stdout (the terminal), never a log."""
+    return [f"  {email:24} {login.password:18} {login.token}" for email, login in logins.items()]
 
 
 def cmd_migrate(settings: Settings, _: argparse.Namespace) -> None:
@@ -147,9 +155,9 @@ def migrate_as_owner(settings: Settings) -> None:
 def cmd_seed(settings: Settings, args: argparse.Namespace) -> None:
     settings, embedded = with_services(settings, redis=False)
     try:
-        tokens = asyncio.run(seed(settings, SystemClock(), with_demo=args.demo))
-        for email, token in (tokens or {}).items():
-            print(f"{email}: {token}")
+        logins = asyncio.run(seed(settings, SystemClock(), with_demo=args.demo))
+        if logins:
+            print("demo users (e-mail, password, API token):", *demo_login_lines(logins), sep="\n")
     finally:
         embedded.stop()
 
@@ -327,6 +335,9 @@ def local_secrets(settings: Settings) -> Settings:
 
 
 def cmd_up(settings: Settings, args: argparse.Namespace) -> None:
+    # The demo world goes only into the embedded database `mla up` starts itself, or where --demo asks:
+    # never into a database of the operator's without being asked.
+    with_demo = args.demo or not settings.database_url
     settings, embedded = with_services(local_secrets(settings), redis=True)
     settings = msgspec.structs.replace(settings, ready_requires_worker=True)
     mail_sink = None
@@ -335,9 +346,9 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> None:
             mail_sink = start_mail_sink(mail_folder(settings))
             settings = use_mail_sink(settings, mail_sink.port)
         migrate_as_owner(settings)
-        created = asyncio.run(seed(settings, SystemClock(), with_demo=True))
+        created = asyncio.run(seed(settings, SystemClock(), with_demo=with_demo))
         base = f"http://{args.host}:{args.port}"
-        print_welcome(base, created or demo.load_tokens(Path(settings.data_dir)), fresh=bool(created))
+        print_welcome(base, demo_summary(Path(settings.data_dir), with_demo=with_demo, created=created))
         if mail_sink is not None:
             print(
                 f"outgoing e-mail is kept, not sent: one .eml file per message in {mail_folder(settings)}", flush=True
@@ -363,15 +374,28 @@ def with_running_mail_sink(settings: Settings) -> Settings:
     return settings if port is None else use_mail_sink(settings, port)
 
 
-def print_welcome(base: str, tokens: dict[str, str], *, fresh: bool) -> None:
+def demo_summary(data_dir: Path, *, with_demo: bool, created: dict[str, demo.DemoLogin] | None) -> list[str]:
+    """What `mla up` says about the demo world; its credentials in full only when just seeded."""
+    path = demo.credentials_file(data_dir).resolve()
+    if not with_demo:
+        return ["demo data:             none in a database of yours (`mla up --demo` would add it)"]
+    if created:
+        return [
+            f"demo data:             seeded now; the credentials below are shown this once and kept in {path} "
+            "(readable by you only)",
+            "demo users (e-mail, password for POST /api/v1/auth/token, API token for Authorization: Bearer):",
+            *demo_login_lines(created),
+        ]
+    where = f"are in {path} (readable by you only)" if path.exists() else "were shown when it was seeded"
+    return [f"demo data:             kept from an earlier run; its credentials {where}"]
+
+
+def print_welcome(base: str, demo_lines: list[str]) -> None:
     lines = [
         "",
         f"MLA tracker running at {base}",
         f"API docs (OpenAPI):    {base}/schema   (JSON: {base}/schema/openapi.json)",
-        f"demo data:             {'seeded now' if fresh else 'kept from an earlier run'}",
-        f"demo password:         {demo.DEMO_PASSWORD}  (POST {base}/api/v1/auth/token)",
-        "demo API tokens (Authorization: Bearer <token>):",
-        *(f"  {email:24} {token}" for email, token in tokens.items()),
+        *demo_lines,
         "",
     ]
     print("\n".join(lines), flush=True)
@@ -418,6 +442,9 @@ def parser() -> argparse.ArgumentParser:
         command = add(name, handler, text)
         command.add_argument("--host", default=DEFAULT_HOST)
         command.add_argument("--port", type=int, default=DEFAULT_PORT)
+    commands.choices["up"].add_argument(
+        "--demo", action="store_true", help="seed the demo world even into the database MLA_DATABASE_URL names"
+    )
     worker = add("worker", cmd_worker, "run the background worker")
     worker.add_argument("--burst", action="store_true", help="process everything due once, then exit")
     worker.add_argument("--now", type=rfc3339, help="the instant to treat as now (RFC 3339)")

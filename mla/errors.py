@@ -95,6 +95,8 @@ def handle_http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response
         405: ("method-not-allowed", "Method not allowed"),
         413: ("payload-too-large", "Request body too large"),
         415: ("unsupported-media-type", "Unsupported media type"),
+        429: ("too-many-requests", "Too many requests"),
+        503: ("service-unavailable", "Service unavailable"),
     }.get(exc.status_code, ("http-error", "HTTP error"))
     headers = exc.headers or {}
     response = problem_response(exc.status_code, problem[0], problem[1], exc.detail)

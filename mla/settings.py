@@ -37,6 +37,15 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     checkpoint_public_keys: str = ""
     checkpoint_log: str = ""
     checkpoint_minutes: int = 10
+    # Every key this installation keeps in Redis starts with it (tests give each run its own).
+    redis_key_prefix: str = "mla"
+    # Failed log-ins: so many are free within the window, then each further one locks out for a
+    # back-off that doubles from `login_backoff_seconds` up to `login_backoff_max_seconds`.
+    login_failures_per_account: int = 5
+    login_failures_per_address: int = 50
+    login_window_seconds: int = 3600
+    login_backoff_seconds: int = 30
+    login_backoff_max_seconds: int = 900
 
     def __repr__(self) -> str:  # never print the secret key, the audit keys or passwords
         return (

@@ -134,11 +134,13 @@ def reset_clock(clock: FixedClock) -> None:
 
 @pytest.fixture(scope="session")
 def settings(test_database: TwoRoleDatabase, servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    run = uuid.uuid4().hex[:8]
     return Settings(
         database_url=test_database.runtime_url,
         migration_database_url=test_database.owner_url,
         redis_url=servers.redis_url,
-        queue_name=f"mla:test:{uuid.uuid4().hex[:8]}",
+        queue_name=f"mla:test:{run}",
+        redis_key_prefix=f"mla:test:{run}",
         secret_key="test-secret-key-not-for-production",
         max_body_bytes=65_536,
         audit_keys=TEST_AUDIT_KEYS,

@@ -3,7 +3,9 @@
 `mla users create` writes to the test database, so the token it prints can be tried on the API;
 `mla migrate`, `mla seed` and `mla audit verify` work on databases of their own (a tampered
 trail or the demo world must not leak into the other tests). `mla up` starts its own embedded
-PostgreSQL and Redis in a temporary folder, twice, to show that the data and the tokens survive.
+PostgreSQL and Redis in a temporary folder, twice, to show that the data and the demo credentials
+survive (shown once, never logged); and on a database of the test server's, where it seeds the
+demo world only when `--demo` asks for it.
 """
 
 import asyncio
@@ -17,6 +19,7 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -33,8 +36,13 @@ from mla.audit import service as audit
 from mla.clock import FixedClock
 from mla.db import create_engine, create_sessionmaker
 from mla.embedded import start_embedded_postgres, start_embedded_services
+from mla.enums import Role
 from mla.instruments.catalogue import CATALOGUE, seed_catalogue
 from mla.migrate import PROJECT_ROOT, alembic_config, upgrade
+from mla.organisations import service as organisations
+from mla.users import service as users
+from mla.users.credentials import verify_password
+from mla.users.schemas import UserCreate
 from tests.conftest import (
     START_OF_TESTS,
     TEST_AUDIT_KEYS,
@@ -110,9 +118,8 @@ async def empty_database_url(servers: Servers) -> AsyncIterator[str]:
         await drop_database(servers.database_url, name)
 
 
-@pytest.fixture(scope="module")
-async def own_database_url(servers: Servers) -> AsyncIterator[str]:
-    """A migrated database of this module's own."""
+@asynccontextmanager
+async def migrated_database(servers: Servers) -> AsyncIterator[str]:
     name = f"mla_cli_{uuid.uuid4().hex[:12]}"
     url = await create_database(servers.database_url, name)
     try:
@@ -120,6 +127,13 @@ async def own_database_url(servers: Servers) -> AsyncIterator[str]:
         yield url
     finally:
         await drop_database(servers.database_url, name)
+
+
+@pytest.fixture(scope="module")
+async def own_database_url(servers: Servers) -> AsyncIterator[str]:
+    """A migrated database of this module's own."""
+    async with migrated_database(servers) as url:
+        yield url
 
 
 async def fetch(url: str, query: str, *args: object) -> list[asyncpg.Record]:
@@ -147,6 +161,35 @@ async def test_migrate_builds_the_schema_and_is_idempotent(empty_database_url: s
     assert [row[0] for row in await fetch(empty_database_url, "SELECT version_num FROM alembic_version")] == [head]
 
 
+def printed_logins(stdout: str) -> dict[str, tuple[str, str]]:
+    """{e-mail: (password, API token)} from the demo users' lines of `mla seed --demo` or `mla up`."""
+    lines = re.findall(r"^\s+(\S+@\S+)\s+(\S+)\s+(mla_\S+)$", stdout, re.MULTILINE)
+    return {email: (password, token) for email, password, token in lines}
+
+
+def saved_logins(data_dir: Path) -> dict[str, tuple[str, str]]:
+    saved = demo.load_credentials(data_dir)
+    assert saved is not None
+    return {email: (login.password, login.token) for email, login in saved.items()}
+
+
+def assert_readable_by_owner_only(path: Path) -> None:
+    assert path.stat().st_mode & 0o777 == 0o600, oct(path.stat().st_mode)
+
+
+def assert_no_secret_in(text: str, logins: dict[str, tuple[str, str]]) -> None:
+    """None of the passwords and tokens, in full or in part, appear in `text` (e.g. the JSON logs)."""
+    for email, secrets in logins.items():
+        for secret in secrets:
+            assert secret not in text and secret[-12:] not in text, f"a secret of {email} is in the log"
+
+
+async def demo_users_accept(url: str, password_of: dict[str, str]) -> dict[str, bool]:
+    rows = await fetch(url, "SELECT email, password_hash FROM users WHERE email = ANY($1)", list(password_of))
+    verdicts = await asyncio.gather(*(verify_password(row["password_hash"], password_of[row["email"]]) for row in rows))
+    return {row["email"]: verdict for row, verdict in zip(rows, verdicts, strict=True)}
+
+
 async def test_seed_inserts_the_catalogue_once_and_the_demo_world_once(own_database_url: str, tmp_path: Path) -> None:
     demo_emails = sorted(email for email, *_ in demo.DEMO_USERS)
 
@@ -159,20 +202,73 @@ async def test_seed_inserts_the_catalogue_once_and_the_demo_world_once(own_datab
     first = await run_mla("seed", "--demo", database_url=own_database_url, data_dir=tmp_path)
     assert first.returncode == 0, first
     assert "instrument catalogue: 0 new" in first.stderr  # the catalogue is not seeded twice
-    printed = dict(re.findall(r"^(\S+@\S+): (mla_\S+)$", first.stdout, re.MULTILINE))
+    printed = printed_logins(first.stdout)
     assert sorted(printed) == demo_emails
-    assert demo.load_tokens(tmp_path) == printed  # kept for the next `mla up`
+    assert saved_logins(tmp_path) == printed  # kept for the next `mla up`
+    assert_readable_by_owner_only(demo.credentials_file(tmp_path))
+    assert_no_secret_in(first.stderr, printed)
 
     again = await run_mla("seed", "--demo", database_url=own_database_url, data_dir=tmp_path)
     assert again.returncode == 0, again
     assert "instrument catalogue: 0 new" in again.stderr
     assert "mla_" not in again.stdout
-    assert demo.load_tokens(tmp_path) == printed
+    assert saved_logins(tmp_path) == printed
 
     assert (await fetch(own_database_url, "SELECT count(*) FROM instruments"))[0][0] == len(CATALOGUE)
     rows = await fetch(own_database_url, "SELECT email FROM users")
     assert sorted(row[0] for row in rows) == demo_emails
     assert (await fetch(own_database_url, "SELECT count(*) FROM api_tokens"))[0][0] == len(demo_emails)
+    # Each printed password is that user's; the fixed password of earlier versions opens nothing.
+    admin = "admin@demo.mla"
+    assert await demo_users_accept(own_database_url, {admin: printed[admin][0]}) == {admin: True}
+    accepted = await demo_users_accept(own_database_url, dict.fromkeys(demo_emails, "demo-password"))
+    assert len(accepted) == len(demo_emails) and not any(accepted.values())
+
+
+async def test_each_data_folder_gets_demo_passwords_of_its_own(servers: Servers, tmp_path: Path) -> None:
+    seeded = []
+    for folder in ("one", "two"):
+        async with migrated_database(servers) as url:
+            run = await run_mla("seed", "--demo", database_url=url, data_dir=tmp_path / folder)
+        assert run.returncode == 0, run
+        seeded.append(printed_logins(run.stdout))
+    one, two = seeded
+
+    assert sorted(one) == sorted(two) == sorted(email for email, *_ in demo.DEMO_USERS)
+    assert all(one[email][0] != two[email][0] for email in one)
+    assert len({password for password, _ in one.values()}) == len(one)  # and one per user
+
+
+async def test_seed_takes_the_old_fixed_password_away_from_demo_users(servers: Servers, tmp_path: Path) -> None:
+    """What `mla up` left in a real database before: admin@demo.mla with the password everyone knew."""
+    async with migrated_database(servers) as url:
+        engine = create_engine(url, null_pool=True)
+        clock = FixedClock(START_OF_TESTS)
+        try:
+            async with create_sessionmaker(engine)() as session, session.begin():
+                organisation = await organisations.create_organisation(session, clock, None, demo.CENTRAL_AUTHORITY)
+                data = UserCreate(
+                    email="admin@demo.mla",
+                    name="Ada Admin",
+                    organisation_id=organisation.id,
+                    roles=[Role.ADMIN],
+                    password=demo.RETIRED_PASSWORD,
+                )
+                await users.create_user(session, clock, None, data)
+        finally:
+            await engine.dispose()
+
+        first = await run_mla("seed", database_url=url, data_dir=tmp_path)
+        again = await run_mla("seed", database_url=url, data_dir=tmp_path)
+
+        assert first.returncode == again.returncode == 0, (first, again)
+        assert "admin@demo.mla: the old fixed demo password no longer works" in first.stderr
+        assert "demo password" not in again.stderr
+        rows = await fetch(url, "SELECT password_hash FROM users WHERE email = 'admin@demo.mla'")
+        assert [row["password_hash"] for row in rows] == [None]
+        events = await fetch(url, "SELECT organisation_id FROM audit_events WHERE action = 'retire_demo_password'")
+        assert [event["organisation_id"] for event in events] == [organisation.id]
+        assert (await fetch(url, "SELECT count(*) FROM users"))[0][0] == 1  # no demo world without --demo
 
 
 # --------------------------------------------------------------------------- users create
@@ -455,42 +551,48 @@ def free_port() -> int:
 
 
 class Up:
-    """One `mla up` process with its output in a file."""
+    """One `mla up` process: what it prints (stdout) and its JSON logs (stderr), each in a file."""
 
-    def __init__(self, data_dir: Path, port: int, log: Path, extra_env: dict[str, str] | None = None) -> None:
-        self.log = log
-        self._log_file = log.open("w")
+    def __init__(
+        self, data_dir: Path, port: int, log: Path, *args: str, extra_env: dict[str, str] | None = None
+    ) -> None:
+        self.log, self.json_log = log, log.with_suffix(".json.log")
+        self._files = [log.open("w"), self.json_log.open("w")]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "mla", "up", "--port", str(port)],
+            [sys.executable, "-m", "mla", "up", "--port", str(port), *args],
             cwd=PROJECT_ROOT,
-            env=cli_env(data_dir) | (extra_env or {}),  # no MLA_DATABASE_URL / MLA_REDIS_URL: embedded services
+            # Without MLA_DATABASE_URL / MLA_REDIS_URL in extra_env: embedded services.
+            env=cli_env(data_dir) | (extra_env or {}),
             stdin=subprocess.DEVNULL,
-            stdout=self._log_file,
-            stderr=subprocess.STDOUT,
+            stdout=self._files[0],
+            stderr=self._files[1],
         )
 
     @property
     def output(self) -> str:
         return self.log.read_text()
 
-    def wait_until_ready(self) -> tuple[str, dict[str, str]]:
-        """The printed URL and tokens, once /health/ready answers 200 (bounded by STARTUP_TIMEOUT)."""
+    @property
+    def logs(self) -> str:
+        return self.json_log.read_text()
+
+    def wait_until_ready(self) -> tuple[str, dict[str, tuple[str, str]]]:
+        """The printed URL and demo logins, once /health/ready answers 200 (bounded by STARTUP_TIMEOUT)."""
         deadline = time.monotonic() + STARTUP_TIMEOUT
         base = None
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                pytest.fail(f"mla up exited with {self.process.returncode}:\n{self.output}")
+                pytest.fail(f"mla up exited with {self.process.returncode}:\n{self.output}\n{self.logs}")
             if base is None and (match := re.search(r"^MLA tracker running at (\S+)$", self.output, re.MULTILINE)):
                 base = match.group(1)
             if base is not None:
                 try:
                     if httpx.get(f"{base}/health/ready", timeout=2).status_code == 200:
-                        tokens = dict(re.findall(r"^\s+(\S+@\S+)\s+(mla_\S+)$", self.output, re.MULTILINE))
-                        return base, tokens
+                        return base, printed_logins(self.output)
                 except httpx.TransportError:
                     pass
             time.sleep(0.2)
-        pytest.fail(f"mla up was not ready within {STARTUP_TIMEOUT} s:\n{self.output}")
+        pytest.fail(f"mla up was not ready within {STARTUP_TIMEOUT} s:\n{self.output}\n{self.logs}")
 
     def interrupt(self) -> int:
         """Ctrl-C, as in a terminal; the exit status."""
@@ -508,7 +610,8 @@ class Up:
                 self.process.kill()
                 self.process.wait()
                 killed = True
-        self._log_file.close()
+        for file in self._files:
+            file.close()
         return killed
 
 
@@ -522,15 +625,25 @@ def up_data_dir(tmp_path: Path) -> Iterator[Path]:
         start_embedded_services(data_dir).stop()
 
 
+def log_in(base: str, email: str, password: str) -> int:
+    response = httpx.post(f"{base}/api/v1/auth/token", json={"email": email, "password": password}, timeout=10)
+    return response.status_code
+
+
 def test_up_serves_keeps_data_and_tokens_across_restarts(up_data_dir: Path, tmp_path: Path) -> None:
     port = free_port()
     first = Up(up_data_dir, port, tmp_path / "up-1.log")
     try:
-        base, tokens = first.wait_until_ready()
+        base, logins = first.wait_until_ready()
         assert base == f"http://127.0.0.1:{port}"
         assert "demo data:             seeded now" in first.output
-        assert sorted(tokens) == sorted(email for email, *_ in demo.DEMO_USERS)
-        headers = {"Authorization": f"Bearer {tokens['prosecutor@demo.mla']}"}
+        assert sorted(logins) == sorted(email for email, *_ in demo.DEMO_USERS)
+        assert saved_logins(up_data_dir) == logins
+        assert_readable_by_owner_only(demo.credentials_file(up_data_dir))
+        password, token = logins["prosecutor@demo.mla"]
+        assert log_in(base, "prosecutor@demo.mla", password) == 200
+        assert log_in(base, "admin@demo.mla", "demo-password") == 401  # the fixed password is gone
+        headers = {"Authorization": f"Bearer {token}"}
         reference = unique("UP")
         body = {
             "reference": reference,
@@ -546,12 +659,17 @@ def test_up_serves_keeps_data_and_tokens_across_restarts(up_data_dir: Path, tmp_
         first.close()
     for secret in ("audit-keys", "checkpoint-signing-key"):  # made once, kept for the next run
         assert (up_data_dir / secret).stat().st_mode & 0o777 == 0o600
+    assert '"level": "info"' in first.logs  # the JSON logs were captured...
+    assert_no_secret_in(first.logs, logins)  # ...and hold no password or token
 
     second = Up(up_data_dir, port, tmp_path / "up-2.log")
     try:
-        base, tokens_again = second.wait_until_ready()
-        assert "demo data:             kept from an earlier run" in second.output
-        assert tokens_again == tokens
+        base, shown_again = second.wait_until_ready()
+        # Shown once: a restart says where the credentials are, and they still work.
+        assert shown_again == {}
+        assert f"demo data:             kept from an earlier run; its credentials are in {up_data_dir}" in second.output
+        assert_no_secret_in(second.output + second.logs, logins)
+        assert saved_logins(up_data_dir) == logins
         case = httpx.get(f"{base}/api/v1/cases/{case_id}", headers=headers, timeout=10)
         assert case.status_code == 200, case.text
         assert case.json()["reference"] == reference
@@ -600,11 +718,11 @@ def test_a_burst_with_now_beside_a_running_up_uses_its_services_and_a_queue_of_i
 ) -> None:
     up = Up(up_data_dir, free_port(), tmp_path / "up.log")
     try:
-        base, tokens = up.wait_until_ready()
+        base, logins = up.wait_until_ready()
         assert f"outgoing e-mail is kept, not sent: one .eml file per message in {up_data_dir.resolve() / 'mail'}" in (
             up.output
         )
-        file_and_submit(base, tokens["prosecutor@demo.mla"])
+        file_and_submit(base, logins["prosecutor@demo.mla"][1])
         later = (datetime.now(UTC) + timedelta(days=30)).isoformat()
 
         burst = run_mla_sync("worker", "--burst", "--now", later, database_url=None, data_dir=up_data_dir)
@@ -614,7 +732,7 @@ def test_a_burst_with_now_beside_a_running_up_uses_its_services_and_a_queue_of_i
         # The burst sent the e-mails it decided itself (its own queue), to the sink of `mla up`.
         assert "job deliver_alert done" in burst.stderr, burst.stderr
         assert list((up_data_dir / "mail").glob("*.eml"))
-        assert "job deliver_alert" not in up.output
+        assert "job deliver_alert" not in up.logs
         assert up.process.poll() is None
     finally:
         up.close()
@@ -643,14 +761,14 @@ def test_up_restarts_its_worker_after_a_redis_outage_and_delivers_an_alert_due_a
     up = Up(up_data_dir, free_port(), tmp_path / "up.log", extra_env={"MLA_ALERT_SCAN_SECONDS": "1"})
     restarted = None
     try:
-        base, tokens = up.wait_until_ready()
-        request_id = file_and_submit(base, tokens["prosecutor@demo.mla"])
+        base, logins = up.wait_until_ready()
+        request_id = file_and_submit(base, logins["prosecutor@demo.mla"][1])
         redis_dir = up_data_dir / "redis"
         state = json.loads((redis_dir / "server.json").read_text())
 
         os.kill(state["pid"], signal.SIGTERM)
         wait_for(lambda: ready_status(base) == 503, "readiness to report the outage")
-        wait_for(lambda: "starting a new one in" in up.output, "the worker to fail and be restarted")
+        wait_for(lambda: "starting a new one in" in up.logs, "the worker to fail and be restarted")
         restarted = subprocess.Popen(
             [__redis_executable__, str(redis_dir / "redis.conf")],
             cwd=redis_dir,
@@ -667,3 +785,37 @@ def test_up_restarts_its_worker_after_a_redis_outage_and_delivers_an_alert_due_a
         if restarted is not None and restarted.poll() is None:
             restarted.terminate()
             restarted.wait(30)
+
+
+def test_up_on_a_database_of_ones_own_seeds_the_demo_world_only_when_asked(
+    empty_database_url: str, servers: Servers, up_data_dir: Path, tmp_path: Path
+) -> None:
+    run = uuid.uuid4().hex[:8]
+    env = {
+        "MLA_DATABASE_URL": empty_database_url,
+        "MLA_REDIS_URL": servers.redis_url,
+        "MLA_QUEUE_NAME": f"mla:test:up:{run}",
+        "MLA_REDIS_KEY_PREFIX": f"mla:test:up:{run}",
+    }
+    users_in_database = "SELECT count(*) FROM users"
+
+    plain = Up(up_data_dir, free_port(), tmp_path / "up-plain.log", extra_env=env)
+    try:
+        _, logins = plain.wait_until_ready()
+        assert logins == {}
+        assert "demo data:             none in a database of yours" in plain.output
+        assert asyncio.run(fetch(empty_database_url, users_in_database))[0][0] == 0
+        assert plain.interrupt() == 0, plain.output
+    finally:
+        plain.close()
+    assert not demo.credentials_file(up_data_dir).exists()
+
+    asked = Up(up_data_dir, free_port(), tmp_path / "up-demo.log", "--demo", extra_env=env)
+    try:
+        base, logins = asked.wait_until_ready()
+        assert sorted(logins) == sorted(email for email, *_ in demo.DEMO_USERS)
+        assert log_in(base, "officer@demo.mla", logins["officer@demo.mla"][0]) == 200
+        assert asked.interrupt() == 0, asked.output
+    finally:
+        asked.close()
+    assert_no_secret_in(asked.logs, logins)

@@ -130,7 +130,7 @@ async def reset_password(
 ) -> User:
     """Set a new password (the old one stops working); the audit event never carries either."""
     user = await administered_user(session, actor, user_id)
-    user.password_hash = hash_password(password)
+    user.password_hash = await hash_password(password)
     await record_user_event(session, clock, actor, user, "reset_password")
     return user
 

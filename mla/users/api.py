@@ -1,5 +1,8 @@
-from litestar import Controller, get, post
-from litestar.exceptions import NotAuthorizedException
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.datastructures import State
+from litestar.exceptions import NotAuthorizedException, ServiceUnavailableException, TooManyRequestsException
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -7,8 +10,11 @@ from mla.clock import Clock
 from mla.guards import OPEN_TO_PLATFORM_ADMINS
 from mla.settings import Settings
 from mla.users import service, tokens
+from mla.users.login_limits import LoginLimitsUnavailable, LoginThrottled, client_address
 from mla.users.principal import Principal
 from mla.users.schemas import TokenOut, TokenRequest, UserOut
+
+LOGIN_UNAVAILABLE_RETRY_SECONDS = 10
 
 
 class AuthController(Controller):
@@ -17,14 +23,33 @@ class AuthController(Controller):
     opt = OPEN_TO_PLATFORM_ADMINS
 
     # 200, not 201: a token is issued, no resource is created (as OAuth 2.0 token endpoints answer).
-    @post("/token", summary="Exchange e-mail and password for a bearer token", security=[], status_code=HTTP_200_OK)
+    # No `session` dependency: the log-in opens its own only for the lookup (see service.login).
+    @post(
+        "/token",
+        summary="Exchange e-mail and password for a bearer token",
+        description="After repeated failures for the account or from the address, answers 429 with "
+        "`Retry-After` (the right password too) until the back-off has passed; 503 while the limits "
+        "cannot be checked.",
+        security=[],
+        status_code=HTTP_200_OK,
+    )
     async def issue_token(
-        self, data: TokenRequest, session: AsyncSession, clock: Clock, settings: Settings
+        self, data: TokenRequest, request: Request[Any, Any, Any], state: State, clock: Clock, settings: Settings
     ) -> TokenOut:
+        address = client_address(request.client.host if request.client else None)
         try:
-            return await service.login(session, clock, settings, data.email, data.password)
+            return await service.login(state.sessionmaker, state.login_limits, clock, settings, data, address)
         except service.LoginRefused as exc:
             raise NotAuthorizedException("Wrong e-mail or password.") from exc
+        except LoginThrottled as exc:
+            raise TooManyRequestsException(
+                f"Too many failed log-ins; retry in {exc.retry_after} s.", headers={"Retry-After": str(exc.retry_after)}
+            ) from exc
+        except LoginLimitsUnavailable as exc:
+            raise ServiceUnavailableException(
+                "Logging in is unavailable for a moment; tokens already issued keep working.",
+                headers={"Retry-After": str(LOGIN_UNAVAILABLE_RETRY_SECONDS)},
+            ) from exc
 
     @get("/me", summary="Who the token belongs to")
     async def me(self, session: AsyncSession, principal: Principal) -> UserOut:

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import msgspec
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mla.clock import Clock
 from mla.errors import Conflict, NotFound
@@ -14,9 +14,10 @@ from mla.pagination import Page, fetch_page
 from mla.settings import Settings
 from mla.users import administration, repository, tokens
 from mla.users.credentials import hash_password, issue_access_token, verify_password
+from mla.users.login_limits import LoginLimits
 from mla.users.models import User
 from mla.users.principal import Principal
-from mla.users.schemas import TokenOut, UserCreate, UserOut
+from mla.users.schemas import TokenOut, TokenRequest, UserCreate, UserOut
 
 
 class LoginRefused(Exception):
@@ -40,7 +41,7 @@ async def create_user(session: AsyncSession, clock: Clock, actor: Principal | No
         roles=[str(role) for role in data.roles],
         created_at=clock.now(),
         active=True,
-        password_hash=None if data.password is None else hash_password(data.password),
+        password_hash=None if data.password is None else await hash_password(data.password),
     )
     session.add(user)
     try:
@@ -69,11 +70,29 @@ def login_email(email: str) -> str:
         return email.lower()
 
 
-async def login(session: AsyncSession, clock: Clock, settings: Settings, email: str, password: str) -> TokenOut:
-    user = await repository.find_by_email(session, login_email(email))
+async def login(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    limits: LoginLimits,
+    clock: Clock,
+    settings: Settings,
+    credentials: TokenRequest,
+    address: str,
+) -> TokenOut:
+    """An access token for the right e-mail and password from `address` (see `client_address`).
+
+    Refuses a wrong e-mail or password (LoginRefused), and any attempt while the account or the
+    address is locked out after failures (LoginThrottled), the right password included.
+    """
+    email = login_email(credentials.email)
+    attempt = await limits.admit(email, address)
+    # A session of its own, closed before the password is verified: no database connection
+    # is held while argon2 runs or waits for a thread.
+    async with sessionmaker() as session:
+        user = await repository.find_by_email(session, email)
     password_hash = user.password_hash if user is not None and user.active else None
-    if not verify_password(password_hash, password) or user is None:
-        raise LoginRefused
+    if not await verify_password(password_hash, credentials.password) or user is None:
+        raise LoginRefused  # the attempt stays counted
+    await limits.succeeded(attempt)
     token, expires_at = issue_access_token(
         user.id, secret=settings.secret_key, now=clock.now(), ttl=timedelta(minutes=settings.token_ttl_minutes)
     )

@@ -151,6 +151,7 @@ def server(
         MLA_SECRET_KEY=settings.secret_key,
         MLA_AUDIT_KEYS=settings.audit_keys,
         MLA_QUEUE_NAME=f"mla:fuzz:{uuid.uuid4().hex[:8]}",  # no worker takes what the fuzzer enqueues
+        MLA_REDIS_KEY_PREFIX=f"mla:fuzz:{uuid.uuid4().hex[:8]}",  # its failed log-ins count for itself
         MLA_DATA_DIR=str(folder / "data"),
         PYTHONUNBUFFERED="1",
     )
