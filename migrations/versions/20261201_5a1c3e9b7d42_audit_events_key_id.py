@@ -1,22 +1,21 @@
 """audit: the key id of each event's HMAC (keyed chain)
 
 Revision ID: 5a1c3e9b7d42
-Revises: 2f8765dd2a28
+Revises: 5a1d3c9e7b20
 Create Date: 2026-12-01 05:30:00.000000
 
 """
 
-from typing import Sequence, Union
+from collections.abc import Sequence
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "5a1c3e9b7d42"
-down_revision: Union[str, Sequence[str], None] = "2f8765dd2a28"
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | Sequence[str] | None = "5a1d3c9e7b20"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -169,6 +169,7 @@ async def test_a_live_api_token_is_renewed_from_now(world: World, org: Org, admi
 
 async def test_api_tokens_are_listed_and_revoked(world: World, org: Org, admin: Admin) -> None:
     member = org.members[Role.PROSECUTOR]
+    world.clock.advance(timedelta(minutes=1))  # newest first: the second token must be newer than the first
     issued = await admin.call("POST", f"{member.id}/api-tokens", {"label": "second"}, 201)
 
     listed = await admin.call("GET", f"{member.id}/api-tokens")
