@@ -4,7 +4,11 @@ import json
 import logging
 
 import pytest
+from litestar import Litestar
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
+from mla.errors import handle_internal_error
 from mla.observability.logs import JsonFormatter, mask, request_id_var
 from tests.factories import World
 
@@ -65,3 +69,49 @@ async def test_client_errors_are_not_logged_as_errors(world: World, caplog: pyte
     await world.client.get(f"/api/v1/requests/{'0' * 8}-0000-4000-8000-{'0' * 12}", headers=org.headers())
 
     assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+PERSON = "Jane Q. Suspect"
+FAILING_STATEMENTS = {
+    # The driver refuses the value and quotes it; SQLAlchemy would add "[parameters: (...)]".
+    "driver": ["SELECT CAST(:value AS uuid)"],
+    # PostgreSQL refuses the value and quotes it.
+    "server": ["SELECT CAST(CAST(:value AS text) AS integer)"],
+    # PostgreSQL's DETAIL line quotes the duplicate key.
+    "unique": [
+        "CREATE TEMPORARY TABLE suspects (name text UNIQUE)",
+        "INSERT INTO suspects VALUES (:value)",
+        "INSERT INTO suspects VALUES (:value)",
+    ],
+}
+
+
+async def database_error(app: Litestar, statements: list[str]) -> DBAPIError:
+    async with app.state.engine.connect() as connection:
+        with pytest.raises(DBAPIError) as raised:
+            for statement in statements:
+                await connection.execute(text(statement), {"value": PERSON})
+    return raised.value
+
+
+@pytest.mark.parametrize("kind", FAILING_STATEMENTS)
+async def test_a_database_error_is_logged_without_the_values_of_its_statement(
+    app: Litestar, kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    error = await database_error(app, FAILING_STATEMENTS[kind])
+    # The driver's message or its DETAIL (asyncpg keeps it as `detail`) quotes the value.
+    assert PERSON in str(error.orig) or PERSON in getattr(error.orig.__cause__, "detail", "")
+    caplog.set_level(logging.INFO)
+
+    handle_internal_error(None, error)  # type: ignore[arg-type] # how the API logs a 500
+    logging.getLogger("arq.worker").exception("%6.2fs ! %s failed, %s: %s", 0.1, "job", type(error).__name__, error)
+
+    lines = [JsonFormatter().format(record) for record in caplog.records]
+    assert len(lines) == 2
+    for line in lines:
+        assert PERSON not in line and "Jane" not in line
+        assert "DBAPIError" in line or "IntegrityError" in line
+    exception = json.loads(lines[0])["exception"]
+    assert "[SQL: " in exception and "Traceback (most recent call last)" in exception
+    if kind == "unique":
+        assert "constraint suspects_name_key" in exception
