@@ -16,6 +16,7 @@ from redis.asyncio import ConnectionPool
 from mla.alerts.admin_api import AdminDeliveryController, AdminWebhookController
 from mla.alerts.api import NotificationController
 from mla.audit.api import AuditController
+from mla.cache_control import no_store_for_api
 from mla.cases.api import CaseController
 from mla.checks.api import CheckController
 from mla.clock import Clock, SystemClock
@@ -84,6 +85,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         middleware=[observe_requests, DefineMiddleware(BearerAuthenticationMiddleware, exclude=PUBLIC_PATHS)],
+        before_send=[no_store_for_api],
         openapi_config=_openapi(),
         request_max_body_size=settings.max_body_bytes,
         logging_config=LoggingConfig(
