@@ -20,6 +20,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     smtp_sender: str = "mla-tracker@localhost"
     alert_scan_seconds: int = 60
     max_content_days: int = 365
+    # The bearer token Prometheus sends to GET /metrics; empty: every scrape is refused.
+    metrics_token: str = ""
 
     def __repr__(self) -> str:  # never print the secret key
         return f"Settings(database_url={_redact(self.database_url)}, redis_url={_redact(self.redis_url)})"

@@ -28,6 +28,7 @@ from mla.settings import Settings
 from tests.factories import World
 
 START_OF_TESTS = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday
+METRICS_TOKEN = "test-metrics-token"
 
 
 class Servers:
@@ -96,6 +97,7 @@ def settings(database_url: str, servers: Servers) -> Settings:
         queue_name=f"mla:test:{uuid.uuid4().hex[:8]}",
         secret_key="test-secret-key-not-for-production",
         max_body_bytes=65_536,
+        metrics_token=METRICS_TOKEN,
     )
 
 
