@@ -1,6 +1,8 @@
 """Organisations' webhooks (platform administration): registered, listed, deactivated, audited.
 
 The secret is stored to sign deliveries; it is never returned, logged or written to the audit trail.
+A URL whose host is itself a refused address (loopback, private ... in any spelling: see
+`mla.alerts.targets`) is refused at registration; names are checked at every delivery.
 """
 
 import uuid
@@ -9,6 +11,7 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mla.alerts import targets
 from mla.alerts.models import Webhook
 from mla.alerts.schemas import WebhookCreate, WebhookOut
 from mla.audit import service as audit
@@ -23,8 +26,21 @@ def to_out(webhook: Webhook) -> WebhookOut:
     return msgspec.convert(webhook, WebhookOut, from_attributes=True)
 
 
-async def create_webhook(session: AsyncSession, clock: Clock, actor: Principal | None, data: WebhookCreate) -> Webhook:
-    """Register an active webhook; refuses an unknown organisation (422)."""
+REFUSED_TARGET = (
+    "webhooks may only reach public addresses: the URL names a loopback, private, link-local, multicast, "
+    "unspecified or reserved address (an installation may allow networks in MLA_WEBHOOK_ALLOWED_NETWORKS)"
+)
+
+
+async def create_webhook(
+    session: AsyncSession,
+    clock: Clock,
+    actor: Principal | None,
+    data: WebhookCreate,
+    allowed_networks: tuple[targets.Network, ...] = (),
+) -> Webhook:
+    """Register an active webhook; refuses an unknown organisation or a URL naming a refused address (422)."""
+    check_target(data.url, allowed_networks)
     if await session.get(Organisation, data.organisation_id) is None:
         raise Unprocessable(
             "organisation_id names no organisation.", errors=[{"field": "organisation_id", "message": "not found"}]
@@ -51,6 +67,13 @@ async def create_webhook(session: AsyncSession, clock: Clock, actor: Principal |
         ),
     )
     return webhook
+
+
+def check_target(url: str, allowed_networks: tuple[targets.Network, ...]) -> None:
+    try:
+        targets.check_url(url, allowed_networks)
+    except targets.TargetRefused:
+        raise Unprocessable(REFUSED_TARGET, errors=[{"field": "url", "message": REFUSED_TARGET}]) from None
 
 
 async def deactivate_webhook(
