@@ -126,20 +126,25 @@ async def registered_webhook(outbox: Outbox, org: Org, url: str, secret: str = S
     return uuid.UUID(response.json()["id"])
 
 
-async def webhook_delivery(outbox: Outbox, receiver: WebhookReceiver) -> tuple[Arranged, uuid.UUID]:
-    arranged = await arranged_alert(outbox)
-    webhook_id = await registered_webhook(outbox, arranged.org, receiver.url)
-    payload = json.dumps({"event": "deadline_alert", "stage": "overdue", "alert_id": str(arranged.alert_id)})
-    delivery_id = await add_delivery(
+async def delivery_to(
+    outbox: Outbox, webhook_id: uuid.UUID, alert_id: uuid.UUID, payload: str = '{"event": "deadline_alert"}'
+) -> uuid.UUID:
+    return await add_delivery(
         outbox.sessionmaker,
         outbox.world.clock,
-        arranged.alert_id,
+        alert_id,
         channel="webhook",
         recipient=str(webhook_id),
         webhook_id=webhook_id,
         body=payload,
     )
-    return arranged, delivery_id
+
+
+async def webhook_delivery(outbox: Outbox, receiver: WebhookReceiver) -> tuple[Arranged, uuid.UUID]:
+    arranged = await arranged_alert(outbox)
+    webhook_id = await registered_webhook(outbox, arranged.org, receiver.url)
+    payload = json.dumps({"event": "deadline_alert", "stage": "overdue", "alert_id": str(arranged.alert_id)})
+    return arranged, await delivery_to(outbox, webhook_id, arranged.alert_id, payload)
 
 
 async def run_deliver(
@@ -283,17 +288,10 @@ async def stored_webhook(outbox: Outbox, org: Org, url: str) -> uuid.UUID:
     return webhook.id
 
 
-async def delivery_to(outbox: Outbox, webhook_id: uuid.UUID) -> uuid.UUID:
-    arranged = await arranged_alert(outbox)
-    return await add_delivery(
-        outbox.sessionmaker,
-        outbox.world.clock,
-        arranged.alert_id,
-        channel="webhook",
-        recipient=str(webhook_id),
-        webhook_id=webhook_id,
-        body='{"event": "deadline_alert"}',
-    )
+async def stored_delivery(outbox: Outbox, org: Org, url: str) -> tuple[uuid.UUID, uuid.UUID]:
+    """A webhook stored without the registration's check, and a delivery due to it: (webhook, delivery)."""
+    webhook_id = await stored_webhook(outbox, org, url)
+    return webhook_id, await delivery_to(outbox, webhook_id, (await arranged_alert(outbox)).alert_id)
 
 
 def allowing(settings: Settings, networks: str) -> Settings:
@@ -317,8 +315,7 @@ async def test_a_name_is_resolved_at_every_delivery_and_the_checked_address_is_c
 ) -> None:
     org = await outbox.world.organisation()
     # "localhost" is a name the resolver answers (from /etc/hosts) with a loopback address.
-    webhook_id = await stored_webhook(outbox, org, f"http://localhost:{receiver.port}/hooks/mla")
-    delivery_id = await delivery_to(outbox, webhook_id)
+    webhook_id, delivery_id = await stored_delivery(outbox, org, f"http://localhost:{receiver.port}/hooks/mla")
 
     refused = await run_deliver(outbox, clock, allowing(outbox.settings, ""), delivery_id, http)
     clock.advance(timedelta(minutes=1))
@@ -351,9 +348,7 @@ async def test_every_failed_webhook_attempt_reads_the_same_whatever_the_network_
         "redirect": redirecting.url,
     }
     try:
-        deliveries = {
-            cause: await delivery_to(outbox, await stored_webhook(outbox, org, url)) for cause, url in urls.items()
-        }
+        deliveries = {cause: (await stored_delivery(outbox, org, url))[1] for cause, url in urls.items()}
         outcomes = {
             cause: await run_deliver(outbox, clock, outbox.settings, d, http) for cause, d in deliveries.items()
         }

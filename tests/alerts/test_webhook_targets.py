@@ -6,8 +6,8 @@ in test_delivery.py.
 """
 
 import ipaddress
-import uuid
 
+import httpx
 import msgspec
 import pytest
 from sqlalchemy import select
@@ -18,7 +18,7 @@ from mla.alerts.webhooks import check_target
 from mla.enums import Role
 from mla.errors import Unprocessable
 from mla.settings import load_settings
-from tests.factories import World
+from tests.factories import Org, World
 
 LOOPBACK_SPELLINGS = [
     "127.0.0.1",
@@ -78,8 +78,10 @@ PUBLIC_URLS = [
 ]
 
 
-def body(org_id: uuid.UUID, url: str) -> dict[str, str]:
-    return {"url": url, "secret": "s3cr3t-s3cr3t-s3cr3t", "organisation_id": str(org_id)}
+async def register(world: World, url: str) -> tuple[Org, httpx.Response]:
+    org = await world.organisation()
+    body = {"url": url, "secret": "s3cr3t-s3cr3t-s3cr3t", "organisation_id": str(org.id)}
+    return org, await world.client.post("/api/v1/admin/webhooks", json=body, headers=org.headers(Role.ADMIN))
 
 
 @pytest.mark.parametrize("spelling", LOOPBACK_SPELLINGS)
@@ -142,11 +144,7 @@ def test_the_refusal_names_the_url_field() -> None:
 
 @pytest.mark.parametrize("url", REFUSED_URLS)
 async def test_registering_a_webhook_to_an_internal_address_is_refused(world: World, url: str) -> None:
-    org = await world.organisation()
-
-    response = await world.client.post(
-        "/api/v1/admin/webhooks", json=body(org.id, url), headers=org.headers(Role.ADMIN)
-    )
+    org, response = await register(world, url)
 
     assert response.status_code == 422, response.text
     assert [error["field"] for error in response.json()["errors"]] == ["url"]
@@ -156,10 +154,6 @@ async def test_registering_a_webhook_to_an_internal_address_is_refused(world: Wo
 
 @pytest.mark.parametrize("url", PUBLIC_URLS)
 async def test_registering_a_webhook_to_a_public_address_or_a_name_is_accepted(world: World, url: str) -> None:
-    org = await world.organisation()
-
-    response = await world.client.post(
-        "/api/v1/admin/webhooks", json=body(org.id, url), headers=org.headers(Role.ADMIN)
-    )
+    _, response = await register(world, url)
 
     assert response.status_code == 201, response.text
