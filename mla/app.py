@@ -18,6 +18,7 @@ from mla.alerts.api import NotificationController
 from mla.audit.admin_api import AdminAuditController
 from mla.audit.api import AuditController
 from mla.audit.keys import AuditKeyring
+from mla.cache_control import no_store_for_api
 from mla.cases.api import CaseController
 from mla.checks.api import CheckController
 from mla.clock import Clock, SystemClock
@@ -91,6 +92,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
         guards=[keep_platform_admins_out],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         middleware=[observe_requests, DefineMiddleware(BearerAuthenticationMiddleware, exclude=PUBLIC_PATHS)],
+        before_send=[no_store_for_api],
         openapi_config=_openapi(),
         request_max_body_size=settings.max_body_bytes,
         logging_config=LoggingConfig(

@@ -47,9 +47,12 @@ def asyncpg_url(url: str) -> str:
 
 
 def create_engine(url: str, *, pool_size: int = 10, null_pool: bool = False) -> AsyncEngine:
+    # Statement errors never carry their parameters: they are personal data (mla.observability.logs).
     if null_pool:
-        return create_async_engine(asyncpg_url(url), poolclass=NullPool)
-    return create_async_engine(asyncpg_url(url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        return create_async_engine(asyncpg_url(url), poolclass=NullPool, hide_parameters=True)
+    return create_async_engine(
+        asyncpg_url(url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, hide_parameters=True
+    )
 
 
 def create_sessionmaker(

@@ -4,6 +4,8 @@ import os
 
 import msgspec
 
+from mla.alerts.targets import Network, parse_networks
+
 _PREFIX = "MLA_"
 
 
@@ -46,6 +48,18 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     login_window_seconds: int = 3600
     login_backoff_seconds: int = 30
     login_backoff_max_seconds: int = 900
+    # The bearer token Prometheus sends to GET /metrics; empty: every scrape is refused.
+    metrics_token: str = ""
+    # CIDR networks (comma-separated) webhooks may reach although private or loopback: on-premises
+    # receivers. Empty: public addresses only (mla.alerts.targets).
+    webhook_allowed_networks: str = ""
+
+    def __post_init__(self) -> None:
+        self.webhook_networks  # noqa: B018 - a malformed network is refused at start-up, not at the first alert
+
+    @property
+    def webhook_networks(self) -> tuple[Network, ...]:
+        return parse_networks(self.webhook_allowed_networks)
 
     def __repr__(self) -> str:  # never print the secret key, the audit keys or passwords
         return (

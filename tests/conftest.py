@@ -38,6 +38,7 @@ START_OF_TESTS = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday
 TEST_AUDIT_KEYS = "test-1:audit-key-for-tests-only-not-for-production"
 TEST_CHECKPOINT_SIGNING_KEY = "dGVzdC1jaGVja3BvaW50LXNpZ25pbmcta2V5LTMyYnk="  # 32 bytes, tests only
 TEST_KEYRING = AuditKeyring.from_settings(Settings(audit_keys=TEST_AUDIT_KEYS))
+METRICS_TOKEN = "test-metrics-token"
 
 
 class Servers:
@@ -146,6 +147,7 @@ def settings(test_database: TwoRoleDatabase, servers: Servers, tmp_path_factory:
         audit_keys=TEST_AUDIT_KEYS,
         checkpoint_signing_key=TEST_CHECKPOINT_SIGNING_KEY,
         checkpoint_log=str(tmp_path_factory.mktemp("checkpoints") / "audit-checkpoints.jsonl"),
+        metrics_token=METRICS_TOKEN,
     )
 
 

@@ -9,6 +9,7 @@ from mla.alerts import delivery
 from mla.alerts.scan import scan_due_alerts
 from mla.audit import checkpoints
 from mla.audit import service as audit
+from mla.observability import metrics
 
 log = logging.getLogger("mla.worker")
 SCAN_BATCH = 500
@@ -75,3 +76,12 @@ async def deliver_alert(ctx: dict[str, Any], delivery_id: str) -> str:
     async with ctx["sessionmaker"]() as session, session.begin():
         outcome = await delivery.deliver(session, ctx["clock"], ctx["settings"], uuid.UUID(delivery_id), ctx["http"])
     return outcome.value
+
+
+async def refresh_metrics(ctx: dict[str, Any]) -> dict[str, int]:
+    """Count open deadlines and deliveries for /metrics, so that a scrape reads Redis, not the tables."""
+    now = ctx["clock"].now()
+    async with ctx["sessionmaker"]() as session, session.begin():
+        gauges = await metrics.count_gauges(session, now)
+    await metrics.store_gauges(ctx["redis"], ctx["settings"].queue_name, gauges, now)
+    return gauges

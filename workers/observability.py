@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from mla.observability.logs import request_id_var
-from mla.observability.metrics import JOB_OUTCOMES_KEY
+from mla.observability.metrics import job_outcomes_key
 
 log = logging.getLogger("mla.worker")
 Job = Callable[..., Awaitable[Any]]
@@ -36,6 +36,6 @@ def observed(job: Job) -> Job:
 
 async def _count(ctx: dict[str, Any], name: str, outcome: str) -> None:
     try:
-        await ctx["redis"].hincrby(JOB_OUTCOMES_KEY, f"{name}:{outcome}", 1)
+        await ctx["redis"].hincrby(job_outcomes_key(ctx["settings"].queue_name), f"{name}:{outcome}", 1)
     except Exception:  # the count is a convenience: never fail a job over it
         log.warning("could not count the outcome of job %s", name)

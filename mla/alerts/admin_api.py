@@ -11,13 +11,20 @@ from mla.clock import Clock
 from mla.enums import Role
 from mla.guards import requires
 from mla.pagination import DEFAULT_LIMIT, Page
+from mla.settings import Settings
 from mla.users.principal import Principal
 
 SIGNING = (
-    "Each alert is POSTed to `url` as JSON with the headers `X-MLA-Timestamp` (unix seconds), "
-    '`X-MLA-Signature: sha256=<hex HMAC-SHA256 of "{timestamp}.{body}" keyed with the secret>` and '
-    "`Idempotency-Key` (the delivery's id, the same on every retry). A non-2xx answer is retried with "
-    "backoff (1, 2, 4 ... minutes, at most an hour), up to 8 attempts."
+    "`url` must reach a public address: loopback, private, link-local, multicast, unspecified and "
+    "reserved addresses, in any spelling, are refused (422) unless the installation allows their network "
+    "(`MLA_WEBHOOK_ALLOWED_NETWORKS`); a name is resolved and checked again at every delivery, and "
+    "redirects are not followed. Each alert is POSTed to `url` as JSON with the headers "
+    "`X-MLA-Timestamp` (unix seconds), `X-MLA-Webhook-Id`, `Idempotency-Key` (the delivery's id, the same "
+    "on every retry) and `X-MLA-Signature: sha256=<hex HMAC-SHA256 keyed with the secret of "
+    '"{timestamp}.{webhook_id}.{idempotency_key}.{body}">`. Receivers verify it with '
+    "`mla.alerts.signature.verify_webhook`, refuse timestamps more than 5 minutes old and drop repeated "
+    "keys. A non-2xx answer is retried with backoff (1, 2, 4 ... minutes, at most an hour), up to 8 "
+    "attempts; every failed attempt shows the same error."
 )
 
 
@@ -28,9 +35,10 @@ class AdminWebhookController(Controller):
 
     @post("/", summary="Register an organisation's webhook (the secret is never shown again)", description=SIGNING)
     async def create_webhook(
-        self, data: WebhookCreate, session: AsyncSession, clock: Clock, principal: Principal
+        self, data: WebhookCreate, session: AsyncSession, clock: Clock, principal: Principal, settings: Settings
     ) -> WebhookOut:
-        return webhooks.to_out(await webhooks.create_webhook(session, clock, principal, data))
+        created = await webhooks.create_webhook(session, clock, principal, data, settings.webhook_networks)
+        return webhooks.to_out(created)
 
     @get("/", summary="Your organisation's webhooks")
     async def list_webhooks(

@@ -17,6 +17,14 @@ decides the alert (the outbox). From there:
    `Idempotency-Key` (the delivery id, the same on every attempt) and e-mails a `Message-ID`
    derived from it, so receivers can drop the duplicate.
 
+Webhooks go only to allowed addresses (`mla.alerts.targets`): the host is resolved at every
+attempt, every address checked, and the POST made to a checked address (with the name in the
+`Host` header and TLS SNI), never following a redirect. Every failed webhook attempt, whatever its
+cause (refused or unresolvable target, closed port, timeout, TLS or protocol error, a non-2xx
+answer), is stored and shown as the same `WEBHOOK_NOT_DELIVERED` and retried alike: the
+administrator chose the URL, and distinct errors would let them map the network from the
+deliveries list. The cause goes to the worker's log, for operators.
+
 Retries live in PostgreSQL, not in arq: a failed attempt counts in `attempts`, sets
 `next_attempt_at` after an exponential backoff (1, 2, 4 ... minutes, at most 60) and clears
 `published_at`, so the relay publishes it again when it is due; after `MAX_ATTEMPTS` the row is
@@ -25,9 +33,8 @@ Retries live in PostgreSQL, not in arq: a failed attempt counts in `attempts`, s
 """
 
 import asyncio
+import contextlib
 import enum
-import hashlib
-import hmac
 import logging
 import uuid
 from datetime import datetime, timedelta
@@ -40,8 +47,10 @@ from arq.connections import ArqRedis
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mla.alerts import targets
 from mla.alerts.models import Alert, Delivery, Webhook
 from mla.alerts.schemas import DeliveryOut, DeliveryStatus
+from mla.alerts.signature import signed_headers
 from mla.clock import Clock
 from mla.pagination import Page, keyset, page_of
 from mla.settings import Settings
@@ -63,6 +72,8 @@ FAILED = DeliveryStatus.FAILED.value
 
 EMAIL = "email"
 WEBHOOK = "webhook"
+WEBHOOK_NOT_DELIVERED = "webhook: not delivered (no 2xx answer from an allowed receiver)"
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class Outcome(enum.StrEnum):
@@ -83,26 +94,6 @@ class Undeliverable(SendFailed):
 
 
 # --------------------------------------------------------------------------- signatures
-
-
-def sign_webhook(secret: str, timestamp: int, body: bytes) -> str:
-    """The `X-MLA-Signature` value: `sha256=` and the hex HMAC-SHA256 of `"{timestamp}.{body}"`."""
-    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"sha256={digest}"
-
-
-def verify_webhook_signature(
-    secret: str, timestamp: int, body: bytes, signature: str, *, now: int | None = None, tolerance_seconds: int = 300
-) -> bool:
-    """True if `signature` signs `body` at `timestamp` with `secret` (compared in constant time).
-
-    Given `now` (unix seconds), a timestamp more than `tolerance_seconds` away is refused too, so
-    a captured request cannot be replayed later.
-    """
-    if now is not None and abs(now - timestamp) > tolerance_seconds:
-        return False
-    expected = sign_webhook(secret, timestamp, body)
-    return hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace"))
 
 
 def backoff(attempts: int) -> timedelta:
@@ -196,13 +187,20 @@ async def deliver(
     except SendFailed as exc:
         return _record_failure(delivery, now, str(exc), permanent=isinstance(exc, Undeliverable))
     except TimeoutError:
-        return _record_failure(delivery, now, f"timed out after {2 * SEND_TIMEOUT_SECONDS} s", permanent=False)
+        log.info("delivery %s: timed out after %d s", delivery.id, 2 * SEND_TIMEOUT_SECONDS)
+        error = _shown(delivery, f"timed out after {2 * SEND_TIMEOUT_SECONDS} s")
+        return _record_failure(delivery, now, error, permanent=False)
     except Exception as exc:  # any failure to send is a failed attempt, bounded by MAX_ATTEMPTS
         log.warning("delivery %s: unexpected error while sending", delivery.id, exc_info=True)
-        return _record_failure(delivery, now, f"{type(exc).__name__}", permanent=False)
+        return _record_failure(delivery, now, _shown(delivery, type(exc).__name__), permanent=False)
     delivery.status = SENT
     delivery.delivered_at = clock.now()
     return Outcome.SENT
+
+
+def _shown(delivery: Delivery, error: str) -> str:
+    """What the administrator sees of a failed attempt: for a webhook, always the same words."""
+    return WEBHOOK_NOT_DELIVERED if delivery.channel == WEBHOOK else error
 
 
 def _record_failure(delivery: Delivery, now: datetime, error: str, *, permanent: bool) -> Outcome:
@@ -234,7 +232,7 @@ async def _send(
             raise Undeliverable("the delivery names no webhook")
         if not webhook.active:
             raise Undeliverable("the webhook is deactivated: not sent")
-        await post_webhook(http, webhook, delivery, now)
+        await post_webhook(http, webhook, delivery, now, settings.webhook_networks)
     else:
         raise Undeliverable(f"unknown channel {delivery.channel[:32]!r}")
 
@@ -262,32 +260,59 @@ async def send_email(settings: Settings, delivery: Delivery, now: datetime) -> N
         raise SendFailed(f"SMTP: {type(exc).__name__}: {exc}") from exc
 
 
-async def post_webhook(http: httpx.AsyncClient, webhook: Webhook, delivery: Delivery, now: datetime) -> None:
-    """POST the delivery's JSON body, signed; anything but a 2xx answer is a failure."""
+async def post_webhook(
+    http: httpx.AsyncClient, webhook: Webhook, delivery: Delivery, now: datetime, allowed: tuple[targets.Network, ...]
+) -> None:
+    """POST the delivery's JSON body, signed, to an allowed address of the webhook's host.
+
+    Anything but a 2xx answer is a failure, raised as `SendFailed(WEBHOOK_NOT_DELIVERED)` whatever
+    its cause; the cause is logged (never the URL, which may carry a token).
+    """
+    try:
+        response = await _post_to_allowed_address(http, webhook, delivery, now, allowed)
+        cause = None if response.is_success else f"HTTP {response.status_code}"
+    except targets.TargetRefused as exc:
+        cause = f"target refused: {exc}"
+    except httpx.HTTPError as exc:
+        cause = type(exc).__name__
+    if cause is not None:
+        log.info("delivery %s to webhook %s not delivered: %s", delivery.id, webhook.id, cause)
+        raise SendFailed(WEBHOOK_NOT_DELIVERED)
+
+
+async def _post_to_allowed_address(
+    http: httpx.AsyncClient, webhook: Webhook, delivery: Delivery, now: datetime, allowed: tuple[targets.Network, ...]
+) -> httpx.Response:
+    url = httpx.URL(webhook.url)
+    host = url.raw_host.decode("ascii")
+    addresses = await targets.resolve_target(host, url.port or _DEFAULT_PORTS[url.scheme], allowed)
     body = delivery.body.encode()
-    timestamp = int(now.timestamp())
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "mla-tracker",
-        "X-MLA-Timestamp": str(timestamp),
-        "X-MLA-Signature": sign_webhook(webhook.secret, timestamp, body),
-        "Idempotency-Key": str(delivery.id),
+        # The connection goes to the checked address; the receiver still sees the name it serves.
+        "Host": url.netloc.decode("ascii"),
+        "Connection": "close",  # never pooled: a connection checked for one name serves no other
+        **signed_headers(webhook.secret, int(now.timestamp()), str(webhook.id), str(delivery.id), body),
     }
-    try:
-        response = await http.post(
-            webhook.url, content=body, headers=headers, timeout=SEND_TIMEOUT_SECONDS, follow_redirects=False
+    # TLS: the certificate must be valid for the name, sent as SNI, not for the address (Python's
+    # ssl sends no SNI and checks the address when the host is itself an IP address).
+    extensions = {"sni_hostname": host} if url.scheme == "https" else {}
+
+    async def post(address: targets.Address) -> httpx.Response:
+        return await http.post(
+            url.copy_with(host=str(address)),
+            content=body,
+            headers=headers,
+            timeout=SEND_TIMEOUT_SECONDS,
+            follow_redirects=False,
+            extensions=extensions,
         )
-    except httpx.TimeoutException as exc:
-        raise SendFailed(f"webhook: timed out after {SEND_TIMEOUT_SECONDS} s") from exc
-    except httpx.HTTPError as exc:
-        # httpx messages may quote the URL, which may carry a token: never store it.
-        raise SendFailed(f"webhook: {type(exc).__name__}: {_without(str(exc), webhook)}") from exc
-    if not response.is_success:
-        raise SendFailed(f"webhook: HTTP {response.status_code} from the receiver")
 
-
-def _without(message: str, webhook: Webhook) -> str:
-    return message.replace(webhook.url, "<webhook url>").replace(webhook.secret, "<secret>")
+    for address in addresses[:-1]:
+        with contextlib.suppress(httpx.ConnectError):  # nothing listens there: the name's next address
+            return await post(address)
+    return await post(addresses[-1])
 
 
 # --------------------------------------------------------------------------- inspection

@@ -2,6 +2,8 @@
 on the organisation's administration chain. Another organisation's webhook answers 404, as a missing one.
 
 The secret is stored to sign deliveries; it is never returned, logged or written to the audit trail.
+A URL whose host is itself a refused address (loopback, private ... in any spelling: see
+`mla.alerts.targets`) is refused at registration; names are checked at every delivery.
 """
 
 import uuid
@@ -10,6 +12,7 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mla.alerts import targets
 from mla.alerts.models import Webhook
 from mla.alerts.schemas import WebhookCreate, WebhookOut
 from mla.audit import service as audit
@@ -25,8 +28,22 @@ def to_out(webhook: Webhook) -> WebhookOut:
     return msgspec.convert(webhook, WebhookOut, from_attributes=True)
 
 
-async def create_webhook(session: AsyncSession, clock: Clock, actor: Principal | None, data: WebhookCreate) -> Webhook:
-    """Register an active webhook; refuses an organisation the actor does not administer (422, like a missing one)."""
+REFUSED_TARGET = (
+    "webhooks may only reach public addresses: the URL names a loopback, private, link-local, multicast, "
+    "unspecified or reserved address (an installation may allow networks in MLA_WEBHOOK_ALLOWED_NETWORKS)"
+)
+
+
+async def create_webhook(
+    session: AsyncSession,
+    clock: Clock,
+    actor: Principal | None,
+    data: WebhookCreate,
+    allowed_networks: tuple[targets.Network, ...] = (),
+) -> Webhook:
+    """Register an active webhook; refuses an organisation the actor does not administer (422, like a
+    missing one) and a URL naming a refused address (422)."""
+    check_target(data.url, allowed_networks)
     foreign = actor is not None and data.organisation_id != actor.organisation_id
     if foreign or await session.get(Organisation, data.organisation_id) is None:
         raise no_such_organisation()
@@ -52,6 +69,13 @@ async def create_webhook(session: AsyncSession, clock: Clock, actor: Principal |
         ),
     )
     return webhook
+
+
+def check_target(url: str, allowed_networks: tuple[targets.Network, ...]) -> None:
+    try:
+        targets.check_url(url, allowed_networks)
+    except targets.TargetRefused:
+        raise Unprocessable(REFUSED_TARGET, errors=[{"field": "url", "message": REFUSED_TARGET}]) from None
 
 
 async def deactivate_webhook(

@@ -1,9 +1,17 @@
-"""Prometheus metrics: HTTP latency from the middleware; deadlines, deliveries and jobs read at scrape time.
+"""Prometheus metrics: HTTP latency from the middleware; deadlines, deliveries and jobs from Redis.
 
-Deadline and delivery figures come from PostgreSQL and job outcomes from a Redis hash the worker
-increments, so every API process reports the same numbers whichever worker did the work.
+A scrape reads no table. The worker's `refresh_metrics` cron job counts open deadlines and
+deliveries once a minute and stores the figures in a Redis hash; job outcomes are another hash the
+worker increments. A scrape reads both hashes, so every API process reports the same numbers
+whichever worker did the work, and a scraper hammering `/metrics` costs PostgreSQL nothing.
+`mla_metrics_refreshed_timestamp_seconds` says when the worker last counted (0: never); the
+figures are absent until it has.
+
+The Redis keys start with the installation's queue name, so installations (and test runs) that
+share a Redis do not mix their figures.
 """
 
+import logging
 from datetime import datetime, timedelta
 
 from prometheus_client import CollectorRegistry, Gauge, Histogram, generate_latest
@@ -14,8 +22,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mla.alerts.models import Delivery
 from mla.deadlines.models import Deadline
 
-JOB_OUTCOMES_KEY = "mla:metrics:job_outcomes"
+log = logging.getLogger("mla.metrics")
 DUE_SOON = timedelta(hours=48)
+DEADLINE_BUCKETS = ("overdue", "due_soon", "later", "paused")
+DELIVERY_STATUSES = ("pending", "sent", "failed")
+REFRESHED_AT = "refreshed_at"
 
 REGISTRY = CollectorRegistry()
 HTTP_LATENCY = Histogram(
@@ -26,12 +37,28 @@ HTTP_LATENCY = Histogram(
 )
 OPEN_DEADLINES = Gauge("mla_open_deadlines", "Open deadlines by bucket", ["bucket"], registry=REGISTRY)
 DELIVERIES = Gauge("mla_alert_deliveries", "Alert deliveries by status", ["status"], registry=REGISTRY)
+REFRESHED = Gauge(
+    "mla_metrics_refreshed_timestamp_seconds",
+    "When the worker last counted deadlines and deliveries (unix seconds)",
+    registry=REGISTRY,
+)
 JOB_OUTCOMES = Gauge(
     "mla_worker_job_outcomes", "Worker job outcomes since the Redis hash began", ["job", "outcome"], registry=REGISTRY
 )
+# Redis hash field prefix -> the gauge it feeds.
+_LABELLED = {"open_deadlines": OPEN_DEADLINES, "alert_deliveries": DELIVERIES}
 
 
-async def refresh(session: AsyncSession, redis: Redis, now: datetime) -> None:
+def gauges_key(queue_name: str) -> str:
+    return f"{queue_name}:metrics:gauges"
+
+
+def job_outcomes_key(queue_name: str) -> str:
+    return f"{queue_name}:metrics:job_outcomes"
+
+
+async def count_gauges(session: AsyncSession, now: datetime) -> dict[str, int]:
+    """The table aggregates, for the worker: `{"open_deadlines:overdue": n, "alert_deliveries:sent": n, ...}`."""
     bucket = case(
         (Deadline.paused_at.is_not(None), "paused"),
         (Deadline.due_at < now, "overdue"),
@@ -39,21 +66,37 @@ async def refresh(session: AsyncSession, redis: Redis, now: datetime) -> None:
         else_="later",
     )
     open_query = select(bucket, func.count()).where(Deadline.status == "open").group_by(bucket)
-    counts = {name: count for name, count in (await session.execute(open_query)).all()}
-    for name in ("overdue", "due_soon", "later", "paused"):
-        OPEN_DEADLINES.labels(name).set(counts.get(name, 0))
+    by_bucket = dict((await session.execute(open_query)).all())
     status_query = select(Delivery.status, func.count()).group_by(Delivery.status)
-    by_status = {status: count for status, count in (await session.execute(status_query)).all()}
-    for status in ("pending", "sent", "failed"):
-        DELIVERIES.labels(status).set(by_status.get(status, 0))
+    by_status = dict((await session.execute(status_query)).all())
+    return {f"open_deadlines:{name}": by_bucket.get(name, 0) for name in DEADLINE_BUCKETS} | {
+        f"alert_deliveries:{status}": by_status.get(status, 0) for status in DELIVERY_STATUSES
+    }
+
+
+async def store_gauges(redis: Redis, queue_name: str, gauges: dict[str, int], now: datetime) -> None:
+    await redis.hset(gauges_key(queue_name), mapping={**gauges, REFRESHED_AT: int(now.timestamp())})
+
+
+async def scrape(redis: Redis, queue_name: str) -> bytes:
+    """The exposition, with the gauges as the worker stored them; with Redis down, the HTTP figures only."""
     try:
-        outcomes = await redis.hgetall(JOB_OUTCOMES_KEY)
-    except Exception:  # Redis down: the other figures still matter
-        outcomes = {}
+        stored = await redis.hgetall(gauges_key(queue_name))
+        outcomes = await redis.hgetall(job_outcomes_key(queue_name))
+    except Exception:  # the latency figures still matter
+        log.warning("metrics: Redis cannot be read; serving the HTTP figures only")
+        stored, outcomes = {}, {}
+    # No await from here on: concurrent scrapes in this process cannot interleave their values.
+    for gauge in (OPEN_DEADLINES, DELIVERIES, JOB_OUTCOMES):
+        gauge.clear()
+    REFRESHED.set(0)
+    for field, value in stored.items():
+        name, _, label = field.decode().partition(":")
+        if name == REFRESHED_AT:
+            REFRESHED.set(int(value))
+        elif name in _LABELLED:
+            _LABELLED[name].labels(label).set(int(value))
     for field, count in outcomes.items():
         job, _, outcome = field.decode().rpartition(":")
         JOB_OUTCOMES.labels(job, outcome).set(int(count))
-
-
-def exposition() -> bytes:
     return generate_latest(REGISTRY)

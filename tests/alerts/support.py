@@ -33,6 +33,8 @@ from mla.settings import Settings
 from tests.conftest import TEST_AUDIT_KEYS, Servers, two_role_database
 from tests.factories import World
 
+LOCAL_RECEIVERS = "127.0.0.0/8"
+
 
 @dataclass
 class Outbox:
@@ -54,6 +56,8 @@ async def own_outbox(servers: Servers, clock: FixedClock) -> AsyncIterator[Outbo
             queue_name=f"mla:test:outbox:{uuid.uuid4().hex[:8]}",
             secret_key="test-secret-key-not-for-production",
             audit_keys=TEST_AUDIT_KEYS,
+            # The receivers of these tests listen on the loopback interface: allowed here only.
+            webhook_allowed_networks=LOCAL_RECEIVERS,
         )
         app = create_app(settings, clock)
         async with hold_resources(app):
@@ -117,6 +121,8 @@ class WebhookReceiver:
     failures: int = 0
     # When set, the first request is recorded but not answered until `release` is set (a hung send).
     hold_first: bool = False
+    # When set, every request is answered 307 to this URL.
+    redirect_to: str | None = None
     release: asyncio.Event = field(default_factory=asyncio.Event)
     requests: list[ReceivedRequest] = field(default_factory=list)
     port: int = 0
@@ -150,6 +156,8 @@ class WebhookReceiver:
             if self.hold_first and len(self.requests) == 1:
                 await self.release.wait()
             status = "500 Internal Server Error" if self.failures > 0 else "204 No Content"
+            if self.redirect_to is not None:
+                status = f"307 Temporary Redirect\r\nLocation: {self.redirect_to}"
             self.failures = max(self.failures - 1, 0)
             writer.write(f"HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".encode())
             await writer.drain()
@@ -163,8 +171,9 @@ class WebhookReceiver:
         return {request.headers["idempotency-key"] for request in self.requests}
 
     def signature_is_valid(self, request: ReceivedRequest) -> bool:
-        """Checked here independently of mla.alerts.delivery, from the documented scheme."""
-        signed = request.headers["x-mla-timestamp"].encode() + b"." + request.body
+        """Checked here independently of mla.alerts.signature, from the documented scheme."""
+        names = ("x-mla-timestamp", "x-mla-webhook-id", "idempotency-key")
+        signed = "".join(f"{request.headers[name]}." for name in names).encode() + request.body
         expected = "sha256=" + hmac.new(self.secret.encode(), signed, hashlib.sha256).hexdigest()
         return hmac.compare_digest(expected, request.headers.get("x-mla-signature", ""))
 

@@ -23,8 +23,8 @@ from arq.constants import job_key_prefix
 from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import update
 
-from mla.alerts.delivery import MAX_ATTEMPTS, Outcome, deliver, publish_due_deliveries
-from mla.alerts.models import Delivery
+from mla.alerts.delivery import MAX_ATTEMPTS, WEBHOOK_NOT_DELIVERED, Outcome, deliver, publish_due_deliveries
+from mla.alerts.models import Delivery, Webhook
 from mla.clock import FixedClock
 from mla.embedded import start_embedded_redis
 from mla.enums import Role
@@ -126,20 +126,25 @@ async def registered_webhook(outbox: Outbox, org: Org, url: str, secret: str = S
     return uuid.UUID(response.json()["id"])
 
 
-async def webhook_delivery(outbox: Outbox, receiver: WebhookReceiver) -> tuple[Arranged, uuid.UUID]:
-    arranged = await arranged_alert(outbox)
-    webhook_id = await registered_webhook(outbox, arranged.org, receiver.url)
-    payload = json.dumps({"event": "deadline_alert", "stage": "overdue", "alert_id": str(arranged.alert_id)})
-    delivery_id = await add_delivery(
+async def delivery_to(
+    outbox: Outbox, webhook_id: uuid.UUID, alert_id: uuid.UUID, payload: str = '{"event": "deadline_alert"}'
+) -> uuid.UUID:
+    return await add_delivery(
         outbox.sessionmaker,
         outbox.world.clock,
-        arranged.alert_id,
+        alert_id,
         channel="webhook",
         recipient=str(webhook_id),
         webhook_id=webhook_id,
         body=payload,
     )
-    return arranged, delivery_id
+
+
+async def webhook_delivery(outbox: Outbox, receiver: WebhookReceiver) -> tuple[Arranged, uuid.UUID]:
+    arranged = await arranged_alert(outbox)
+    webhook_id = await registered_webhook(outbox, arranged.org, receiver.url)
+    payload = json.dumps({"event": "deadline_alert", "stage": "overdue", "alert_id": str(arranged.alert_id)})
+    return arranged, await delivery_to(outbox, webhook_id, arranged.alert_id, payload)
 
 
 async def run_deliver(
@@ -265,6 +270,99 @@ async def test_a_deactivated_webhook_is_not_called_and_its_delivery_fails(
     assert delivery.last_error is not None and "deactivated" in delivery.last_error
 
 
+# --------------------------------------------------------------------------- targets
+
+
+async def stored_webhook(outbox: Outbox, org: Org, url: str) -> uuid.UUID:
+    """A webhook row as it might be left by an earlier registration (no check at creation)."""
+    webhook = Webhook(
+        id=uuid.uuid4(),
+        organisation_id=org.id,
+        url=url,
+        secret=SECRET,
+        active=True,
+        created_at=outbox.world.clock.now(),
+    )
+    async with outbox.sessionmaker() as session, session.begin():
+        session.add(webhook)
+    return webhook.id
+
+
+async def stored_delivery(outbox: Outbox, org: Org, url: str) -> tuple[uuid.UUID, uuid.UUID]:
+    """A webhook stored without the registration's check, and a delivery due to it: (webhook, delivery)."""
+    webhook_id = await stored_webhook(outbox, org, url)
+    return webhook_id, await delivery_to(outbox, webhook_id, (await arranged_alert(outbox)).alert_id)
+
+
+def allowing(settings: Settings, networks: str) -> Settings:
+    return msgspec.structs.replace(settings, webhook_allowed_networks=networks)
+
+
+async def test_a_webhook_whose_address_is_no_longer_allowed_is_not_called(
+    outbox: Outbox, clock: FixedClock, receiver: WebhookReceiver, http: httpx.AsyncClient
+) -> None:
+    _, delivery_id = await webhook_delivery(outbox, receiver)  # registered while 127.0.0.0/8 was allowed
+
+    outcome = await run_deliver(outbox, clock, allowing(outbox.settings, ""), delivery_id, http)
+
+    assert outcome == Outcome.RETRY
+    assert receiver.requests == []
+    assert (await load_delivery(outbox.sessionmaker, delivery_id)).last_error == WEBHOOK_NOT_DELIVERED
+
+
+async def test_a_name_is_resolved_at_every_delivery_and_the_checked_address_is_called_with_the_name(
+    outbox: Outbox, clock: FixedClock, receiver: WebhookReceiver, http: httpx.AsyncClient
+) -> None:
+    org = await outbox.world.organisation()
+    # "localhost" is a name the resolver answers (from /etc/hosts) with a loopback address.
+    webhook_id, delivery_id = await stored_delivery(outbox, org, f"http://localhost:{receiver.port}/hooks/mla")
+
+    refused = await run_deliver(outbox, clock, allowing(outbox.settings, ""), delivery_id, http)
+    clock.advance(timedelta(minutes=1))
+    sent = await run_deliver(outbox, clock, allowing(outbox.settings, "127.0.0.0/8, ::1/128"), delivery_id, http)
+
+    assert (refused, sent) == (Outcome.RETRY, Outcome.SENT)
+    [request] = receiver.requests
+    assert request.headers["host"] == f"localhost:{receiver.port}"
+    assert request.headers["x-mla-webhook-id"] == str(webhook_id)
+    assert receiver.signature_is_valid(request)
+
+
+async def test_every_failed_webhook_attempt_reads_the_same_whatever_the_network_said(
+    outbox: Outbox, clock: FixedClock, smtp: SmtpSink, http: httpx.AsyncClient
+) -> None:
+    """No port scanner: refused, unresolvable, closed, non-HTTP, redirecting and failing receivers
+    leave the same error, the same status and the same next attempt."""
+    org = await outbox.world.organisation()
+    failing, redirecting, target = (WebhookReceiver(secret=SECRET) for _ in range(3))
+    for server in (failing, redirecting, target):
+        await server.start()
+    failing.failures = 1
+    redirecting.redirect_to = target.url  # an allowed receiver, yet the redirect is not followed
+    urls = {
+        "refused address": "http://10.0.0.1/hooks/mla",
+        "unresolvable name": "http://nowhere.invalid/hooks/mla",
+        "closed port": f"http://127.0.0.1:{free_port()}/hooks/mla",
+        "not HTTP": f"http://127.0.0.1:{smtp.port}/hooks/mla",
+        "HTTP 500": failing.url,
+        "redirect": redirecting.url,
+    }
+    try:
+        deliveries = {cause: (await stored_delivery(outbox, org, url))[1] for cause, url in urls.items()}
+        outcomes = {
+            cause: await run_deliver(outbox, clock, outbox.settings, d, http) for cause, d in deliveries.items()
+        }
+    finally:
+        for server in (failing, redirecting, target):
+            await server.stop()
+
+    assert set(outcomes.values()) == {Outcome.RETRY}
+    assert len(failing.requests) == len(redirecting.requests) == 1 and target.requests == []
+    listed = await admin_deliveries(outbox, org, "pending")
+    shown = {(listed[str(d)]["last_error"], listed[str(d)]["next_attempt_at"]) for d in deliveries.values()}
+    assert shown == {(WEBHOOK_NOT_DELIVERED, (clock.now() + timedelta(minutes=1)).isoformat().replace("+00:00", "Z"))}
+
+
 # --------------------------------------------------------------------------- retries
 
 
@@ -287,7 +385,7 @@ async def test_a_webhook_failing_twice_is_retried_with_backoff_then_sent(
     delivery = await load_delivery(outbox.sessionmaker, delivery_id)
     assert (delivery.status, delivery.attempts, delivery.published_at) == ("pending", 1, None)
     assert delivery.next_attempt_at == clock.now() + timedelta(minutes=1)
-    assert delivery.last_error == "webhook: HTTP 500 from the receiver"
+    assert delivery.last_error == WEBHOOK_NOT_DELIVERED
 
     # Not due yet: the relay leaves it, and a stray job does not send early.
     clock.advance(timedelta(seconds=59))
@@ -343,7 +441,7 @@ async def test_a_delivery_failing_every_attempt_is_failed_after_max_attempts_and
     assert len(receiver.requests) == MAX_ATTEMPTS
     listed = (await admin_deliveries(outbox, arranged.org, "failed"))[str(delivery_id)]
     assert listed["attempts"] == MAX_ATTEMPTS
-    assert listed["last_error"] == "webhook: HTTP 500 from the receiver"
+    assert listed["last_error"] == WEBHOOK_NOT_DELIVERED
     assert listed["recipient"] == str(delivery.webhook_id)
     assert SECRET not in json.dumps(listed)
 

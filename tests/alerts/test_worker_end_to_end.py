@@ -233,6 +233,7 @@ def start_worker_process(settings: Settings) -> subprocess.Popen[bytes]:
         "MLA_QUEUE_NAME": settings.queue_name,
         "MLA_SMTP_HOST": settings.smtp_host,
         "MLA_SMTP_PORT": str(settings.smtp_port),
+        "MLA_WEBHOOK_ALLOWED_NETWORKS": settings.webhook_allowed_networks,
     }
     return subprocess.Popen(
         [sys.executable, "-m", "mla", "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
