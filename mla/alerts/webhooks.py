@@ -17,7 +17,7 @@ from mla.alerts.models import Webhook
 from mla.alerts.schemas import WebhookCreate, WebhookOut
 from mla.audit import service as audit
 from mla.clock import Clock
-from mla.errors import NotFound
+from mla.errors import NotFound, Unprocessable
 from mla.organisations.models import Organisation
 from mla.pagination import Page, fetch_page
 from mla.users.administration import no_such_organisation
