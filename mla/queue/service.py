@@ -14,7 +14,6 @@ between two pages may be shown twice or not at all, as with any live ordering.
 
 import base64
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 import msgspec
@@ -23,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mla.clock import Clock
 from mla.enums import Role
 from mla.errors import Forbidden, Unprocessable
+from mla.fields import AwareDatetime, check_moment
 from mla.queue import repository
 from mla.queue.repository import QueuePosition
 from mla.queue.schemas import NextDeadline, QueueBucket, QueueCounts, QueueItem, QueuePage
@@ -35,8 +35,12 @@ QUEUE_ROLES = (Role.CENTRAL_AUTHORITY, Role.SUPERVISOR)
 class _Cursor(msgspec.Struct, array_like=True):
     # Bounded and aware, so a forged cursor is a 422 and never a database error.
     urgency_rank: Annotated[int, msgspec.Meta(ge=0, le=9)]
-    due_at: Annotated[datetime, msgspec.Meta(tz=True)] | None
+    due_at: AwareDatetime | None
     id: uuid.UUID
+
+    def __post_init__(self) -> None:
+        if self.due_at is not None:
+            check_moment(self.due_at)
 
 
 async def list_queue(
