@@ -13,7 +13,7 @@ from mla.enums import DataCategory, Direction, RequestStatus, RequestType, Urgen
 from mla.pagination import DEFAULT_LIMIT, Page
 from mla.requests import service
 from mla.requests.repository import RequestFilters
-from mla.requests.schemas import RequestCreate, RequestOut, RequestPatch
+from mla.requests.schemas import RequestCreate, RequestOut, RequestPatch, RequestSummary
 from mla.users.principal import Principal
 
 IfMatch = Annotated[str | None, HeaderParameter(name="If-Match", description="The version the write is based on")]
@@ -81,7 +81,7 @@ class RequestController(Controller):
 
     @get(
         "/",
-        summary="Requests your organisation owns or is responsible for",
+        summary="Requests your organisation owns or is responsible for, as summaries (no statements)",
         dependencies={"filters": Provide(provide_request_filters, sync_to_thread=False)},
     )
     async def list_requests(
@@ -91,7 +91,7 @@ class RequestController(Controller):
         filters: RequestFilters,
         cursor: str | None = None,
         limit: int = Parameter(default=DEFAULT_LIMIT, ge=1, le=200),
-    ) -> Page[RequestOut]:
+    ) -> Page[RequestSummary]:
         return await service.list_requests(session, principal, filters, cursor, limit)
 
     @get("/{request_id:uuid}", summary="One request")

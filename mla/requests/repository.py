@@ -6,9 +6,11 @@ from typing import Any
 import msgspec
 from sqlalchemy import ColumnElement, Select, any_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import load_only
 
 from mla.enums import DataCategory, Direction, RequestStatus, RequestType, Urgency
 from mla.requests.models import Request, reference_sequence
+from mla.requests.schemas import RequestSummary
 
 
 class RequestFilters(msgspec.Struct, kw_only=True):
@@ -54,6 +56,15 @@ def filtered(organisation_id: uuid.UUID, filters: RequestFilters) -> Select[Any]
             )
         )
     return query
+
+
+def summaries(organisation_id: uuid.UUID, filters: RequestFilters) -> Select[Any]:
+    """`filtered`, loading only the columns of a `RequestSummary`: a page never reads the statements.
+
+    Touching any other attribute of these rows raises instead of loading it one row at a time.
+    """
+    columns = [getattr(Request, name) for name in RequestSummary.__struct_fields__]
+    return filtered(organisation_id, filters).options(load_only(*columns, raiseload=True))
 
 
 def _escape_like(text: str) -> str:

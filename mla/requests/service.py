@@ -29,7 +29,7 @@ from mla.pagination import Page, fetch_page
 from mla.requests import repository
 from mla.requests.access import effective_roles, require_handler, roles_for
 from mla.requests.models import Request
-from mla.requests.schemas import RequestCreate, RequestOut, RequestPatch
+from mla.requests.schemas import RequestCreate, RequestOut, RequestPatch, RequestSummary
 from mla.users.principal import Principal
 
 REFERENCE_PREFIX = {
@@ -115,11 +115,16 @@ async def get_request(
     return request
 
 
+def to_summary(request: Request) -> RequestSummary:
+    return msgspec.convert(request, RequestSummary, from_attributes=True)
+
+
 async def list_requests(
     session: AsyncSession, actor: Principal, filters: repository.RequestFilters, cursor: str | None, limit: int
-) -> Page[RequestOut]:
-    query = repository.filtered(actor.organisation_id, filters)
-    return await fetch_page(session, query, Request, cursor, limit, to_out)
+) -> Page[RequestSummary]:
+    """One page of the requests the caller may see, as summaries (no statements: SECURITY.md)."""
+    query = repository.summaries(actor.organisation_id, filters)
+    return await fetch_page(session, query, Request, cursor, limit, to_summary)
 
 
 async def get_request_to_handle(session: AsyncSession, actor: Principal, request_id: uuid.UUID) -> Request:
