@@ -8,6 +8,7 @@ from sqlalchemy import ColumnElement, Select, any_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import load_only
 
+from mla.audit.models import AuditEvent
 from mla.enums import DataCategory, Direction, RequestStatus, RequestType, Urgency
 from mla.requests.models import Request, reference_sequence
 from mla.requests.schemas import RequestSummary
@@ -73,3 +74,11 @@ def _escape_like(text: str) -> str:
 
 async def next_reference_number(session: AsyncSession) -> int:
     return int(await session.scalar(select(reference_sequence.next_value())))
+
+
+async def submitter_ids(session: AsyncSession, request_id: uuid.UUID) -> set[uuid.UUID]:
+    """Every user who ever submitted the request, read from its audit trail (each submit writes one event)."""
+    query = select(AuditEvent.actor_id).where(
+        AuditEvent.request_id == request_id, AuditEvent.action == "submit", AuditEvent.actor_id.is_not(None)
+    )
+    return set(await session.scalars(query))  # type: ignore[arg-type]
