@@ -28,8 +28,7 @@ class AuditController(Controller):
         cursor: int = Parameter(default=0, ge=0, le=2_147_483_647, description="The last `seq` already read"),
         limit: int = Parameter(default=200, ge=1, le=200),
     ) -> Page[AuditEventOut]:
-        request = await requests.get_request(session, principal, request_id)
-        await requests.record_auditor_read(session, clock, principal, request, "read_audit_trail")
+        request = await requests.read_request(session, clock, principal, request_id, "read_audit_trail")
         events = await service.list_events(session, service.request_chain(request.id), cursor, limit)
         shown = events[:limit]
         next_cursor = str(shown[-1].seq) if len(events) > limit else None

@@ -19,6 +19,7 @@ from typing import Annotated
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mla.audit import reads
 from mla.clock import Clock
 from mla.enums import Role
 from mla.errors import Forbidden, Unprocessable
@@ -54,7 +55,8 @@ async def list_queue(
     """One page of the caller's queue (one bucket, or all) with the counts of every bucket.
 
     Refuses a caller without the central authority or supervisor role (403) and a cursor this
-    API did not issue (422). An organisation responsible for nothing has an empty queue.
+    API did not issue (422). An organisation responsible for nothing has an empty queue. A page
+    showing another organisation's requests is recorded as one read (mla/audit/reads.py).
     """
     if not actor.has_any(*QUEUE_ROLES):
         raise Forbidden("The queue is for central authority officers and supervisors.")
@@ -73,6 +75,14 @@ async def list_queue(
             )
         items.append(item)
     counts = await repository.bucket_counts(session, actor.organisation_id, now, actor.user_id)
+    await reads.record_page_read(
+        session,
+        clock,
+        actor,
+        "list_queue",
+        owners=[request.organisation_id for request in shown],
+        query=reads.query_of(bucket=bucket, cursor=cursor, limit=limit),
+    )
     return QueuePage(
         items=items,
         next_cursor=encode_cursor(shown[-1]) if more else None,

@@ -87,20 +87,19 @@ class RequestController(Controller):
     async def list_requests(
         self,
         session: AsyncSession,
+        clock: Clock,
         principal: Principal,
         filters: RequestFilters,
         cursor: str | None = None,
         limit: int = Parameter(default=DEFAULT_LIMIT, ge=1, le=200),
     ) -> Page[RequestSummary]:
-        return await service.list_requests(session, principal, filters, cursor, limit)
+        return await service.list_requests(session, clock, principal, filters, cursor, limit)
 
     @get("/{request_id:uuid}", summary="One request")
     async def get_request(
         self, request_id: uuid.UUID, session: AsyncSession, clock: Clock, principal: Principal
     ) -> RequestOut:
-        request = await service.get_request(session, principal, request_id)
-        await service.record_auditor_read(session, clock, principal, request)
-        return service.to_out(request)
+        return service.to_out(await service.read_request(session, clock, principal, request_id))
 
     @patch("/{request_id:uuid}", summary="Edit a request (send its version)", before_request=require_json_body)
     async def update_request(
