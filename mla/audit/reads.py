@@ -23,8 +23,8 @@ Events are written in the reading transaction, so a read whose event cannot be w
 """
 
 import uuid
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -50,21 +50,21 @@ def query_of(filters: msgspec.Struct | None = None, **parameters: Any) -> dict[s
     return {name: value for name, value in asked.items() if value is not None}
 
 
+class Owned(Protocol):
+    """A row shown in a list: it names the organisation that owns it."""
+
+    @property
+    def organisation_id(self) -> uuid.UUID: ...
+
+
 async def record_page_read(
-    session: AsyncSession,
-    clock: Clock,
-    actor: Principal,
-    action: str,
-    *,
-    owners: Iterable[uuid.UUID],
-    query: dict[str, Any],
+    session: AsyncSession, clock: Clock, actor: Principal, action: str, rows: Sequence[Owned], query: dict[str, Any]
 ) -> None:
-    """Record one list call, if accountable: `owners` holds the owning organisation of each row shown."""
-    shown = list(owners)
-    distinct = set(shown)
-    if not actor.has_any(Role.AUDITOR) and distinct <= {actor.organisation_id}:
+    """Record one list call that showed `rows`, if accountable (an auditor, or another organisation's rows)."""
+    owners = {row.organisation_id for row in rows}
+    if not actor.has_any(Role.AUDITOR) and owners <= {actor.organisation_id}:
         return
-    changes = {"query": query, "rows": len(shown), "owners": sorted(str(owner) for owner in distinct)}
+    changes = {"query": query, "rows": len(rows), "owners": sorted(str(owner) for owner in owners)}
     await _record_on_reader_chain(session, clock, actor, action, changes)
 
 

@@ -101,11 +101,6 @@ async def list_cases(
     query = select(Case).where(visible_cases(actor.organisation_id)).options(load_only(*columns, raiseload=True))
     page = await fetch_page(session, query, Case, cursor, limit, to_summary)
     await reads.record_page_read(
-        session,
-        clock,
-        actor,
-        "list_cases",
-        owners=[case.organisation_id for case in page.items],
-        query=reads.query_of(cursor=cursor, limit=limit),
+        session, clock, actor, "list_cases", page.items, reads.query_of(cursor=cursor, limit=limit)
     )
     return page

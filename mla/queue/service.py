@@ -75,14 +75,8 @@ async def list_queue(
             )
         items.append(item)
     counts = await repository.bucket_counts(session, actor.organisation_id, now, actor.user_id)
-    await reads.record_page_read(
-        session,
-        clock,
-        actor,
-        "list_queue",
-        owners=[request.organisation_id for request in shown],
-        query=reads.query_of(bucket=bucket, cursor=cursor, limit=limit),
-    )
+    query_asked = reads.query_of(bucket=bucket, cursor=cursor, limit=limit)
+    await reads.record_page_read(session, clock, actor, "list_queue", shown, query_asked)
     return QueuePage(
         items=items,
         next_cursor=encode_cursor(shown[-1]) if more else None,

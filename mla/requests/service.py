@@ -145,14 +145,8 @@ async def list_requests(
     """One page of the requests the caller may see, as summaries (no statements), its read recorded if accountable."""
     query = repository.summaries(actor.organisation_id, filters)
     page = await fetch_page(session, query, Request, cursor, limit, to_summary)
-    await reads.record_page_read(
-        session,
-        clock,
-        actor,
-        "list_requests",
-        owners=[item.organisation_id for item in page.items],
-        query=reads.query_of(filters, cursor=cursor, limit=limit),
-    )
+    query_asked = reads.query_of(filters, cursor=cursor, limit=limit)
+    await reads.record_page_read(session, clock, actor, "list_requests", page.items, query_asked)
     return page
 
 
