@@ -41,9 +41,12 @@ def asyncpg_url(url: str) -> str:
 
 
 def create_engine(url: str, *, pool_size: int = 10, null_pool: bool = False) -> AsyncEngine:
+    # Bound parameters carry personal data (identifiers, statements): keep them out of error messages and logs.
     if null_pool:
-        return create_async_engine(asyncpg_url(url), poolclass=NullPool)
-    return create_async_engine(asyncpg_url(url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        return create_async_engine(asyncpg_url(url), poolclass=NullPool, hide_parameters=True)
+    return create_async_engine(
+        asyncpg_url(url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, hide_parameters=True
+    )
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -66,7 +66,13 @@ async def test_other_moments_in_a_query_out_of_range_are_a_422(world: World, mom
         ("/api/v1/stats/export.csv", {"to": moment}),
         (
             "/api/v1/deadlines/preview",
-            {"instrument": "eu-epoc", "type": "production", "urgency": "routine", "action": "transmit", "start": moment},
+            {
+                "instrument": "eu-epoc",
+                "type": "production",
+                "urgency": "routine",
+                "action": "transmit",
+                "start": moment,
+            },
         ),
     ]
 

@@ -4,6 +4,9 @@ import json
 import logging
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mla.observability.logs import JsonFormatter, mask, request_id_var
 from tests.factories import World
@@ -43,6 +46,22 @@ def test_logs_never_show_e_mail_addresses_tokens_or_passwords() -> None:
 
     for secret in ("prosecutor@example.org", "eyJhbGci", "mla_abcdefghijklmnopqrstuvwx", "hunter2"):
         assert secret not in masked
+
+
+async def test_a_database_error_logged_with_its_traceback_does_not_show_the_querys_parameters(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """Bound parameters carry personal data (identifiers, statements); SQLAlchemy prints them in its errors."""
+    marker = "suspect-identifier-in-a-parameter"
+    with pytest.raises(DBAPIError) as failure:
+        async with sessionmaker() as session:
+            await session.execute(text("SELECT length(CAST(:marker AS text)) / 0"), {"marker": marker})
+    record = logging.LogRecord("mla.errors", logging.ERROR, __file__, 1, "unhandled", None, failure._excinfo)
+
+    logged = JsonFormatter().format(record)
+
+    assert "division by zero" in logged
+    assert marker not in logged
 
 
 async def test_metrics_expose_latency_deadlines_and_deliveries(world: World) -> None:
