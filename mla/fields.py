@@ -455,6 +455,10 @@ class Identifier(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     def __post_init__(self) -> None:
         with at_field("value"):
             self.value = check_identifier(self.kind, self.value)
+        for name, moment in (("from", self.from_), ("to", self.to)):
+            if moment is not None:
+                with at_field(name):
+                    check_moment(moment)  # before converting to UTC, which overflows near year 1 or 9999
         if self.from_ is not None and self.to is not None:
             check_period(self.from_, self.to, start_field="from", end_field="to")
         # Stored in UTC (SPEC §11), so the same instant sent with another offset is the same value.

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from mla.errors import Unprocessable
+from mla.fields import AwareDatetime, check_moment
 
 T = TypeVar("T")
 Limit = Annotated[int, msgspec.Meta(ge=1, le=200)]
@@ -24,8 +25,13 @@ class Page(msgspec.Struct, Generic[T]):
 
 
 class _Position(msgspec.Struct, array_like=True):
-    created_at: datetime
+    # Aware and within the years every stored row lies in, so a forged cursor is a 422 and never
+    # an overflow while the driver converts it to UTC (a 500).
+    created_at: AwareDatetime
     id: uuid.UUID
+
+    def __post_init__(self) -> None:
+        check_moment(self.created_at)
 
 
 def encode_cursor(created_at: datetime, row_id: uuid.UUID) -> str:

@@ -71,16 +71,25 @@ class World:
             organisation = await organisations.create_organisation(session, self.clock, None, data)
             org = Org(organisation.id, organisation.name)
             for role in Role:
-                email = f"{unique(role.value)}@example.org"
-                user = await users.create_user(
-                    session,
-                    self.clock,
-                    None,
-                    UserCreate(email=email, name=f"{role} user", organisation_id=organisation.id, roles=[role]),
-                )
-                token = await users.create_api_token(session, self.clock, None, user, "test")
-                org.members[role] = Member(user.id, email, token)
+                org.members[role] = await self._new_member(session, org, role)
         return org
+
+    async def member(self, org: Org, *roles: Role) -> Member:
+        """One more user of `org`, holding all of `roles` (e.g. prosecutor and central authority)."""
+        async with self.sessionmaker() as session, session.begin():
+            return await self._new_member(session, org, *roles)
+
+    async def _new_member(self, session: AsyncSession, org: Org, *roles: Role) -> Member:
+        name = "+".join(role.value for role in roles)
+        email = f"{unique(name)}@example.org"
+        user = await users.create_user(
+            session,
+            self.clock,
+            None,
+            UserCreate(email=email, name=f"{name} user", organisation_id=org.id, roles=list(roles)),
+        )
+        token = await users.create_api_token(session, self.clock, None, user, "test")
+        return Member(user.id, email, token)
 
     async def counterparty(self, kind: CounterpartyKind = CounterpartyKind.PROVIDER, **values: Any) -> uuid.UUID:
         async with self.sessionmaker() as session, session.begin():

@@ -36,8 +36,7 @@ class AuditController(Controller):
         cursor: int = SEQ_CURSOR,
         limit: int = EVENTS_LIMIT,
     ) -> Page[AuditEventOut]:
-        request = await requests.get_request(session, principal, request_id)
-        await requests.record_auditor_read(session, clock, principal, request, "read_audit_trail")
+        request = await requests.read_request(session, clock, principal, request_id, "read_audit_trail")
         return await service.chain_page(session, service.request_chain(request.id), cursor, limit)
 
     @get("/verify", summary="Recompute the keyed hash chain, compare it with its last signed checkpoint")

@@ -5,7 +5,7 @@ from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mla.cases import service
-from mla.cases.schemas import CaseCreate, CaseOut
+from mla.cases.schemas import CaseCreate, CaseOut, CaseSummary
 from mla.clock import Clock
 from mla.enums import Role
 from mla.guards import requires
@@ -21,16 +21,17 @@ class CaseController(Controller):
     async def create_case(self, data: CaseCreate, session: AsyncSession, clock: Clock, principal: Principal) -> CaseOut:
         return service.to_out(await service.create_case(session, clock, principal, data))
 
-    @get("/", summary="Your organisation's cases")
+    @get("/", summary="Cases you may see, as summaries (no summary text or offences)")
     async def list_cases(
         self,
         session: AsyncSession,
+        clock: Clock,
         principal: Principal,
         cursor: str | None = None,
         limit: int = Parameter(default=DEFAULT_LIMIT, ge=1, le=200),
-    ) -> Page[CaseOut]:
-        return await service.list_cases(session, principal, cursor, limit)
+    ) -> Page[CaseSummary]:
+        return await service.list_cases(session, clock, principal, cursor, limit)
 
     @get("/{case_id:uuid}", summary="One case")
-    async def get_case(self, case_id: uuid.UUID, session: AsyncSession, principal: Principal) -> CaseOut:
-        return service.to_out(await service.get_case(session, principal, case_id))
+    async def get_case(self, case_id: uuid.UUID, session: AsyncSession, clock: Clock, principal: Principal) -> CaseOut:
+        return service.to_out(await service.read_case(session, clock, principal, case_id))

@@ -21,13 +21,18 @@ class CaseCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     offences: Annotated[list[Offence], msgspec.Meta(min_length=1, max_length=50)]
 
 
-class CaseOut(msgspec.Struct, kw_only=True):
+class CaseSummary(msgspec.Struct, kw_only=True):
+    """A case as the list shows it: without its summary (up to 20,000 characters) and offences."""
+
     id: uuid.UUID
     organisation_id: uuid.UUID
     reference: str
     title: str
-    summary: str
-    offences: list[Offence]
     created_by: uuid.UUID
     created_at: datetime
     version: int
+
+
+class CaseOut(CaseSummary, kw_only=True):
+    summary: str
+    offences: list[Offence]

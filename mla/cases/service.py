@@ -6,10 +6,12 @@ import msgspec
 from sqlalchemy import exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import load_only
 
+from mla.audit import reads
 from mla.audit import service as audit
 from mla.cases.models import Case
-from mla.cases.schemas import CaseCreate, CaseOut
+from mla.cases.schemas import CaseCreate, CaseOut, CaseSummary
 from mla.clock import Clock
 from mla.errors import Conflict, NotFound
 from mla.pagination import Page, fetch_page
@@ -63,11 +65,20 @@ async def create_case(session: AsyncSession, clock: Clock, actor: Principal, dat
     return case
 
 
-async def get_case(session: AsyncSession, actor: Principal, case_id: uuid.UUID) -> Case:
-    """A case the caller may see; anything else is 404, whether it exists or not."""
+async def read_case(session: AsyncSession, clock: Clock, actor: Principal, case_id: uuid.UUID) -> Case:
+    """A case the caller may see; anything else is 404, whether it exists or not.
+
+    The read is recorded on the case's trail when an auditor or another organisation than the
+    owner reads it (mla/audit/reads.py).
+    """
     case = await session.scalar(select(Case).where(Case.id == case_id, visible_cases(actor.organisation_id)))
     if case is None:
         raise NotFound("No such case.")
+    if reads.is_accountable(actor, case.organisation_id):
+        entry = audit.AuditEntry(
+            action="read_case", chain=audit.case_chain(case.id), organisation_id=case.organisation_id, case_id=case.id
+        )
+        await audit.record(session, clock, actor, entry)
     return case
 
 
@@ -75,7 +86,21 @@ async def get_own_case(session: AsyncSession, actor: Principal, case_id: uuid.UU
     return await session.scalar(select(Case).where(Case.id == case_id, Case.organisation_id == actor.organisation_id))
 
 
-async def list_cases(session: AsyncSession, actor: Principal, cursor: str | None, limit: int) -> Page[CaseOut]:
-    """The cases `get_case` would show: own ones and those with a request routed to the caller."""
-    query = select(Case).where(visible_cases(actor.organisation_id))
-    return await fetch_page(session, query, Case, cursor, limit, to_out)
+def to_summary(case: Case) -> CaseSummary:
+    return msgspec.convert(case, CaseSummary, from_attributes=True)
+
+
+async def list_cases(
+    session: AsyncSession, clock: Clock, actor: Principal, cursor: str | None, limit: int
+) -> Page[CaseSummary]:
+    """The cases `read_case` would show, as summaries: own ones and those with a request routed to the caller.
+
+    The read is recorded (one event for the page) when accountable (mla/audit/reads.py).
+    """
+    columns = [getattr(Case, name) for name in CaseSummary.__struct_fields__]
+    query = select(Case).where(visible_cases(actor.organisation_id)).options(load_only(*columns, raiseload=True))
+    page = await fetch_page(session, query, Case, cursor, limit, to_summary)
+    await reads.record_page_read(
+        session, clock, actor, "list_cases", page.items, reads.query_of(cursor=cursor, limit=limit)
+    )
+    return page

@@ -34,9 +34,10 @@ from mla.enums import TERMINAL_STATUSES, CounterpartyKind, DataCategory, Directi
 from mla.errors import Conflict, Forbidden, InvalidTransition, NotFound
 from mla.instruments.models import Instrument
 from mla.requests import service as requests
-from mla.requests.access import AUTHORITY_ROLES, effective_roles
+from mla.requests.access import AUTHORITY_ROLES, FourEyesViolation, effective_roles, is_author
 from mla.requests.models import Request
 from mla.users.principal import Principal
+from mla.workflow.table import FOUR_EYES_RULE
 
 # What each attested judgement was about: an edit to any of these makes it no longer apply.
 JUDGED_FIELDS: dict[str, tuple[str, ...]] = {
@@ -175,13 +176,17 @@ async def attest(
     """Record a central authority officer's judgement on an attestable check, audited with its effect.
 
     Refuses an unknown or non-attestable code (404), a caller who is not the request's central
-    authority officer (403), and a closed request (409).
+    authority officer (403), the request's author, who created or submitted it (403, four eyes),
+    and a closed request (409).
     """
     request = await requests.get_request(session, actor, request_id, for_update=True)
     if code not in attestable_codes():
         raise NotFound(f"There is no attestable check {code!r}; attestable: {', '.join(sorted(attestable_codes()))}.")
     if not effective_roles(actor, request) & AUTHORITY_ROLES:
         raise Forbidden("Only an officer or supervisor of the request's central authority attests checks.")
+    # Every attestable check, warning or blocking: a missing attestation blocks approval either way.
+    if await is_author(session, actor, request):
+        raise FourEyesViolation(f"Four eyes: {FOUR_EYES_RULE} Another officer must attest {code!r}.")
     if request.status in TERMINAL_STATUSES:
         raise InvalidTransition(f"A {request.status} request is closed.")
     context = await load_context(session, request)

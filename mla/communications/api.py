@@ -27,6 +27,6 @@ class CommunicationController(Controller):
 
     @get("/", summary="Communications about the request, oldest first")
     async def list_communications(
-        self, request_id: uuid.UUID, session: AsyncSession, principal: Principal
+        self, request_id: uuid.UUID, session: AsyncSession, clock: Clock, principal: Principal
     ) -> Page[CommunicationOut]:
-        return Page(items=await service.list_communications(session, principal, request_id), next_cursor=None)
+        return Page(items=await service.list_communications(session, clock, principal, request_id), next_cursor=None)

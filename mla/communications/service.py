@@ -41,8 +41,10 @@ async def record_communication(
     return communication
 
 
-async def list_communications(session: AsyncSession, actor: Principal, request_id: uuid.UUID) -> list[CommunicationOut]:
-    request = await requests.get_request(session, actor, request_id)
+async def list_communications(
+    session: AsyncSession, clock: Clock, actor: Principal, request_id: uuid.UUID
+) -> list[CommunicationOut]:
+    request = await requests.read_request(session, clock, actor, request_id, "read_communications")
     query = (
         select(Communication)
         .where(Communication.request_id == request.id)

@@ -5,6 +5,7 @@ from litestar import Controller, get
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mla.clock import Clock
 from mla.deadlines import preview, service
 from mla.deadlines.schemas import DeadlineOut, DeadlinePreview
 from mla.enums import DataCategory, Direction, RequestType, Urgency
@@ -20,9 +21,9 @@ class RequestDeadlineController(Controller):
 
     @get("/", summary="The request's clocks, each with how its due moment was computed")
     async def list_deadlines(
-        self, request_id: uuid.UUID, session: AsyncSession, principal: Principal
+        self, request_id: uuid.UUID, session: AsyncSession, clock: Clock, principal: Principal
     ) -> Page[DeadlineOut]:
-        request = await requests.get_request(session, principal, request_id)
+        request = await requests.read_request(session, clock, principal, request_id, "read_deadlines")
         rows = await service.list_deadlines(session, request.id)
         return Page(items=[preview.deadline_out(deadline, rule) for deadline, rule in rows], next_cursor=None)
 

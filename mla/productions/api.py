@@ -22,9 +22,9 @@ class ProductionController(Controller):
 
     @get("/", summary="Evidence received for the request, with custody")
     async def list_productions(
-        self, request_id: uuid.UUID, session: AsyncSession, principal: Principal
+        self, request_id: uuid.UUID, session: AsyncSession, clock: Clock, principal: Principal
     ) -> Page[ProductionOut]:
-        return Page(items=await service.list_productions(session, principal, request_id), next_cursor=None)
+        return Page(items=await service.list_productions(session, clock, principal, request_id), next_cursor=None)
 
     @post("/{production_id:uuid}/custody", summary="Append a chain-of-custody event")
     async def record_custody(

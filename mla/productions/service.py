@@ -88,8 +88,10 @@ async def custody_of(session: AsyncSession, production_id: uuid.UUID) -> list[Cu
     return list(await session.scalars(query))
 
 
-async def list_productions(session: AsyncSession, actor: Principal, request_id: uuid.UUID) -> list[ProductionOut]:
-    request = await requests.get_request(session, actor, request_id)
+async def list_productions(
+    session: AsyncSession, clock: Clock, actor: Principal, request_id: uuid.UUID
+) -> list[ProductionOut]:
+    request = await requests.read_request(session, clock, actor, request_id, "read_productions")
     productions = list(
         await session.scalars(
             select(Production)

@@ -14,15 +14,16 @@ between two pages may be shown twice or not at all, as with any live ordering.
 
 import base64
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mla.audit import reads
 from mla.clock import Clock
 from mla.enums import Role
 from mla.errors import Forbidden, Unprocessable
+from mla.fields import AwareDatetime, check_moment
 from mla.queue import repository
 from mla.queue.repository import QueuePosition
 from mla.queue.schemas import NextDeadline, QueueBucket, QueueCounts, QueueItem, QueuePage
@@ -35,8 +36,12 @@ QUEUE_ROLES = (Role.CENTRAL_AUTHORITY, Role.SUPERVISOR)
 class _Cursor(msgspec.Struct, array_like=True):
     # Bounded and aware, so a forged cursor is a 422 and never a database error.
     urgency_rank: Annotated[int, msgspec.Meta(ge=0, le=9)]
-    due_at: Annotated[datetime, msgspec.Meta(tz=True)] | None
+    due_at: AwareDatetime | None
     id: uuid.UUID
+
+    def __post_init__(self) -> None:
+        if self.due_at is not None:
+            check_moment(self.due_at)
 
 
 async def list_queue(
@@ -50,7 +55,8 @@ async def list_queue(
     """One page of the caller's queue (one bucket, or all) with the counts of every bucket.
 
     Refuses a caller without the central authority or supervisor role (403) and a cursor this
-    API did not issue (422). An organisation responsible for nothing has an empty queue.
+    API did not issue (422). An organisation responsible for nothing has an empty queue. A page
+    showing another organisation's requests is recorded as one read (mla/audit/reads.py).
     """
     if not actor.has_any(*QUEUE_ROLES):
         raise Forbidden("The queue is for central authority officers and supervisors.")
@@ -69,6 +75,8 @@ async def list_queue(
             )
         items.append(item)
     counts = await repository.bucket_counts(session, actor.organisation_id, now, actor.user_id)
+    query_asked = reads.query_of(bucket=bucket, cursor=cursor, limit=limit)
+    await reads.record_page_read(session, clock, actor, "list_queue", shown, query_asked)
     return QueuePage(
         items=items,
         next_cursor=encode_cursor(shown[-1]) if more else None,

@@ -2,8 +2,11 @@
 
 import uuid
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from mla.enums import Role
 from mla.errors import Forbidden
+from mla.requests import repository
 from mla.requests.models import Request
 from mla.users.principal import Principal
 
@@ -35,3 +38,17 @@ def require_handler(actor: Principal, request: Request) -> None:
     """Refuse (403) a caller who may see the request but does not handle it (auditors, admins)."""
     if not effective_roles(actor, request):
         raise Forbidden("Only the request's prosecutors and central authority officers may do this.")
+
+
+class FourEyesViolation(Forbidden):
+    """The four-eyes rule: whoever created or submitted a request neither approves it nor attests its checks."""
+
+    problem = "four-eyes"
+    title = "Four eyes: not by the request's author"
+
+
+async def is_author(session: AsyncSession, actor: Principal, request: Request) -> bool:
+    """Whether the actor created the request or ever submitted it, whatever roles they hold."""
+    if request.created_by == actor.user_id:
+        return True
+    return actor.user_id in await repository.submitter_ids(session, request.id)

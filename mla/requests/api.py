@@ -13,7 +13,7 @@ from mla.enums import DataCategory, Direction, RequestStatus, RequestType, Urgen
 from mla.pagination import DEFAULT_LIMIT, Page
 from mla.requests import service
 from mla.requests.repository import RequestFilters
-from mla.requests.schemas import RequestCreate, RequestOut, RequestPatch
+from mla.requests.schemas import RequestCreate, RequestOut, RequestPatch, RequestSummary
 from mla.users.principal import Principal
 
 IfMatch = Annotated[str | None, HeaderParameter(name="If-Match", description="The version the write is based on")]
@@ -81,26 +81,25 @@ class RequestController(Controller):
 
     @get(
         "/",
-        summary="Requests your organisation owns or is responsible for",
+        summary="Requests your organisation owns or is responsible for, as summaries (no statements)",
         dependencies={"filters": Provide(provide_request_filters, sync_to_thread=False)},
     )
     async def list_requests(
         self,
         session: AsyncSession,
+        clock: Clock,
         principal: Principal,
         filters: RequestFilters,
         cursor: str | None = None,
         limit: int = Parameter(default=DEFAULT_LIMIT, ge=1, le=200),
-    ) -> Page[RequestOut]:
-        return await service.list_requests(session, principal, filters, cursor, limit)
+    ) -> Page[RequestSummary]:
+        return await service.list_requests(session, clock, principal, filters, cursor, limit)
 
     @get("/{request_id:uuid}", summary="One request")
     async def get_request(
         self, request_id: uuid.UUID, session: AsyncSession, clock: Clock, principal: Principal
     ) -> RequestOut:
-        request = await service.get_request(session, principal, request_id)
-        await service.record_auditor_read(session, clock, principal, request)
-        return service.to_out(request)
+        return service.to_out(await service.read_request(session, clock, principal, request_id))
 
     @patch("/{request_id:uuid}", summary="Edit a request (send its version)", before_request=require_json_body)
     async def update_request(

@@ -6,9 +6,12 @@ from typing import Any
 import msgspec
 from sqlalchemy import ColumnElement, Select, any_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import load_only
 
+from mla.audit.models import AuditEvent
 from mla.enums import DataCategory, Direction, RequestStatus, RequestType, Urgency
 from mla.requests.models import Request, reference_sequence
+from mla.requests.schemas import RequestSummary
 
 
 class RequestFilters(msgspec.Struct, kw_only=True):
@@ -56,9 +59,26 @@ def filtered(organisation_id: uuid.UUID, filters: RequestFilters) -> Select[Any]
     return query
 
 
+def summaries(organisation_id: uuid.UUID, filters: RequestFilters) -> Select[Any]:
+    """`filtered`, loading only the columns of a `RequestSummary`: a page never reads the statements.
+
+    Touching any other attribute of these rows raises instead of loading it one row at a time.
+    """
+    columns = [getattr(Request, name) for name in RequestSummary.__struct_fields__]
+    return filtered(organisation_id, filters).options(load_only(*columns, raiseload=True))
+
+
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 async def next_reference_number(session: AsyncSession) -> int:
     return int(await session.scalar(select(reference_sequence.next_value())))
+
+
+async def submitter_ids(session: AsyncSession, request_id: uuid.UUID) -> set[uuid.UUID]:
+    """Every user who ever submitted the request, read from its audit trail (each submit writes one event)."""
+    query = select(AuditEvent.actor_id).where(
+        AuditEvent.request_id == request_id, AuditEvent.action == "submit", AuditEvent.actor_id.is_not(None)
+    )
+    return set(await session.scalars(query))  # type: ignore[arg-type]

@@ -100,7 +100,14 @@ class IdentifierOut(msgspec.Struct, kw_only=True):
     to: str | None = None
 
 
-class RequestOut(msgspec.Struct, kw_only=True):
+class RequestSummary(msgspec.Struct, kw_only=True):
+    """A request as lists show it: everything but its statements, identifiers and other long texts.
+
+    A full request may carry ~700 KB (four statements, a justification and a reason of 20,000
+    characters each, 1,000 identifiers); a summary stays a few KB, so a page of 200 does too.
+    The full body is on `GET /requests/{id}`.
+    """
+
     id: uuid.UUID
     reference: str
     case_id: uuid.UUID
@@ -111,17 +118,10 @@ class RequestOut(msgspec.Struct, kw_only=True):
     target_id: uuid.UUID
     instrument: str
     data_categories: list[DataCategory]
-    identifiers: list[IdentifierOut]
     period_start: datetime | None
     period_end: datetime | None
     urgency: Urgency
-    emergency_justification: str | None
-    facts: str
-    link_to_offence: str
-    necessity: str
-    proportionality: str
     confidential: bool
-    confidentiality_reason: str | None
     language: str
     status: RequestStatus
     assignee_id: uuid.UUID | None
@@ -134,3 +134,15 @@ class RequestOut(msgspec.Struct, kw_only=True):
     created_at: datetime
     updated_at: datetime
     version: int
+
+
+class RequestOut(RequestSummary, kw_only=True):
+    """A whole request, as the item route and every write answer it."""
+
+    identifiers: list[IdentifierOut]
+    emergency_justification: str | None
+    facts: str
+    link_to_offence: str
+    necessity: str
+    proportionality: str
+    confidentiality_reason: str | None

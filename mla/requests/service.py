@@ -7,6 +7,7 @@ from typing import Any
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mla.audit import reads
 from mla.audit import service as audit
 from mla.cases import service as cases
 from mla.clock import Clock
@@ -29,7 +30,7 @@ from mla.pagination import Page, fetch_page
 from mla.requests import repository
 from mla.requests.access import effective_roles, require_handler, roles_for
 from mla.requests.models import Request
-from mla.requests.schemas import RequestCreate, RequestOut, RequestPatch
+from mla.requests.schemas import RequestCreate, RequestOut, RequestPatch, RequestSummary
 from mla.users.principal import Principal
 
 REFERENCE_PREFIX = {
@@ -115,11 +116,38 @@ async def get_request(
     return request
 
 
+def to_summary(request: Request) -> RequestSummary:
+    return msgspec.convert(request, RequestSummary, from_attributes=True)
+
+
+async def read_request(
+    session: AsyncSession, clock: Clock, actor: Principal, request_id: uuid.UUID, action: str = "read"
+) -> Request:
+    """`get_request` for showing the request or what hangs under it (`action` names which).
+
+    The read is recorded on the request's trail when an auditor or another organisation than the
+    owner reads it (mla/audit/reads.py), in the caller's transaction.
+    """
+    request = await get_request(session, actor, request_id)
+    if reads.is_accountable(actor, request.organisation_id):
+        await audit.record(session, clock, actor, audit.request_entry(request, action, from_status=request.status))
+    return request
+
+
 async def list_requests(
-    session: AsyncSession, actor: Principal, filters: repository.RequestFilters, cursor: str | None, limit: int
-) -> Page[RequestOut]:
-    query = repository.filtered(actor.organisation_id, filters)
-    return await fetch_page(session, query, Request, cursor, limit, to_out)
+    session: AsyncSession,
+    clock: Clock,
+    actor: Principal,
+    filters: repository.RequestFilters,
+    cursor: str | None,
+    limit: int,
+) -> Page[RequestSummary]:
+    """One page of the requests the caller may see, as summaries (no statements), its read recorded if accountable."""
+    query = repository.summaries(actor.organisation_id, filters)
+    page = await fetch_page(session, query, Request, cursor, limit, to_summary)
+    query_asked = reads.query_of(filters, cursor=cursor, limit=limit)
+    await reads.record_page_read(session, clock, actor, "list_requests", page.items, query_asked)
+    return page
 
 
 async def get_request_to_handle(session: AsyncSession, actor: Principal, request_id: uuid.UUID) -> Request:
@@ -237,17 +265,3 @@ async def _new_reference(session: AsyncSession, data: RequestCreate, now: dateti
     number = await repository.next_reference_number(session)
     prefix = REFERENCE_PREFIX[data.type] if data.direction == Direction.OUTGOING else "IN"
     return f"{prefix}-{now.year}-{number:06d}"
-
-
-async def record_auditor_read(
-    session: AsyncSession, clock: Clock, actor: Principal, request: Request, action: str = "read"
-) -> None:
-    """Auditors read everything in their scope, and each such read of case data is itself audited (SPEC §8)."""
-    if not actor.has_any(Role.AUDITOR):
-        return
-    await audit.record(
-        session,
-        clock,
-        actor,
-        audit.request_entry(request, action, from_status=request.status),
-    )

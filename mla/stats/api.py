@@ -1,5 +1,6 @@
 """Statistics (JSON and CSV) and the request list as a streamed CSV export (SPEC §9)."""
 
+from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import datetime
 from typing import Annotated
 
@@ -56,12 +57,8 @@ class StatsController(Controller):
         period_from: PeriodFrom = None,
         to: PeriodTo = None,
     ) -> Response[str]:
-        stats = await service.statistics(session, clock, principal, Period(from_=period_from, to=to))
-        return Response(
-            service.statistics_csv(stats),
-            media_type=CSV,
-            headers=attachment(service.filename("mla-stats", stats.generated_at)),
-        )
+        text, generated_at = await service.statistics_csv(session, clock, principal, Period(from_=period_from, to=to))
+        return Response(text, media_type=CSV, headers=attachment(service.filename("mla-stats", generated_at)))
 
 
 class RequestExportController(Controller):
@@ -75,7 +72,22 @@ class RequestExportController(Controller):
         dependencies={"filters": Provide(provide_request_filters, sync_to_thread=False)},
     )
     async def export_requests(
-        self, state: State, clock: Clock, principal: Principal, filters: RequestFilters
+        self, session: AsyncSession, state: State, clock: Clock, principal: Principal, filters: RequestFilters
     ) -> Stream:
-        rows = service.export_requests_csv(state.sessionmaker, principal.organisation_id, filters)
-        return Stream(rows, media_type=CSV, headers=attachment(service.filename("mla-requests", clock.now())))
+        chunks = service.export_requests_csv(session, state.sessionmaker, clock, principal, filters)
+        # Counts the rows and records the export in this request's transaction, committed before the answer starts.
+        header = await anext(chunks)
+        return Stream(
+            starting_with(header, chunks),
+            media_type=CSV,
+            headers=attachment(service.filename("mla-requests", clock.now())),
+        )
+
+
+async def starting_with(first: str, rest: AsyncGenerator[str, None]) -> AsyncIterator[str]:
+    try:
+        yield first
+        async for chunk in rest:
+            yield chunk
+    finally:
+        await rest.aclose()  # the client may leave mid-file: end the read transaction now, not at garbage collection

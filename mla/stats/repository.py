@@ -288,3 +288,9 @@ def export_query(organisation_id: uuid.UUID, filters: RequestFilters) -> Select[
         .join(Case, Case.id == Request.case_id)
         .order_by(Request.created_at.desc(), Request.id.desc())
     )
+
+
+async def export_row_count(session: AsyncSession, organisation_id: uuid.UUID, filters: RequestFilters) -> int:
+    """How many rows `export_query` yields, for the export's audit event."""
+    rows = export_query(organisation_id, filters).order_by(None).subquery()
+    return int(await session.scalar(select(func.count()).select_from(rows)) or 0)

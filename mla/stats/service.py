@@ -18,14 +18,14 @@ The statistics CSV (`statistics_rows`) is one table, one figure per row, with th
 Every text cell goes through `mla.stats.csv_format` (quoting, formula injection neutralised).
 """
 
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from mla.audit import reads
 from mla.clock import Clock
 from mla.enums import Direction, RequestStatus, RequestType, Urgency
 from mla.errors import Unprocessable
@@ -192,26 +192,42 @@ def _turnaround_rows(
         yield section, direction, key, label, f"{name}_p90_days", turnaround.p90_days
 
 
-def statistics_csv(stats: Statistics) -> str:
-    return csv_text([STATISTICS_COLUMNS, *statistics_rows(stats)])
+async def statistics_csv(session: AsyncSession, clock: Clock, actor: Principal, period: Period) -> tuple[str, datetime]:
+    """The figures as CSV text and the moment they were computed; the export is recorded (one event)."""
+    stats = await statistics(session, clock, actor, period)
+    rows = list(statistics_rows(stats))
+    await reads.record_export(session, clock, actor, "export_statistics", query=reads.query_of(period), rows=len(rows))
+    return csv_text([STATISTICS_COLUMNS, *rows]), stats.generated_at
 
 
 EXPORT_HEADER = tuple(name for name, _ in repository.EXPORT_COLUMNS)
 
 
 async def export_requests_csv(
-    sessionmaker: async_sessionmaker[AsyncSession], organisation_id: uuid.UUID, filters: RequestFilters
-) -> AsyncIterator[str]:
+    session: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    actor: Principal,
+    filters: RequestFilters,
+) -> AsyncGenerator[str, None]:
     """The filtered request list as CSV chunks, read through a server-side cursor in constant memory.
 
-    It opens its own session: a streamed body is sent after the request's own transaction ended.
+    The rows are read in a REPEATABLE READ transaction of their own (a streamed body is sent after
+    the request's transaction ended), counted first on that same snapshot, and the export is
+    recorded with the count in `session`, the request's transaction, before the header is yielded.
+    The API takes the header before it answers, so the event is committed before any row leaves
+    and a failure to record it is an error answer, not a truncated file.
     """
-    yield csv_text([EXPORT_HEADER])
-    query = repository.export_query(organisation_id, filters).execution_options(yield_per=EXPORT_BATCH_ROWS)
-    async with sessionmaker() as session, session.begin():
-        result = await session.stream(query)
-        async for rows in result.partitions():
-            yield csv_text(rows)
+    async with sessionmaker() as reader, reader.begin():
+        await reader.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        rows = await repository.export_row_count(reader, actor.organisation_id, filters)
+        query = reads.query_of(filters)
+        await reads.record_export(session, clock, actor, "export_requests", query=query, rows=rows)
+        yield csv_text([EXPORT_HEADER])
+        export = repository.export_query(actor.organisation_id, filters)
+        result = await reader.stream(export.execution_options(yield_per=EXPORT_BATCH_ROWS))
+        async for batch in result.partitions():
+            yield csv_text(batch)
 
 
 def filename(prefix: str, now: datetime) -> str:

@@ -16,7 +16,7 @@ from mla.deadlines import service as deadlines
 from mla.enums import TERMINAL_STATUSES
 from mla.errors import Forbidden, InvalidTransition, NotFound, Unprocessable
 from mla.requests import service as requests
-from mla.requests.access import effective_roles
+from mla.requests.access import FourEyesViolation, effective_roles, is_author
 from mla.requests.models import Request
 from mla.users.models import User
 from mla.users.principal import Principal
@@ -35,6 +35,7 @@ async def actions_for(session: AsyncSession, actor: Principal, request_id: uuid.
         direction=request.direction,
         request_type=request.type,
         roles=effective_roles(actor, request),
+        is_author=await is_author(session, actor, request),
     )
     return [_available(t) for t in transitions]
 
@@ -61,7 +62,7 @@ async def perform_action(
     the other sees the new version. `submit` and `approve` record the checks as they stood.
     """
     request = await requests.get_request(session, actor, request_id, for_update=True)
-    transition = _plan(request, actor, action, data)
+    transition = _plan(request, actor, action, data, is_author=await is_author(session, actor, request))
     requests.check_version(request, data.version if data.version is not None else if_match)
     results = None
     if transition.action in CHECKED_ACTIONS:
@@ -83,6 +84,7 @@ async def lapse_request(session: AsyncSession, clock: Clock, request: Request) -
         direction=request.direction,
         request_type=request.type,
         roles={SYSTEM},
+        is_author=False,
         fields={},
     )
     reason = "The preservation period expired without a follow-up request or an extension."
@@ -117,7 +119,7 @@ async def _apply(
     await audit.record(session, clock, actor, entry)
 
 
-def _plan(request: Request, actor: Principal, action: str, data: ActionInput) -> Transition:
+def _plan(request: Request, actor: Principal, action: str, data: ActionInput, *, is_author: bool) -> Transition:
     fields = {name: value for name, value in msgspec.structs.asdict(data).items() if name != "version"}
     try:
         return plan_transition(
@@ -126,6 +128,7 @@ def _plan(request: Request, actor: Principal, action: str, data: ActionInput) ->
             direction=request.direction,
             request_type=request.type,
             roles=effective_roles(actor, request),
+            is_author=is_author,
             fields=fields,
         )
     except TransitionRefused as refused:
@@ -139,6 +142,8 @@ def _as_domain_error(refused: TransitionRefused) -> Exception:
         return InvalidTransition(refused.message)
     if refused.reason == "wrong_role":
         return Forbidden(refused.message)
+    if refused.reason == "four_eyes":
+        return FourEyesViolation(refused.message)
     errors = [{"field": name, "message": "required for this action"} for name in refused.missing]
     return Unprocessable(refused.message, errors=errors)
 

@@ -16,6 +16,10 @@ Decisions not spelled out in SPEC §5:
 - Incoming requests are handled by the central authority (and supervisor) only, including
   recording that the requesting state withdrew its request.
 - Every action accepts an optional `reason` (free text for the audit event) unless it is required.
+- Four eyes: `approve` (a `four_eyes` row) is never taken by the request's author, whoever created
+  it or ever submitted it, whatever roles they hold (e.g. a prosecutor who is also a
+  central-authority officer in a central authority that files its own requests). The service
+  tells the table who the authors are; attestations follow the same rule (mla/checks/service.py).
 """
 
 from collections.abc import Iterable, Mapping
@@ -83,6 +87,7 @@ class Transition:
     fields: tuple[ActionField, ...]
     directions: frozenset[Direction]
     request_types: frozenset[RequestType] | None  # None: every request type
+    four_eyes: bool = False  # refused to the request's author (its creator or a submitter)
 
     @property
     def required_fields(self) -> tuple[str, ...]:
@@ -103,6 +108,9 @@ class Transition:
 
     def allows(self, roles: Iterable[str]) -> bool:
         return not self.roles.isdisjoint(roles)
+
+    def allows_author(self, is_author: bool) -> bool:
+        return not (self.four_eyes and is_author)
 
 
 # --- building blocks of the table -------------------------------------------------------------
@@ -153,6 +161,7 @@ def _row(
     *fields: ActionField,
     directions: frozenset[Direction] = _OUT,
     request_types: frozenset[RequestType] | None = None,
+    four_eyes: bool = False,
 ) -> Transition:
     if not any(f.name == "reason" for f in fields):
         fields = (*fields, _OPTIONAL_REASON)
@@ -164,6 +173,7 @@ def _row(
         fields=fields,
         directions=directions,
         request_types=request_types,
+        four_eyes=four_eyes,
     )
 
 
@@ -172,7 +182,7 @@ A = Action
 TRANSITIONS: tuple[Transition, ...] = (
     # outgoing: drafting, review, transmission
     _row(A.SUBMIT, {S.DRAFT}, S.UNDER_REVIEW, _PROSECUTOR),
-    _row(A.APPROVE, {S.UNDER_REVIEW}, S.APPROVED, _CENTRAL),
+    _row(A.APPROVE, {S.UNDER_REVIEW}, S.APPROVED, _CENTRAL, four_eyes=True),
     _row(A.RETURN, {S.UNDER_REVIEW}, S.DRAFT, _CENTRAL, REASON),
     _row(A.REJECT, {S.UNDER_REVIEW}, S.REJECTED, _CENTRAL, REASON),
     _row(A.TRANSMIT, {S.APPROVED}, S.TRANSMITTED, _CENTRAL, CHANNEL_REFERENCE),
@@ -218,7 +228,8 @@ _ACTION_NAMES = frozenset(a.value for a in Action)
 # --- lookups ----------------------------------------------------------------------------------
 
 
-RefusalReason = Literal["unknown_action", "wrong_status", "wrong_role", "missing_fields"]
+RefusalReason = Literal["unknown_action", "wrong_status", "wrong_role", "four_eyes", "missing_fields"]
+FOUR_EYES_RULE = "The user who created or submitted a request may not approve it nor attest its checks."
 
 
 class TransitionRefused(Exception):
@@ -226,7 +237,7 @@ class TransitionRefused(Exception):
 
     `reason` in check order, with the HTTP status the API gives it: `unknown_action` (404),
     `wrong_status` (409, also a wrong direction or request type), `wrong_role` (403),
-    `missing_fields` (422; `missing` names the fields).
+    `four_eyes` (403: the author may not take it), `missing_fields` (422; `missing` names the fields).
     """
 
     def __init__(self, reason: RefusalReason, message: str, *, missing: tuple[str, ...] = ()) -> None:
@@ -259,14 +270,20 @@ def available_actions(
     direction: Direction | str,
     request_type: RequestType | str,
     roles: Iterable[str],
+    is_author: bool,
 ) -> list[Transition]:
-    """The transitions someone holding `roles` may take now, in table order (none if terminal)."""
+    """The transitions someone holding `roles` may take now, in table order (none if terminal).
+
+    `is_author`: the caller created or submitted the request, so no `four_eyes` row is offered.
+    """
     status, direction, request_type = RequestStatus(status), Direction(direction), RequestType(request_type)
     roles = frozenset(roles)
     return [
         t
         for t in TRANSITIONS
-        if t.applies_to(status=status, direction=direction, request_type=request_type) and t.allows(roles)
+        if t.applies_to(status=status, direction=direction, request_type=request_type)
+        and t.allows(roles)
+        and t.allows_author(is_author)
     ]
 
 
@@ -277,14 +294,16 @@ def plan_transition(
     direction: Direction | str,
     request_type: RequestType | str,
     roles: Iterable[str],
+    is_author: bool,
     fields: Mapping[str, object],
 ) -> Transition:
     """The transition `action` would take, or TransitionRefused naming the first failed check.
 
     Checks in order: the action exists; it applies to this direction, type and status (a
-    terminal status allows nothing); one of `roles` may take it; every required field is
-    present and non-empty (None, blank text and empty collections count as missing). Field
-    values are not parsed here: `ActionField.kind` tells the caller how.
+    terminal status allows nothing); one of `roles` may take it; a `four_eyes` action is not
+    taken by the request's author (`is_author`); every required field is present and non-empty
+    (None, blank text and empty collections count as missing). Field values are not parsed
+    here: `ActionField.kind` tells the caller how.
     """
     if action not in _ACTION_NAMES:
         raise TransitionRefused("unknown_action", f"There is no action {action!r}.")
@@ -299,6 +318,8 @@ def plan_transition(
             "wrong_role",
             f"Action {action!r} needs one of the roles: {', '.join(sorted(transition.roles))}.",
         )
+    if not transition.allows_author(is_author):
+        raise TransitionRefused("four_eyes", f"Four eyes: {FOUR_EYES_RULE} Another officer must {action} it.")
     missing = tuple(name for name in transition.required_fields if _is_blank(fields.get(name)))
     if missing:
         raise TransitionRefused(

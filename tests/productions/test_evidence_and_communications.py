@@ -40,8 +40,9 @@ async def test_evidence_and_custody_are_recorded_listed_and_audited(world: World
     assert production["size_bytes"] == 1_048_576
     assert [event["kind"] for event in production["custody"]] == ["sealed"]
     trail = (await world.client.get(f"/api/v1/requests/{request['id']}/audit", headers=org.headers())).json()["items"]
-    assert [e["action"] for e in trail][-2:] == ["record_production", "record_custody"]
-    assert trail[-2]["changes"]["sha256"] == DIGEST
+    assert [e["action"] for e in trail][-3:] == ["record_production", "record_custody", "read_productions"]
+    assert trail[-3]["changes"]["sha256"] == DIGEST
+    assert trail[-1]["actor_id"] == str(org.members[Role.AUDITOR].id)  # auditors' reads are recorded
 
 
 async def test_a_hash_that_is_not_64_hex_characters_is_refused_and_nothing_is_stored(world: World) -> None:

@@ -123,6 +123,21 @@ INVALID_REQUESTS = [
         "identifiers[0].from",
         id="naive identifier window",
     ),
+    pytest.param(
+        {"identifiers": [{"kind": "ip", "value": "192.0.2.1", "from": "0001-01-01T00:00:00+14:00"}]},
+        "identifiers[0].from",
+        id="identifier window from before year 1 in UTC",
+    ),
+    pytest.param(
+        {"identifiers": [{"kind": "ip", "value": "192.0.2.1", "to": "9999-12-31T23:59:59-14:00"}]},
+        "identifiers[0].to",
+        id="identifier window to after year 9999 in UTC",
+    ),
+    pytest.param(
+        {"identifiers": [{"kind": "ip", "value": "192.0.2.1", "from": "1850-01-01T00:00:00Z"}]},
+        "identifiers[0].from",
+        id="identifier window from before 1900",
+    ),
     # length limits
     pytest.param({"facts": "x" * 20_001}, "facts", id="statement of 20,001 characters"),
     pytest.param({"proportionality": "x" * 20_001}, "proportionality", id="proportionality of 20,001 characters"),
@@ -383,6 +398,12 @@ INVALID_PATCHES = [
     ),
     pytest.param({"version": 1, "period_end": "2026-10-01T00:00:00"}, {}, "period_end", id="naive period end"),
     pytest.param({"version": 1, "period_end": "3000-01-01T00:00:00Z"}, {}, "period_end", id="period end in year 3000"),
+    pytest.param(
+        {"version": 1, "identifiers": [{"kind": "ip", "value": "192.0.2.1", "from": "0001-01-01T00:00:00+14:00"}]},
+        {},
+        "identifiers[0].from",
+        id="identifier window before year 1 in UTC",
+    ),
     pytest.param(
         {"version": 1, "confidentiality_reason": None}, {}, "confidentiality_reason", id="drop reason of confidential"
     ),

@@ -116,13 +116,16 @@ def _required_field_cases() -> list[object]:
     ]
 
 
-def _plan(action: str, status: S, *, direction=OUT, request_type=PRODUCTION, roles=ALL_ROLES, fields=None):
+def _plan(
+    action: str, status: S, *, direction=OUT, request_type=PRODUCTION, roles=ALL_ROLES, is_author=False, fields=None
+):
     return plan_transition(
         action,
         status=status,
         direction=direction,
         request_type=request_type,
         roles=roles,
+        is_author=is_author,
         fields=fields if fields is not None else {},
     )
 
@@ -181,12 +184,13 @@ def test_allowed_transition_succeeds_for_each_allowed_role(transition, direction
             direction=direction,
             request_type=request_type,
             roles=[role],
+            is_author=False,
             fields=_fields_for(transition),
         )
         assert planned is transition
         assert planned.to_status == transition.to_status
         assert transition in available_actions(
-            status=status, direction=direction, request_type=request_type, roles=[role]
+            status=status, direction=direction, request_type=request_type, roles=[role], is_author=False
         )
 
 
@@ -295,7 +299,9 @@ def test_terminal_status_allows_no_action(terminal: S) -> None:
     for direction in Direction:
         for request_type in RequestType:
             assert (
-                available_actions(status=terminal, direction=direction, request_type=request_type, roles=ALL_ROLES)
+                available_actions(
+                    status=terminal, direction=direction, request_type=request_type, roles=ALL_ROLES, is_author=False
+                )
                 == []
             )
             for action in Action:
@@ -306,8 +312,9 @@ def test_terminal_status_allows_no_action(terminal: S) -> None:
 @pytest.mark.parametrize(("direction", "request_type", "status"), _every_request_state())
 def test_auditor_and_admin_cannot_take_workflow_actions(direction, request_type, status) -> None:
     roles = [Role.AUDITOR, Role.ADMIN]
-    assert available_actions(status=status, direction=direction, request_type=request_type, roles=roles) == []
-    for transition in available_actions(status=status, direction=direction, request_type=request_type, roles=ALL_ROLES):
+    state = {"status": status, "direction": direction, "request_type": request_type, "is_author": False}
+    assert available_actions(**state, roles=roles) == []
+    for transition in available_actions(**state, roles=ALL_ROLES):
         refusal = _refusal(
             action=transition.action.value,
             status=status,
@@ -415,8 +422,36 @@ def test_incoming_requests_are_handled_by_the_central_authority() -> None:
 
 
 def test_the_prosecutor_sees_only_their_actions_on_a_draft() -> None:
-    actions = available_actions(status=S.DRAFT, direction=OUT, request_type=PRODUCTION, roles=[Role.PROSECUTOR])
+    actions = available_actions(
+        status=S.DRAFT, direction=OUT, request_type=PRODUCTION, roles=[Role.PROSECUTOR], is_author=True
+    )
     assert [t.action for t in actions] == [Action.SUBMIT, Action.WITHDRAW]
+
+
+# --- four eyes ---------------------------------------------------------------------------------
+
+
+def test_approval_is_the_only_action_kept_from_the_requests_author() -> None:
+    assert {t.action for t in TRANSITIONS if t.four_eyes} == {Action.APPROVE}
+
+
+@pytest.mark.parametrize("request_type", sorted(RequestType))
+def test_the_author_may_not_approve_whatever_roles_they_hold(request_type: RequestType) -> None:
+    refusal = _refusal(action="approve", status=S.UNDER_REVIEW, request_type=request_type, is_author=True)
+
+    assert refusal.reason == "four_eyes"
+    assert "created or submitted" in refusal.message
+    offered = available_actions(
+        status=S.UNDER_REVIEW, direction=OUT, request_type=request_type, roles=ALL_ROLES, is_author=True
+    )
+    assert [t.action for t in offered] == [Action.RETURN, Action.REJECT, Action.WITHDRAW]
+    assert _plan("approve", S.UNDER_REVIEW, request_type=request_type, is_author=False).action == Action.APPROVE
+
+
+def test_a_role_refusal_comes_before_the_four_eyes_refusal() -> None:
+    refusal = _refusal(action="approve", status=S.UNDER_REVIEW, roles=[Role.PROSECUTOR], is_author=True)
+
+    assert refusal.reason == "wrong_role"
 
 
 # --- full paths -------------------------------------------------------------------------------
@@ -426,7 +461,13 @@ def _walk(start: S, steps, *, direction: Direction, request_type: RequestType) -
     status, visited = start, [start]
     for action, role, fields in steps:
         transition = plan_transition(
-            action, status=status, direction=direction, request_type=request_type, roles=[role], fields=fields
+            action,
+            status=status,
+            direction=direction,
+            request_type=request_type,
+            roles=[role],
+            is_author=role == Role.PROSECUTOR,  # the prosecutor submits; an officer approves
+            fields=fields,
         )
         status = transition.to_status
         visited.append(status)
