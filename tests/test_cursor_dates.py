@@ -25,7 +25,7 @@ LISTS = [
     ("/api/v1/cases", Role.PROSECUTOR),
     ("/api/v1/notifications", Role.PROSECUTOR),
     ("/api/v1/counterparties", Role.PROSECUTOR),
-    ("/api/v1/admin/organisations", Role.ADMIN),
+    ("/api/v1/admin/organisations", Role.PLATFORM_ADMIN),
     ("/api/v1/admin/users", Role.ADMIN),
     ("/api/v1/admin/webhooks", Role.ADMIN),
     ("/api/v1/admin/deliveries", Role.ADMIN),
