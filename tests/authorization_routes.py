@@ -417,6 +417,10 @@ async def new_counterparty(ctx: Ctx) -> Call:
     return Call(body={"kind": "provider", "name": unique("provider"), "country": "IE"})
 
 
+async def patch_counterparty(ctx: Ctx) -> Call:
+    return Call({"counterparty_id": str(ctx.scene.provider)}, {"timezone": "America/New_York"})
+
+
 def instrument_code() -> str:
     return f"t-{uuid.uuid4().hex[:12]}"
 
@@ -472,6 +476,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("POST", f"{API}/admin/users"): admin_only(201, new_user),
     ("GET", f"{API}/admin/users"): admin_only(200, nothing),
     ("POST", f"{API}/admin/counterparties"): admin_only(201, new_counterparty),
+    ("PATCH", f"{API}/admin/counterparties/{{counterparty_id}}"): admin_only(200, patch_counterparty),
     ("POST", f"{API}/admin/instruments"): admin_only(201, new_instrument),
     ("PATCH", f"{API}/admin/instruments/{{code}}"): admin_only(200, patch_instrument),
     ("PATCH", f"{API}/admin/deadline-rules/{{code}}"): admin_only(200, patch_deadline_rule),

@@ -19,7 +19,8 @@ deadlines computed under the old rules keep their due moments. Budapest art 30 i
 legal basis of its own: its instrument is removed where no request uses it.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -87,11 +88,11 @@ def upgrade() -> None:
     op.add_column("deadline_rules", sa.Column("applies_when", sa.String(length=64), nullable=True))
     for flag in ("starts_at_receipt", "outlives_fulfilment", "met_when_passed"):
         _add_filled("deadline_rules", sa.Column(flag, sa.Boolean()), "false")
-    _correct_rules()
+    _correct("deadline_rules", RULES, CORRECTED_RULES, CORRECTED_RULE_FIELDS)
 
     op.add_column("instruments", sa.Column("max_extensions", sa.Integer(), nullable=True))
     _add_filled("instruments", sa.Column("source_verified", sa.Boolean()), "true")
-    _correct_instruments()
+    _correct("instruments", CATALOGUE, CORRECTED_INSTRUMENTS, CORRECTED_INSTRUMENT_FIELDS)
     op.execute(
         "DELETE FROM instruments WHERE code = 'budapest-30' "
         "AND NOT EXISTS (SELECT 1 FROM requests WHERE instrument = 'budapest-30')"
@@ -150,26 +151,15 @@ def _add_filled(table: str, column: sa.Column, value: str) -> None:
     op.alter_column(table, column.name, nullable=False)
 
 
-def _correct_rules() -> None:
+def _correct(table: str, seeds: Iterable[Any], codes: Sequence[str], fields: Sequence[str]) -> None:
+    """Set `fields` of the rows with these codes to the seed catalogue's values."""
     lists = ("meets_on", "instrument_codes", "request_types")
-    rules = sa.table(
-        "deadline_rules",
+    rows = sa.table(
+        table,
         sa.column("code", sa.String),
-        *(sa.column(name, sa.ARRAY(sa.String) if name in lists else None) for name in CORRECTED_RULE_FIELDS),
+        *(sa.column(name, sa.ARRAY(sa.String) if name in lists else None) for name in fields),
     )
-    seeds = {seed.code: seed for seed in RULES}
-    for code in CORRECTED_RULES:
-        values = {name: getattr(seeds[code], name) for name in CORRECTED_RULE_FIELDS}
-        op.execute(rules.update().where(rules.c.code == code).values(**values))
-
-
-def _correct_instruments() -> None:
-    instruments = sa.table(
-        "instruments",
-        sa.column("code", sa.String),
-        *(sa.column(name) for name in CORRECTED_INSTRUMENT_FIELDS),
-    )
-    entries = {entry.code: entry for entry in CATALOGUE}
-    for code in CORRECTED_INSTRUMENTS:
-        values = {name: getattr(entries[code], name) for name in CORRECTED_INSTRUMENT_FIELDS}
-        op.execute(instruments.update().where(instruments.c.code == code).values(**values))
+    by_code = {seed.code: seed for seed in seeds}
+    for code in codes:
+        values = {name: getattr(by_code[code], name) for name in fields}
+        op.execute(rows.update().where(rows.c.code == code).values(**values))

@@ -34,6 +34,16 @@ class CounterpartyCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=Tru
             self.timezone = default_timezone(self.country) if self.timezone is None else check_timezone(self.timezone)
 
 
+class CounterpartyPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Where the party sits: its calendar for clocks opened from now on (running ones keep theirs)."""
+
+    timezone: str
+
+    def __post_init__(self) -> None:
+        with at_field("timezone"):
+            self.timezone = check_timezone(self.timezone)
+
+
 class CounterpartyOut(msgspec.Struct, kw_only=True):
     id: uuid.UUID
     kind: CounterpartyKind

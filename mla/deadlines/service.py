@@ -371,12 +371,10 @@ async def _open(
     now: datetime,
     changes: DeadlineChanges,
 ) -> None:
-    duration = rule_duration(rule, request.urgency, instrument)
-    if duration is None:
+    computed = await _computed(session, request, rule, instrument, now)
+    if computed is None:
         return
-    calendar = await responsible_calendar(session, rule, request)
-    due = compute(rule, duration, now, calendar, rule.name)
-    deadline = new_deadline(request, rule, now, due, explain(due, rule, instrument, calendar), now)
+    deadline = new_deadline(request, rule, now, *computed, now)
     session.add(deadline)
     changes.add("opened", deadline)
 
@@ -395,6 +393,18 @@ async def close_passed(
     reason = f"{rule.name}: the period passed without an answer, so it is met."
     entry = audit.request_entry(request, PASSED, from_status=request.status, changes=changes.as_audit(), reason=reason)
     await audit.record(session, clock, None, entry)
+
+
+async def _computed(
+    session: AsyncSession, request: Request, rule: DeadlineRule, instrument: Instrument, start: datetime
+) -> tuple[DueDate, str] | None:
+    """The rule's due moment from `start` on the acting party's calendar, and its explanation (None: no clock)."""
+    duration = rule_duration(rule, request.urgency, instrument)
+    if duration is None:
+        return None
+    calendar = await responsible_calendar(session, rule, request)
+    due = compute(rule, duration, start, calendar, rule.name)
+    return due, explain(due, rule, instrument, calendar)
 
 
 def _close(deadline: Deadline, status: str, action: str, now: datetime, changes: DeadlineChanges) -> None:
@@ -442,16 +452,15 @@ async def _restart_from_receipt(
     changes: DeadlineChanges,
 ) -> None:
     """The legal start is the counterparty's receipt: the clock opened at transmission restarts from it."""
-    duration = rule_duration(rule, request.urgency, instrument)
-    if duration is None:
+    computed = await _computed(session, request, rule, instrument, received_at)
+    if computed is None:
         return
-    calendar = await responsible_calendar(session, rule, request)
-    due = compute(rule, duration, received_at, calendar, rule.name)
+    due, explanation = computed
     moved_from = deadline.due_at
     deadline.started_at, deadline.due_at = received_at, due.due_at
     deadline.window_seconds = int((due.due_at - received_at).total_seconds())
     deadline.explanation = (
-        f"{explain(due, rule, instrument, calendar)}\nThe counterparty acknowledged receipt at "
+        f"{explanation}\nThe counterparty acknowledged receipt at "
         f"{received_at.isoformat()}: the period runs from receipt, so the due moment moved from "
         f"{moved_from.isoformat()} to {due.due_at.isoformat()}."
     )
@@ -534,6 +543,14 @@ async def refresh_queue_position(session: AsyncSession, request: Request) -> Non
     )
     request.next_due_at = min(await session.scalars(query), default=None)
     request.urgency_rank = URGENCY_RANK[Urgency(request.urgency)]
+
+
+async def passed_unanswered(session: AsyncSession, request_id: uuid.UUID, kind: str) -> datetime | None:
+    """When a window of this kind passed without an answer on the request (`met_when_passed`), if it did."""
+    query = select(Deadline.due_at).where(
+        Deadline.request_id == request_id, Deadline.kind == kind, Deadline.closed_by_action == PASSED
+    )
+    return await session.scalar(query.limit(1))
 
 
 async def list_deadlines(session: AsyncSession, request_id: uuid.UUID) -> list[tuple[Deadline, DeadlineRule]]:

@@ -27,6 +27,7 @@ from mla.workflow.table import SYSTEM, Action, Transition, TransitionRefused, av
 CHECKED_ACTIONS = frozenset({Action.SUBMIT, Action.APPROVE})
 # Budapest art 30: the requested Party discloses traffic data while executing an art 29 request.
 TRAFFIC_DISCLOSURE_INSTRUMENTS = frozenset({"budapest-29"})
+ENFORCING_REVIEW = "enforcing_review"  # the deadline kind of Reg. 2023/1543 art 12(1)
 
 Effect = Callable[[AsyncSession, Request, ActionInput], Awaitable[dict[str, Any]]]
 
@@ -212,12 +213,15 @@ async def _validate(session: AsyncSession, request: Request, data: ActionInput) 
 async def _record_objection(session: AsyncSession, request: Request, data: ActionInput) -> dict[str, Any]:
     """Record the enforcing authority's objection (Reg. 2023/1543 art 12): data deleted or restricted.
 
-    Refuses an order not notified to an enforcing authority, or already objected to (409).
+    Refuses an order not notified to an enforcing authority, already objected to, or whose review
+    period already passed without objection (409).
     """
     if request.notified_enforcing_state is None:
         raise InvalidTransition("This order was not notified to an enforcing authority: no objection can come.")
     if request.enforcing_objection is not None:
         raise InvalidTransition("The enforcing authority's objection is already recorded.")
+    if (ended := await deadlines.passed_unanswered(session, request.id, ENFORCING_REVIEW)) is not None:
+        raise InvalidTransition(f"The enforcing authority's review ended at {ended.isoformat()} without objection.")
     request.enforcing_objection = {
         "grounds": data.grounds,
         "data_measure": data.data_measure,

@@ -162,6 +162,9 @@ async def test_the_enforcing_review_outlives_fulfilment_and_is_met_when_it_passe
     assert trail["items"][-1]["action"] == "passed" and trail["items"][-1]["actor_id"] is None
     notifications = (await world.client.get("/api/v1/notifications", headers=prosecution.headers())).json()
     assert all(n["request_id"] != request["id"] for n in notifications["items"])  # nobody was chased
+    request = await current(world, prosecution, request)
+    late = await action(world, prosecution, request, "record_objection", grounds="Too late.", data_measure="delete")
+    assert late.status_code == 409 and "without objection" in late.json()["detail"]
 
 
 async def test_an_objection_after_the_data_arrived_is_recorded_and_the_data_must_be_deleted(world: World) -> None:
@@ -404,6 +407,16 @@ async def test_a_counterparty_gets_its_countrys_time_zone_unless_one_is_given(wo
     assert irish.json()["timezone"] == "Europe/Dublin"
     assert western.json()["timezone"] == "America/Los_Angeles"
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "timezone"
+    moved = await world.client.patch(
+        f"/api/v1/admin/counterparties/{irish.json()['id']}", json={"timezone": "Europe/London"}, headers=headers
+    )
+    refused = await world.client.patch(
+        f"/api/v1/admin/counterparties/{irish.json()['id']}", json={"timezone": "Europe/Atlantis"}, headers=headers
+    )
+    assert moved.json()["timezone"] == "Europe/London"
+    assert refused.status_code == 422
+    shown = await world.client.get(f"/api/v1/counterparties/{irish.json()['id']}", headers=admin.headers())
+    assert shown.json()["timezone"] == "Europe/London"
 
 
 async def test_the_calculator_counts_on_the_calendar_of_the_counterparty_it_is_given(world: World) -> None:
