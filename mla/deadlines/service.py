@@ -55,12 +55,8 @@ PAUSE_ACTION, RESUME_ACTION, EXTEND_ACTION, LAPSE_ACTION = (
     "extend",
     "lapse",
 )
-OWNER, CENTRAL_AUTHORITY, COUNTERPARTY, ENFORCING_AUTHORITY = (
-    "owner",
-    "central_authority",
-    "counterparty",
-    "enforcing_authority",
-)
+# `DeadlineRule.responsible` besides "owner", the requesting organisation.
+CENTRAL_AUTHORITY, COUNTERPARTY, ENFORCING_AUTHORITY = "central_authority", "counterparty", "enforcing_authority"
 # Conditions a rule may require of a request (`DeadlineRule.applies_when`).
 NOTIFIED, WITHOUT_VALIDATION = "notified_enforcing_authority", "issued_without_prior_validation"
 # Reg. 2023/1543 art 8(1): notification only for traffic data (not identification) and content data.
@@ -135,7 +131,8 @@ def rule_applies(
     data_categories: Collection[str] | None,
     conditions: Collection[str] = (),
 ) -> bool:
-    """Every non-empty selector of the rule matches; unknown categories (a preview) match both ways."""
+    """Every non-empty selector of the rule matches and its condition, if any, is among `conditions`;
+    unknown categories (a preview) match both ways."""
     selectors = ((rule.instrument_codes, instrument), (rule.request_types, request_type), (rule.directions, direction))
     if any(allowed and value not in allowed for allowed, value in selectors):
         return False

@@ -176,7 +176,7 @@ async def _acknowledge(session: AsyncSession, request: Request, data: ActionInpu
     received_at = data.received_at.astimezone(UTC)
     earliest = request.transmitted_at
     if received_at > request.updated_at or (earliest is not None and received_at < earliest):
-        raise _field_error("received_at", "must lie between the transmission and now")
+        raise requests.field_error("received_at", "must lie between the transmission and now")
     request.counterparty_received_at = received_at
     return {"counterparty_received_at": received_at}
 
@@ -201,7 +201,7 @@ async def _validate(session: AsyncSession, request: Request, data: ActionInput) 
         raise InvalidTransition(f"This order was already validated by {request.validation['validated_by']}.")
     assert data.validated_at is not None and data.validated_by is not None  # required by the table
     if data.validated_at > request.updated_at:
-        raise _field_error("validated_at", "cannot lie in the future")
+        raise requests.field_error("validated_at", "cannot lie in the future")
     request.validation = {
         "validated_by": data.validated_by,
         "validated_at": data.validated_at.astimezone(UTC).isoformat(),
@@ -242,10 +242,6 @@ async def _record_traffic_disclosure(session: AsyncSession, request: Request, da
     disclosure = {"disclosure": data.disclosure, "recorded_at": request.updated_at.isoformat()}
     request.traffic_disclosures = [*request.traffic_disclosures, disclosure]
     return {"traffic_disclosure": disclosure}
-
-
-def _field_error(field: str, message: str) -> Unprocessable:
-    return Unprocessable(f"{field}: {message}", errors=[{"field": field, "message": message}])
 
 
 async def _postpone(session: AsyncSession, request: Request, data: ActionInput) -> dict[str, Any]:
