@@ -83,7 +83,7 @@ class Template:
     weight: float
     statuses: tuple[tuple[str, float], ...]
     response_rules: tuple[str, ...] = ()  # clocks opened by transmit (or accept)
-    expiry_rule: str | None = None  # clock opened by confirm_preserved
+    expiry_rule: str | None = None  # clock opened by transmit, running until supersede or lapse
 
 
 OUTGOING = (
@@ -238,6 +238,8 @@ class PlannedRequests:
             return [("internal-review", False)]
         if status == "preserved" and template.expiry_rule:
             return [(template.expiry_rule, False)]
+        if status in ("transmitted", "acknowledged") and template.expiry_rule:  # not yet confirmed
+            return [("preservation-confirmation", False), (template.expiry_rule, False)]
         responses = [c for c in template.response_rules if c != "epoc-emergency-validation" or urgency == "emergency"]
         if status in ("transmitted", "acknowledged", "partially_fulfilled", "postponed", "in_execution"):
             return [(code, False) for code in responses]

@@ -179,19 +179,21 @@ async def _insert_counterparties(
     connection: asyncpg.Connection, now: datetime
 ) -> tuple[list[uuid.UUID], list[uuid.UUID]]:
     rows, states, providers = [], [], []
-    for country, _tz in COUNTRIES:
+    for country, tz in COUNTRIES:
         states.append(uuid.uuid4())
-        rows.append((states[-1], "state", f"State {country} (bench)", country, f"Ministry of Justice {country}",
+        rows.append((states[-1], "state", f"State {country} (bench)", country, tz, f"Ministry of Justice {country}",
                      "24/7 point of contact", ["en"], None, [], "{}", None, False, country in ("US", "JP"))
                     )  # fmt: skip
     for number in range(PROVIDERS):
         providers.append(uuid.uuid4())
         retention = json.dumps({"subscriber": 365, "traffic": 90, "content": 180})
-        rows.append((providers[-1], "provider", f"Provider {number:02d} (bench)", "US" if number % 3 else "IE", None,
+        us = number % 3
+        rows.append((providers[-1], "provider", f"Provider {number:02d} (bench)", "US" if us else "IE",
+                     "America/New_York" if us else "Europe/Dublin", None,
                      None, [], f"https://lers{number}.example.com", ["preservation", "production", "subscriber_info"],
                      retention, "Emergency requests answered around the clock.", False, False))  # fmt: skip
     columns = (
-        "id", "kind", "name", "country", "central_authority", "contact_24_7", "languages", "portal_url",
+        "id", "kind", "name", "country", "timezone", "central_authority", "contact_24_7", "languages", "portal_url",
         "request_types", "retention_days", "emergency_policy", "death_penalty", "requires_dual_criminality",
     )  # fmt: skip
     await connection.copy_records_to_table(

@@ -16,6 +16,7 @@ normalised values: compressed IP addresses, E.164 phone numbers, lower-case ASCI
 """
 
 import functools
+import importlib.resources
 import ipaddress
 import re
 import urllib.parse
@@ -176,6 +177,39 @@ def check_timezone(name: str) -> str:
     if name in _timezone_names():
         return name
     raise ValueError(f"{name!r} is not an IANA time zone name (e.g. 'Europe/Berlin')")
+
+
+# Countries whose first zone in tzdata's zone.tab is not where their capital is.
+_CAPITAL_ZONES = {
+    "AU": "Australia/Sydney",
+    "BR": "America/Sao_Paulo",
+    "CA": "America/Toronto",
+    "FM": "Pacific/Pohnpei",
+    "RU": "Europe/Moscow",
+    "UA": "Europe/Kyiv",
+    "UZ": "Asia/Tashkent",
+}
+
+
+@functools.cache
+def _first_zones() -> dict[str, str]:
+    """Country code -> its first zone in the pinned tzdata package's zone.tab (not the host's)."""
+    zones: dict[str, str] = {}
+    for line in importlib.resources.files("tzdata.zoneinfo").joinpath("zone.tab").read_text().splitlines():
+        if line and not line.startswith("#"):
+            country, _, zone, *_ = line.split("\t")
+            zones.setdefault(country, zone)
+    return zones
+
+
+def default_timezone(country: str) -> str:
+    """The IANA zone a country's calendar is read in when none was given: its capital's, or UTC.
+
+    Countries spanning several zones (US, RU, AU...) get their capital's zone; set another one
+    where the party who must act sits elsewhere (a provider on the US west coast).
+    """
+    code = country.upper()
+    return _CAPITAL_ZONES.get(code) or _first_zones().get(code) or "UTC"
 
 
 # --- moments and periods ---------------------------------------------------------------------

@@ -514,6 +514,10 @@ async def new_counterparty(ctx: Ctx) -> Call:
     return Call(body={"kind": "provider", "name": unique("provider"), "country": "IE"})
 
 
+async def patch_counterparty(ctx: Ctx) -> Call:
+    return Call({"counterparty_id": str(ctx.scene.provider)}, {"timezone": "America/New_York"})
+
+
 def instrument_code() -> str:
     return f"t-{uuid.uuid4().hex[:12]}"
 
@@ -570,6 +574,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("POST", f"{API}/admin/organisations"): installation(201, new_organisation),
     ("GET", f"{API}/admin/organisations"): installation(200, nothing),
     ("POST", f"{API}/admin/counterparties"): installation(201, new_counterparty),
+    ("PATCH", f"{API}/admin/counterparties/{{counterparty_id}}"): installation(200, patch_counterparty),
     ("POST", f"{API}/admin/instruments"): installation(201, new_instrument),
     ("PATCH", f"{API}/admin/instruments/{{code}}"): installation(200, patch_instrument),
     ("PATCH", f"{API}/admin/deadline-rules/{{code}}"): installation(200, patch_deadline_rule),

@@ -136,10 +136,13 @@ class World:
         assert response.status_code == 200, response.text
         return response.json()
 
-    async def transmitted(self, **overrides: Any) -> tuple[Org, Org, dict[str, Any]]:
+    async def transmitted(
+        self, *, target_id: uuid.UUID | None = None, **overrides: Any
+    ) -> tuple[Org, Org, dict[str, Any]]:
         """A request walked through review to `transmitted`: (prosecution, authority, request)."""
         prosecution, authority = await self.linked_pair()
-        request = await self.request(prosecution, await self.case(prosecution), await self.counterparty(), **overrides)
+        target_id = target_id or await self.counterparty()
+        request = await self.request(prosecution, await self.case(prosecution), target_id, **overrides)
         request = await self.act(prosecution, Role.PROSECUTOR, request, "submit")
         await self.attest_pending(authority, request)
         request = await self.act(authority, Role.CENTRAL_AUTHORITY, request, "approve")

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mla.alerts.models import Alert, Delivery, Notification, Webhook
 from mla.clock import Clock
 from mla.deadlines.models import Deadline, DeadlineRule
-from mla.deadlines.service import OPEN, schedule
+from mla.deadlines.service import OPEN, close_passed, schedule
 from mla.deadlines.stages import ESCALATION, OVERDUE, alert_stages, is_reminder
 from mla.enums import RequestStatus, Role
 from mla.requests.models import Request
@@ -43,6 +43,7 @@ class ScanReport:
     alerts: int = 0
     skipped: int = 0
     lapsed: int = 0
+    passed: int = 0
     deliveries: int = 0
     notifications: int = 0
     stages: list[str] = field(default_factory=list)
@@ -70,8 +71,11 @@ async def scan_due_alerts(session: AsyncSession, clock: Clock, batch: int = 500)
     decisions: list[Decision] = []
     lapsing: list[Request] = []
     for deadline, rule in claimed:
-        stages = due_stages(deadline, rule, now)
         request = requests[deadline.request_id]
+        if rule.met_when_passed:
+            report.passed += await _close_passed(session, clock, deadline, rule, request)
+            continue
+        stages = due_stages(deadline, rule, now)
         if rule.lapses_request and request.status == PRESERVED and any(s == OVERDUE for s, _, _ in stages):
             still_preserved = await _lock_for_lapse(session, request)
             if still_preserved is None:
@@ -92,9 +96,26 @@ async def scan_due_alerts(session: AsyncSession, clock: Clock, batch: int = 500)
     return report
 
 
+async def _close_passed(
+    session: AsyncSession, clock: Clock, deadline: Deadline, rule: DeadlineRule, request: Request
+) -> int:
+    """Close a window for the other side that passed unanswered; 0 if a user holds the request (retried)."""
+    query = select(Request.id).where(Request.id == request.id).with_for_update(skip_locked=True)
+    if await session.scalar(query) is None:
+        return 0
+    await session.refresh(request)
+    await close_passed(session, clock, deadline, rule, request)
+    return 1
+
+
 def due_stages(deadline: Deadline, rule: DeadlineRule, now: datetime) -> list[tuple[str, datetime, bool]]:
     """Stages due now and not yet fired, each with whether it is sent (False: a stale reminder)."""
-    stages = alert_stages(deadline.due_at, timedelta(seconds=deadline.window_seconds), rule.reminder_leads_hours)
+    stages = alert_stages(
+        deadline.due_at,
+        timedelta(seconds=deadline.window_seconds),
+        rule.reminder_leads_hours,
+        met_when_passed=rule.met_when_passed,
+    )
     due = [(stage, at) for stage, at in stages if at <= now and stage not in deadline.fired_stages]
     # A reminder is pointless once a later stage is due too: it is recorded, not sent.
     return [(stage, at, not (is_reminder(stage) and index < len(due) - 1)) for index, (stage, at) in enumerate(due)]

@@ -1,15 +1,16 @@
 import uuid
 
-from litestar import Controller, get, post
+from litestar import Controller, get, patch, post
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mla.clock import Clock
 from mla.counterparties import service
-from mla.counterparties.schemas import CounterpartyCreate, CounterpartyOut
+from mla.counterparties.schemas import CounterpartyCreate, CounterpartyOut, CounterpartyPatch
 from mla.enums import CounterpartyKind, Role
 from mla.guards import OPEN_TO_PLATFORM_ADMINS, requires
 from mla.pagination import DEFAULT_LIMIT, Page
+from mla.requests.api import require_json_body
 from mla.users.principal import Principal
 
 
@@ -44,3 +45,18 @@ class AdminCounterpartyController(Controller):
         self, data: CounterpartyCreate, session: AsyncSession, clock: Clock, principal: Principal
     ) -> CounterpartyOut:
         return service.to_out(await service.create_counterparty(session, clock, principal, data))
+
+    @patch(
+        "/{counterparty_id:uuid}",
+        summary="Set the time zone a counterparty's answers are counted in",
+        before_request=require_json_body,
+    )
+    async def update_counterparty(
+        self,
+        counterparty_id: uuid.UUID,
+        data: CounterpartyPatch,
+        session: AsyncSession,
+        clock: Clock,
+        principal: Principal,
+    ) -> CounterpartyOut:
+        return service.to_out(await service.update_counterparty(session, clock, principal, counterparty_id, data))

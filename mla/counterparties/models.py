@@ -16,6 +16,8 @@ class Counterparty(UuidPrimaryKey, Base):
     kind: Mapped[str] = mapped_column(String(16))
     name: Mapped[str] = mapped_column(String(200), unique=True)
     country: Mapped[str] = mapped_column(String(2))
+    # The calendar its answers are counted in, with the country's holidays (Reg. 1182/71 art 2(1)).
+    timezone: Mapped[str] = mapped_column(String(64))
     central_authority: Mapped[str | None] = mapped_column(String(200))
     contact_24_7: Mapped[str | None] = mapped_column(String(200))
     languages: Mapped[list[str]] = mapped_column(ARRAY(String(16)), default=list)

@@ -10,6 +10,7 @@ from mla.deadlines import preview, service
 from mla.deadlines.schemas import DeadlineOut, DeadlinePreview
 from mla.enums import DataCategory, Direction, RequestType, Urgency
 from mla.guards import OPEN_TO_PLATFORM_ADMINS
+from mla.instruments import service as instruments
 from mla.pagination import Page
 from mla.requests import service as requests
 from mla.users.principal import Principal
@@ -24,8 +25,10 @@ class RequestDeadlineController(Controller):
         self, request_id: uuid.UUID, session: AsyncSession, clock: Clock, principal: Principal
     ) -> Page[DeadlineOut]:
         request = await requests.read_request(session, clock, principal, request_id, "read_deadlines")
+        instrument = await instruments.get_by_code(session, request.instrument)
         rows = await service.list_deadlines(session, request.id)
-        return Page(items=[preview.deadline_out(deadline, rule) for deadline, rule in rows], next_cursor=None)
+        items = [preview.deadline_out(deadline, rule, instrument) for deadline, rule in rows]
+        return Page(items=items, next_cursor=None)
 
 
 class DeadlineCalculatorController(Controller):
@@ -47,6 +50,17 @@ class DeadlineCalculatorController(Controller):
         direction: Direction = Direction.OUTGOING,
         organisation_id: uuid.UUID | None = None,
         data_category: list[DataCategory] | None = None,
+        counterparty_id: uuid.UUID | None = Parameter(
+            default=None, description="The provider or state who must answer: its calendar counts for its clocks"
+        ),
+        enforcing_state: str | None = Parameter(
+            default=None,
+            max_length=2,
+            description="EPOC notified to this state's enforcing authority (Reg. 2023/1543 art 8)",
+        ),
+        without_prior_validation: bool = Parameter(
+            default=False, description="Emergency order issued without prior validation (art 4(5))"
+        ),
     ) -> Page[DeadlinePreview]:
         query = preview.PreviewQuery(
             instrument=instrument,
@@ -57,5 +71,8 @@ class DeadlineCalculatorController(Controller):
             direction=direction,
             organisation_id=organisation_id or principal.organisation_id,
             data_categories=data_category,
+            counterparty_id=counterparty_id,
+            enforcing_state=enforcing_state,
+            without_prior_validation=without_prior_validation,
         )
         return Page(items=await preview.preview(session, query), next_cursor=None)

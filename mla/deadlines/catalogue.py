@@ -1,4 +1,8 @@
-"""The default deadline rules of SPEC §6, each with its legal source; seeded once, then admin-editable."""
+"""The default deadline rules of SPEC §6, each with its legal source; seeded once, then admin-editable.
+
+Periods taken from a legal text count `legal` (Reg. 1182/71 arts 3-4, mla/deadlines/arithmetic.py)
+on the calendar of the party who must act; our own service levels count `elapsed`.
+"""
 
 from dataclasses import dataclass, field
 
@@ -10,6 +14,8 @@ from mla.clock import Clock
 from mla.deadlines.models import DeadlineRule
 
 CALENDAR, BUSINESS, HOURS = "calendar_days", "business_days", "hours"
+LEGAL, ELAPSED = "legal", "elapsed"
+EPOC_PRESERVATION_AND_PRODUCTION = ["eu-epoc", "eu-epoc-pr"]
 MLA_INSTRUMENTS = ["mlat", "uncc-40", "uncc-44", "budapest-25", "budapest-31", "2ap-10"]
 CANCEL_ON = ("withdraw", "reject", "refuse")
 
@@ -36,6 +42,12 @@ class RuleSeed:
     lapses_request: bool = False
     recurring: bool = False
     reminder_leads_hours: list[int] = field(default_factory=list)
+    counting: str = ELAPSED
+    source_verified: bool = True
+    applies_when: str | None = None
+    starts_at_receipt: bool = False
+    outlives_fulfilment: bool = False
+    met_when_passed: bool = False
 
 
 RULES = (
@@ -56,7 +68,9 @@ RULES = (
         "epoc-response",
         "EPOC response",
         "response",
-        "Reg. (EU) 2023/1543 art 10(2) (10 days) and art 10(4) (emergency: 8 hours)",
+        "Reg. (EU) 2023/1543 art 10(3): the data within 10 days of receipt of the EPOC; art 10(2): where the "
+        "enforcing authority was notified, at the end of its 10-day review unless it raised a ground for refusal; "
+        "art 10(4): in an emergency without undue delay, at the latest within 8 hours of receipt",
         "transmit",
         ["fulfil"],
         (10, CALENDAR),
@@ -64,34 +78,50 @@ RULES = (
         (8, HOURS),
         instrument_codes=["eu-epoc"],
         request_types=["production"],
+        responsible="counterparty",
         pauses_on_clarification=True,
+        counting=LEGAL,
+        starts_at_receipt=True,
     ),
     RuleSeed(
         "epoc-enforcing-review",
         "EPOC enforcing-authority review",
         "enforcing_review",
-        "Reg. (EU) 2023/1543 art 12(1): the notified enforcing authority may raise grounds for refusal within "
-        "10 days (emergency: 96 hours)",
+        "Reg. (EU) 2023/1543 art 8 and art 12(1): where an order for traffic data (other than data requested "
+        "solely to identify the user) or content data was notified to the enforcing authority, it may raise grounds "
+        "for refusal within 10 days of receipt of the notification (emergency: 96 hours); an objection after the "
+        "data arrived means the data are deleted or their use restricted. Not closed by fulfilment: met when it "
+        "passes without objection; an objection is recorded with `record_objection`",
         "transmit",
-        ["fulfil"],
+        ["record_objection"],
         (10, CALENDAR),
         (10, CALENDAR),
         (96, HOURS),
         instrument_codes=["eu-epoc"],
         request_types=["production"],
+        responsible="enforcing_authority",
+        counting=LEGAL,
+        applies_when="notified_enforcing_authority",
+        outlives_fulfilment=True,
+        met_when_passed=True,
     ),
     RuleSeed(
         "epoc-emergency-validation",
         "Validation of an emergency order issued without prior validation",
         "validation",
-        "Reg. (EU) 2023/1543 art 4(5): validation within 48 hours, otherwise the order is revoked",
+        "Reg. (EU) 2023/1543 art 4(5): an order issued in an emergency without the prior validation its issuer "
+        "needs is validated ex post without undue delay, at the latest within 48 hours; if it is not validated, "
+        "withdraw the order at once and do not use the data obtained (delete them or restrict their use)",
         "transmit",
-        ["fulfil"],
+        ["validate"],
         (None, HOURS),
         (None, HOURS),
         (48, HOURS),
-        instrument_codes=["eu-epoc"],
-        request_types=["production"],
+        instrument_codes=EPOC_PRESERVATION_AND_PRODUCTION,
+        request_types=["production", "preservation"],
+        counting=LEGAL,
+        applies_when="issued_without_prior_validation",
+        outlives_fulfilment=True,
     ),
     RuleSeed(
         "clarification-answer",
@@ -108,24 +138,31 @@ RULES = (
         "epoc-pr-expiry",
         "European Preservation Order expiry",
         "preservation_expiry",
-        "Reg. (EU) 2023/1543 art 11(1): preservation ends after 60 days unless confirmed or extended by 30 days",
-        "confirm_preserved",
+        "Reg. (EU) 2023/1543 art 11(1): the duty to preserve ends 60 days after receipt of the EPOC-PR, unless the "
+        "issuing authority confirms that a subsequent request for production was issued (then the data stay "
+        "preserved until production) or extends it, once, by 30 days, asked within the 60 days",
+        "transmit",
         ["supersede"],
         (60, CALENDAR),
         (60, CALENDAR),
         (60, CALENDAR),
         instrument_codes=["eu-epoc-pr"],
         request_types=["preservation"],
+        responsible="counterparty",
         lapses_request=True,
         reminder_leads_hours=[14 * 24, 3 * 24],
+        counting=LEGAL,
+        starts_at_receipt=True,
     ),
     RuleSeed(
         "preservation-expiry",
         "Preservation expiry",
         "preservation_expiry",
-        "Budapest Convention art 29(7) and UN Convention against Cybercrime art 42 (at least 60 days); "
-        "18 U.S.C. § 2703(f)(2) (90 days, renewable by 90): the instrument's preservation days",
-        "confirm_preserved",
+        "Budapest Convention art 29(7) and the UN Convention against Cybercrime (article unverified): preserved "
+        "for not less than 60 days, no cap on renewals, and once the follow-up request for mutual assistance is "
+        "received, until it is decided; 18 U.S.C. § 2703(f)(2): 90 days, one renewal of 90 days. The "
+        "instrument's preservation days, counted from receipt of the request",
+        "transmit",
         ["supersede"],
         (None, CALENDAR),
         (None, CALENDAR),
@@ -133,8 +170,25 @@ RULES = (
         instrument_codes=["budapest-29", "uncc-42", "us-2703f"],
         request_types=["preservation"],
         amount_from_instrument=True,
+        responsible="counterparty",
         lapses_request=True,
         reminder_leads_hours=[14 * 24, 3 * 24],
+        counting=LEGAL,
+        starts_at_receipt=True,
+    ),
+    RuleSeed(
+        "preservation-confirmation",
+        "Confirmation of a preservation by the provider or requested state",
+        "confirmation",
+        "Own service level: a preservation sent but not confirmed within 2 days (emergency: 4 hours) is chased, "
+        "while its expiry already runs from receipt",
+        "transmit",
+        ["confirm_preserved"],
+        (2, CALENDAR),
+        (2, CALENDAR),
+        (4, HOURS),
+        request_types=["preservation"],
+        responsible="counterparty",
     ),
     RuleSeed(
         "2ap-7-response",
@@ -148,7 +202,10 @@ RULES = (
         (None, CALENDAR),
         instrument_codes=["2ap-7"],
         request_types=["subscriber_info"],
+        responsible="counterparty",
         pauses_on_clarification=True,
+        counting=LEGAL,
+        source_verified=False,
     ),
     RuleSeed(
         "2ap-8-subscriber",
@@ -162,7 +219,10 @@ RULES = (
         (20, CALENDAR),
         instrument_codes=["2ap-8"],
         excludes_category="traffic",
+        responsible="counterparty",
         pauses_on_clarification=True,
+        counting=LEGAL,
+        source_verified=False,
     ),
     RuleSeed(
         "2ap-8-traffic",
@@ -176,7 +236,10 @@ RULES = (
         (45, CALENDAR),
         instrument_codes=["2ap-8"],
         requires_category="traffic",
+        responsible="counterparty",
         pauses_on_clarification=True,
+        counting=LEGAL,
+        source_verified=False,
     ),
     RuleSeed(
         "mla-follow-up",

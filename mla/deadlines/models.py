@@ -13,7 +13,8 @@ class DeadlineRule(UuidPrimaryKey, Base):
     A rule applies to a request when every non-empty selector matches: instrument codes, request
     types, directions, and the data categories it needs or excludes. A duration left empty for an
     urgency means the clock does not run at that urgency; `amount_from_instrument` takes the
-    instrument's preservation days instead.
+    instrument's preservation days instead. `applies_when` names a further condition on the request
+    (mla/deadlines/service.py CONDITIONS), e.g. that the order was notified to an enforcing authority.
     """
 
     __tablename__ = "deadline_rules"
@@ -36,8 +37,21 @@ class DeadlineRule(UuidPrimaryKey, Base):
     emergency_amount: Mapped[int | None]
     emergency_unit: Mapped[str] = mapped_column(String(16))
     amount_from_instrument: Mapped[bool] = mapped_column(default=False)
-    # Whose calendar counts: "owner" (requesting organisation) or "central_authority".
+    # Whose calendar counts, the party who must act (Reg. 1182/71 art 2(1)): "owner" (requesting
+    # organisation), "central_authority", "counterparty" (provider or requested state) or
+    # "enforcing_authority" (of the state the order was notified to).
     responsible: Mapped[str] = mapped_column(String(32), default="owner")
+    # "legal" (Reg. 1182/71 arts 3-4: end of the last day, rolled to a working day) or "elapsed".
+    counting: Mapped[str] = mapped_column(String(16), default="elapsed")
+    # False where the period could not be checked against the legal text: shown with every deadline.
+    source_verified: Mapped[bool] = mapped_column(default=True)
+    applies_when: Mapped[str | None] = mapped_column(String(64))
+    # The legal start is the counterparty's receipt: a receipt time recorded later restarts the clock from it.
+    starts_at_receipt: Mapped[bool] = mapped_column(default=False)
+    # Still runs after the request is fulfilled (an objection or a validation may follow the data).
+    outlives_fulfilment: Mapped[bool] = mapped_column(default=False)
+    # A window for the other side to act: when it passes without action, the clock is met, not overdue.
+    met_when_passed: Mapped[bool] = mapped_column(default=False)
     pauses_on_clarification: Mapped[bool] = mapped_column(default=False)
     lapses_request: Mapped[bool] = mapped_column(default=False)
     recurring: Mapped[bool] = mapped_column(default=False)

@@ -7,11 +7,23 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mla.counterparties.models import Counterparty
 from mla.deadlines.models import Deadline, DeadlineRule
 from mla.deadlines.schemas import DeadlineOut, DeadlinePreview
-from mla.deadlines.service import applicable_rules, compute, rule_duration
+from mla.deadlines.service import (
+    NOTIFIABLE_CATEGORIES,
+    NOTIFIED,
+    WITHOUT_VALIDATION,
+    Parties,
+    applicable_rules,
+    compute,
+    explain,
+    rule_duration,
+    source_verified,
+)
+from mla.enums import OrganisationKind
 from mla.errors import Unprocessable
-from mla.fields import check_moment
+from mla.fields import check_country, check_moment
 from mla.instruments.models import Instrument
 from mla.organisations.models import Organisation
 
@@ -25,9 +37,24 @@ class PreviewQuery(msgspec.Struct, kw_only=True):
     direction: str
     organisation_id: uuid.UUID
     data_categories: list[str] | None
+    # The party who must answer: its calendar counts for the counterparty's clocks.
+    counterparty_id: uuid.UUID | None = None
+    # An EPOC notified to this state's enforcing authority (Reg. 2023/1543 art 8).
+    enforcing_state: str | None = None
+    # An emergency order issued without prior validation (art 4(5)).
+    without_prior_validation: bool = False
+
+    def conditions(self) -> frozenset[str]:
+        held = set()
+        notifiable = self.data_categories is None or NOTIFIABLE_CATEGORIES & set(self.data_categories)
+        if self.enforcing_state is not None and notifiable:
+            held.add(NOTIFIED)
+        if self.without_prior_validation:
+            held.add(WITHOUT_VALIDATION)
+        return frozenset(held)
 
 
-def deadline_out(deadline: Deadline, rule: DeadlineRule) -> DeadlineOut:
+def deadline_out(deadline: Deadline, rule: DeadlineRule, instrument: Instrument) -> DeadlineOut:
     return DeadlineOut(
         id=deadline.id,
         kind=deadline.kind,
@@ -41,11 +68,13 @@ def deadline_out(deadline: Deadline, rule: DeadlineRule) -> DeadlineOut:
         closed_by_action=deadline.closed_by_action,
         next_alert_at=deadline.next_alert_at,
         explanation=deadline.explanation,
+        counting=rule.counting,
+        source_verified=source_verified(rule, instrument),
     )
 
 
 async def preview(session: AsyncSession, query: PreviewQuery) -> list[DeadlinePreview]:
-    """Refuses a naive start, an unknown instrument or organisation (422)."""
+    """Refuses a naive start, an unknown instrument, organisation or counterparty, a bad state code (422)."""
     if query.start.tzinfo is None:
         raise _invalid("start", "give an RFC 3339 time with an offset")
     try:
@@ -55,9 +84,7 @@ async def preview(session: AsyncSession, query: PreviewQuery) -> list[DeadlinePr
     instrument = await session.scalar(select(Instrument).where(Instrument.code == query.instrument))
     if instrument is None:
         raise _invalid("instrument", f"no instrument with code {query.instrument!r}")
-    organisation = await session.get(Organisation, query.organisation_id)
-    if organisation is None:
-        raise _invalid("organisation_id", "no such organisation")
+    parties = await _parties(session, query)
     rules = await applicable_rules(
         session,
         query.action,
@@ -65,18 +92,50 @@ async def preview(session: AsyncSession, query: PreviewQuery) -> list[DeadlinePr
         request_type=query.type,
         direction=query.direction,
         data_categories=query.data_categories,
+        conditions=query.conditions(),
     )
     previews = []
     for rule in rules:
         duration = rule_duration(rule, query.urgency, instrument)
         if duration is not None:
-            due = compute(rule, duration, query.start, organisation, rule.name)
+            calendar = parties.calendar(rule)
+            due = compute(rule, duration, query.start, calendar, rule.name)
             previews.append(
                 DeadlinePreview(
-                    kind=rule.kind, rule=rule.code, rule_name=rule.name, due_at=due.due_at, explanation=due.explanation
+                    kind=rule.kind,
+                    rule=rule.code,
+                    rule_name=rule.name,
+                    due_at=due.due_at,
+                    explanation=explain(due, rule, instrument, calendar),
+                    counting=rule.counting,
+                    source_verified=source_verified(rule, instrument),
+                    country=calendar.country,
+                    timezone=calendar.timezone,
                 )
             )
     return previews
+
+
+async def _parties(session: AsyncSession, query: PreviewQuery) -> Parties:
+    """The organisation, its central authority, the counterparty and the notified state of the query."""
+    organisation = await session.get(Organisation, query.organisation_id)
+    if organisation is None:
+        raise _invalid("organisation_id", "no such organisation")
+    authority = organisation if organisation.kind == OrganisationKind.CENTRAL_AUTHORITY else None
+    if organisation.central_authority_id is not None and authority is None:
+        authority = await session.get(Organisation, organisation.central_authority_id)
+    counterparty = None
+    if query.counterparty_id is not None:
+        counterparty = await session.get(Counterparty, query.counterparty_id)
+        if counterparty is None:
+            raise _invalid("counterparty_id", "no such counterparty")
+    enforcing_state = query.enforcing_state
+    if enforcing_state is not None:
+        try:
+            enforcing_state = check_country(enforcing_state)
+        except ValueError as error:
+            raise _invalid("enforcing_state", str(error)) from None
+    return Parties(owner=organisation, authority=authority, counterparty=counterparty, enforcing_state=enforcing_state)
 
 
 def _invalid(field: str, message: str) -> Unprocessable:

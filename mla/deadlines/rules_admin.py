@@ -2,15 +2,17 @@
 
 Decisions:
 - Editable: name, source, `meets_on`, the duration at each urgency (amount and unit; a null
-  amount means the clock does not run at that urgency) and the reminder lead times. What a rule
-  applies to and which action opens it are not: changing them would strand running clocks.
+  amount means the clock does not run at that urgency), the reminder lead times, how the rule
+  counts (`legal` or `elapsed`) and whether its source was verified. What a rule applies to, which
+  action opens it and whose calendar it runs on are not: changing them would strand running clocks.
 - A rule whose length is the instrument's preservation days (`amount_from_instrument`) refuses
   amounts (422: edit the instrument); its units may change.
 - When a duration, the name, the source or the reminder leads change, every OPEN deadline of the
   rule is recomputed in the administrator's transaction: from its `started_at`, with the new
   duration for its request's urgency, on the responsible organisation's calendar.
   - Time the clock already spent paused (clarification) is kept: the due moment moves by exactly
-    the change in the computed length.
+    the change in the computed length (a `legal` clock keeps the whole days pauses added to its
+    last day, and the new last day is rolled forward to a working day again).
   - A paused clock is recomputed and stays paused; when it resumes it keeps the time left until
     its new due moment.
   - An extension keeps its due moment: its length is the extension granted from the previous
@@ -46,24 +48,35 @@ from mla.deadlines.service import (
     EXTEND_ACTION,
     MET,
     OPEN,
+    Calendar,
     compute,
     explain,
+    keep_pauses,
     refresh_queue_position,
-    responsible_organisation,
+    request_parties,
     rule_duration,
     schedule,
 )
 from mla.enums import Urgency
 from mla.errors import NotFound, Unprocessable
 from mla.instruments.models import Instrument
-from mla.organisations.models import Organisation
 from mla.requests.models import Request
 from mla.users.principal import Principal
 
 AMOUNT_FIELDS = tuple(f"{urgency}_amount" for urgency in Urgency)
 DURATION_FIELDS = (*AMOUNT_FIELDS, *(f"{urgency}_unit" for urgency in Urgency))
-RECOMPUTING_FIELDS = frozenset({*DURATION_FIELDS, "name", "source", "reminder_leads_hours"})
-MAX_AMOUNT = {DurationUnit.CALENDAR_DAYS: 3650, DurationUnit.BUSINESS_DAYS: 3650, DurationUnit.HOURS: 8760}
+RECOMPUTING_FIELDS = frozenset(
+    {*DURATION_FIELDS, "name", "source", "reminder_leads_hours", "counting", "source_verified"}
+)
+# Fields whose change rewrites the explanation even when the due moment stays.
+EXPLAINED_FIELDS = ("name", "source", "counting", "source_verified")
+MAX_AMOUNT = {
+    DurationUnit.CALENDAR_DAYS: 3650,
+    DurationUnit.BUSINESS_DAYS: 3650,
+    DurationUnit.WEEKS: 520,
+    DurationUnit.MONTHS: 120,
+    DurationUnit.HOURS: 8760,
+}
 # `closed_by_action` of a clock cancelled because its rule stopped running at the request's urgency.
 RULE_STOPPED = "update_deadline_rule"
 
@@ -164,10 +177,8 @@ async def recompute_open_deadlines(
     codes = {request.instrument for request in requests}
     instruments = {i.code: i for i in await session.scalars(select(Instrument).where(Instrument.code.in_(codes)))}
     for request in requests:
-        organisation = await responsible_organisation(session, rule, request)
-        recomputation = _Recomputation(
-            rule, previous, request.urgency, instruments[request.instrument], organisation, now
-        )
+        calendar = (await request_parties(session, request)).calendar(rule)
+        recomputation = _Recomputation(rule, previous, request.urgency, instruments[request.instrument], calendar, now)
         entries = []
         for deadline in deadlines.get(request.id, []):
             if (request.id, deadline.started_at) in extended_from:
@@ -202,7 +213,7 @@ class _Recomputation:
     previous: DeadlineRule
     urgency: str
     instrument: Instrument
-    organisation: Organisation
+    calendar: Calendar
     now: datetime
 
     def apply(self, deadline: Deadline) -> dict[str, Any] | None:
@@ -213,16 +224,16 @@ class _Recomputation:
             deadline.status, deadline.closed_at = CANCELLED, self.now
             deadline.closed_by_action, deadline.next_alert_at = RULE_STOPPED, None
             return _entry(deadline, before, None)
-        due = compute(self.rule, duration, deadline.started_at, self.organisation, self.rule.name)
+        due = compute(self.rule, duration, deadline.started_at, self.calendar, self.rule.name)
         paused_before = self._time_paused_before(deadline)
-        due_at = due.due_at + paused_before
-        renamed = (self.rule.name, self.rule.source) != (self.previous.name, self.previous.source)
+        due_at, kept = keep_pauses(self.rule, duration, due.due_at, paused_before, self.calendar)
+        renamed = any(getattr(self.rule, name) != getattr(self.previous, name) for name in EXPLAINED_FIELDS)
         if due_at == before and not renamed:
             schedule(deadline, self.rule)  # the reminder leads may have changed
             return None
-        lines = [explain(due, self.rule)]
+        lines = [explain(due, self.rule, self.instrument, self.calendar)]
         if paused_before:
-            lines.append(f"It includes {paused_before} the clock spent paused earlier, kept from the last computation.")
+            lines.append(f"It includes {paused_before} the clock spent paused earlier: {kept}.")
         previous_duration = self._previous_duration()
         what = (
             "" if previous_duration == duration else f" ({_describe(previous_duration)} became {_describe(duration)})"
@@ -251,7 +262,7 @@ class _Recomputation:
         old = self._previous_duration()
         if not self.rule.pauses_on_clarification or old is None:
             return timedelta(0)
-        nominal = compute(self.previous, old, deadline.started_at, self.organisation, self.previous.name)
+        nominal = compute(self.previous, old, deadline.started_at, self.calendar, self.previous.name)
         return deadline.due_at - nominal.due_at
 
 

@@ -4,7 +4,7 @@ from typing import Annotated
 
 import msgspec
 
-from mla.deadlines.arithmetic import DurationUnit
+from mla.deadlines.arithmetic import Counting, DurationUnit
 from mla.fields import LongText, ShortText
 from mla.workflow.table import Action
 
@@ -22,6 +22,9 @@ class DeadlineOut(msgspec.Struct, kw_only=True):
     closed_by_action: str | None
     next_alert_at: datetime | None
     explanation: str
+    counting: Counting
+    # False when the rule's or the instrument's source could not be verified (the explanation says so).
+    source_verified: bool
 
 
 class DeadlinePreview(msgspec.Struct, kw_only=True):
@@ -30,6 +33,11 @@ class DeadlinePreview(msgspec.Struct, kw_only=True):
     rule_name: str
     due_at: datetime
     explanation: str
+    counting: Counting
+    source_verified: bool
+    # The calendar the clock runs on: that of the party who must act.
+    country: str
+    timezone: str
 
 
 # A clock of up to ten years (days) or a year (hours); rules_admin refuses more hours than days allow.
@@ -65,6 +73,12 @@ class DeadlineRuleOut(msgspec.Struct, kw_only=True):
     lapses_request: bool
     recurring: bool
     reminder_leads_hours: list[int]
+    counting: Counting
+    source_verified: bool
+    applies_when: str | None
+    starts_at_receipt: bool
+    outlives_fulfilment: bool
+    met_when_passed: bool
     updated_at: datetime
 
 
@@ -81,3 +95,5 @@ class DeadlineRulePatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True
     emergency_amount: RuleAmount | None | msgspec.UnsetType = msgspec.UNSET
     emergency_unit: DurationUnit | msgspec.UnsetType = msgspec.UNSET
     reminder_leads_hours: ReminderLeads | msgspec.UnsetType = msgspec.UNSET
+    counting: Counting | msgspec.UnsetType = msgspec.UNSET
+    source_verified: bool | msgspec.UnsetType = msgspec.UNSET

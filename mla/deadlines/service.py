@@ -2,6 +2,20 @@
 
 Called inside the action's transaction, after the request's status changed; the returned summary
 goes into the action's audit event.
+
+Decisions:
+- Each clock runs on the calendar of the party who must act (Reg. 1182/71 art 2(1)): the
+  counterparty's country and time zone for its answers, the enforcing authority's state for its
+  review, the central authority's for its review, the requesting organisation's for its own.
+- A clock whose legal start is the counterparty's receipt (`starts_at_receipt`) runs from the
+  transmission until the counterparty's receipt time is recorded (`received_at` on `acknowledge`
+  or `confirm_preserved`), then restarts from it, once.
+- `outlives_fulfilment` clocks (enforcing-authority review, emergency validation) are not
+  cancelled when the data arrive; `met_when_passed` clocks (a window for the other side to
+  object) are met when they pass without an answer (the worker closes them, `passed`).
+- Extensions of a preservation are capped per instrument (`max_extensions` of at most
+  `extension_days` each) and must be asked before the running expiry: a refusal is a 409 naming
+  the limit.
 """
 
 import uuid
@@ -10,15 +24,26 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mla.audit import service as audit
 from mla.clock import Clock
-from mla.deadlines.arithmetic import DueDate, Duration, DurationUnit, add_remaining, compute_due, remaining_time
+from mla.counterparties.models import Counterparty
+from mla.deadlines.arithmetic import (
+    Counting,
+    DueDate,
+    Duration,
+    DurationUnit,
+    compute_due,
+    keep_paused_time,
+    resume_due,
+)
 from mla.deadlines.models import Deadline, DeadlineRule
-from mla.deadlines.stages import alert_stages, next_stage_at
-from mla.enums import TERMINAL_STATUSES, URGENCY_RANK, Urgency
-from mla.errors import Unprocessable
+from mla.deadlines.stages import PASSED, alert_stages, next_stage_at
+from mla.enums import TERMINAL_STATUSES, URGENCY_RANK, DataCategory, RequestStatus, Urgency
+from mla.errors import Conflict, Unprocessable
+from mla.fields import default_timezone
 from mla.instruments.models import Instrument
 from mla.organisations.models import Organisation
 from mla.requests.models import Request
@@ -30,6 +55,56 @@ PAUSE_ACTION, RESUME_ACTION, EXTEND_ACTION, LAPSE_ACTION = (
     "extend",
     "lapse",
 )
+# `DeadlineRule.responsible` besides "owner", the requesting organisation.
+CENTRAL_AUTHORITY, COUNTERPARTY, ENFORCING_AUTHORITY = "central_authority", "counterparty", "enforcing_authority"
+# Conditions a rule may require of a request (`DeadlineRule.applies_when`).
+NOTIFIED, WITHOUT_VALIDATION = "notified_enforcing_authority", "issued_without_prior_validation"
+# Reg. 2023/1543 art 8(1): notification only for traffic data (not identification) and content data.
+NOTIFIABLE_CATEGORIES = frozenset({DataCategory.TRAFFIC.value, DataCategory.CONTENT.value})
+UNVERIFIED_NOTE = (
+    "Source not verified: this period or article could not be checked against the legal text here; "
+    "check it before relying on this deadline."
+)
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """Whose days a clock counts: country (holidays), IANA time zone, and who that is."""
+
+    country: str
+    timezone: str
+    party: str
+    note: str = ""  # why another calendar stood in (the calculator without a counterparty)
+
+
+@dataclass(frozen=True)
+class Parties:
+    """Everyone whose calendar a clock of one request may run on."""
+
+    owner: Organisation
+    authority: Organisation | None
+    counterparty: Counterparty | None
+    enforcing_state: str | None
+
+    def calendar(self, rule: DeadlineRule) -> Calendar:
+        """The calendar of the party who must act under `rule` (Reg. 1182/71 art 2(1))."""
+        if rule.responsible == ENFORCING_AUTHORITY and (self.enforcing_state or self.counterparty):
+            state = self.enforcing_state or self.counterparty.country  # type: ignore[union-attr]
+            return Calendar(state, default_timezone(state), f"the enforcing authority of {state}")
+        if rule.responsible in (COUNTERPARTY, ENFORCING_AUTHORITY) and self.counterparty is not None:
+            target = self.counterparty
+            return Calendar(target.country, target.timezone, f"the {target.kind} {target.name}")
+        if rule.responsible == CENTRAL_AUTHORITY and self.authority is not None:
+            return _organisation_calendar(self.authority, "the central authority")
+        calendar = _organisation_calendar(self.owner, "the requesting organisation")
+        if rule.responsible in (COUNTERPARTY, ENFORCING_AUTHORITY):
+            note = "No counterparty was given: the organisation's calendar stands in for the party who must act."
+            return Calendar(calendar.country, calendar.timezone, calendar.party, note)
+        return calendar
+
+
+def _organisation_calendar(organisation: Organisation, role: str) -> Calendar:
+    return Calendar(organisation.country, organisation.timezone, f"{role} {organisation.name}")
 
 
 @dataclass
@@ -48,11 +123,20 @@ class DeadlineChanges:
 
 
 def rule_applies(
-    rule: DeadlineRule, *, instrument: str, request_type: str, direction: str, data_categories: Collection[str] | None
+    rule: DeadlineRule,
+    *,
+    instrument: str,
+    request_type: str,
+    direction: str,
+    data_categories: Collection[str] | None,
+    conditions: Collection[str] = (),
 ) -> bool:
-    """Every non-empty selector of the rule matches; unknown categories (a preview) match both ways."""
+    """Every non-empty selector of the rule matches and its condition, if any, is among `conditions`;
+    unknown categories (a preview) match both ways."""
     selectors = ((rule.instrument_codes, instrument), (rule.request_types, request_type), (rule.directions, direction))
     if any(allowed and value not in allowed for allowed, value in selectors):
+        return False
+    if rule.applies_when and rule.applies_when not in conditions:
         return False
     if data_categories is None:
         return True
@@ -71,12 +155,53 @@ def rule_duration(rule: DeadlineRule, urgency: str, instrument: Instrument) -> D
     return Duration(amount, DurationUnit(getattr(rule, f"{urgency}_unit")))
 
 
-def explain(due: DueDate, rule: DeadlineRule) -> str:
-    return f"{due.explanation}\nLegal source: {rule.source}"
+def request_conditions(request: Request) -> frozenset[str]:
+    """The named conditions (`DeadlineRule.applies_when`) that hold for a request."""
+    held = set()
+    if request.notified_enforcing_state and NOTIFIABLE_CATEGORIES & set(request.data_categories):
+        held.add(NOTIFIED)
+    if request.issued_without_prior_validation:
+        held.add(WITHOUT_VALIDATION)
+    return frozenset(held)
 
 
-def compute(rule: DeadlineRule, duration: Duration, start: datetime, organisation: Organisation, name: str) -> DueDate:
-    return compute_due(start, duration, country=organisation.country, timezone=organisation.timezone, rule_name=name)
+def source_verified(rule: DeadlineRule, instrument: Instrument) -> bool:
+    return rule.source_verified and instrument.source_verified
+
+
+def explain(due: DueDate, rule: DeadlineRule, instrument: Instrument, calendar: Calendar) -> str:
+    lines = [due.explanation, f"Legal source: {rule.source}"]
+    if calendar.note:
+        lines.insert(1, calendar.note)
+    if not source_verified(rule, instrument):
+        lines.append(UNVERIFIED_NOTE)
+    return "\n".join(lines)
+
+
+def compute(rule: DeadlineRule, duration: Duration, start: datetime, calendar: Calendar, name: str) -> DueDate:
+    return compute_due(
+        start,
+        duration,
+        country=calendar.country,
+        timezone=calendar.timezone,
+        rule_name=name,
+        counting=Counting(rule.counting),
+        party=calendar.party,
+    )
+
+
+def keep_pauses(
+    rule: DeadlineRule, duration: Duration, due_at: datetime, paused: timedelta, calendar: Calendar
+) -> tuple[datetime, str]:
+    """`due_at` moved by the time earlier pauses kept, as the rule counts (whole days when legal)."""
+    return keep_paused_time(
+        due_at,
+        paused,
+        counting=Counting(rule.counting),
+        unit=duration.unit,
+        country=calendar.country,
+        timezone=calendar.timezone,
+    )
 
 
 async def applicable_rules(
@@ -87,6 +212,7 @@ async def applicable_rules(
     request_type: str,
     direction: str,
     data_categories: Collection[str] | None,
+    conditions: Collection[str] = (),
 ) -> list[DeadlineRule]:
     rules = await session.scalars(
         select(DeadlineRule).where(DeadlineRule.opens_on == action).order_by(DeadlineRule.code)
@@ -95,20 +221,37 @@ async def applicable_rules(
         rule
         for rule in rules
         if rule_applies(
-            rule, instrument=instrument, request_type=request_type, direction=direction, data_categories=data_categories
+            rule,
+            instrument=instrument,
+            request_type=request_type,
+            direction=direction,
+            data_categories=data_categories,
+            conditions=conditions,
         )
     ]
 
 
-async def responsible_organisation(session: AsyncSession, rule: DeadlineRule, request: Request) -> Organisation:
-    """Whose calendar (country, holidays, time zone) the clock runs on."""
-    organisation_id = request.organisation_id
-    if rule.responsible == "central_authority" and request.central_authority_id is not None:
-        organisation_id = request.central_authority_id
-    return await session.get_one(Organisation, organisation_id)
+async def request_parties(session: AsyncSession, request: Request) -> Parties:
+    """The owner, central authority, counterparty and notified state of a request (from the identity map)."""
+    authority = None
+    if request.central_authority_id is not None:
+        authority = await session.get_one(Organisation, request.central_authority_id)
+    return Parties(
+        owner=await session.get_one(Organisation, request.organisation_id),
+        authority=authority,
+        counterparty=await session.get_one(Counterparty, request.target_id),
+        enforcing_state=request.notified_enforcing_state,
+    )
 
 
-def new_deadline(request: Request, rule: DeadlineRule, start: datetime, due: DueDate, now: datetime) -> Deadline:
+async def responsible_calendar(session: AsyncSession, rule: DeadlineRule, request: Request) -> Calendar:
+    """Whose calendar (country, holidays, time zone) the clock runs on: the party who must act."""
+    return (await request_parties(session, request)).calendar(rule)
+
+
+def new_deadline(
+    request: Request, rule: DeadlineRule, start: datetime, due: DueDate, explanation: str, now: datetime
+) -> Deadline:
     window = due.due_at - start
     deadline = Deadline(
         id=uuid.uuid4(),
@@ -120,7 +263,7 @@ def new_deadline(request: Request, rule: DeadlineRule, start: datetime, due: Due
         started_at=start,
         due_at=due.due_at,
         window_seconds=int(window.total_seconds()),
-        explanation=explain(due, rule),
+        explanation=explanation,
         fired_stages=[],
         created_at=now,
     )
@@ -130,14 +273,30 @@ def new_deadline(request: Request, rule: DeadlineRule, start: datetime, due: Due
 
 def schedule(deadline: Deadline, rule: DeadlineRule) -> None:
     """Point `next_alert_at` at the first alert stage not yet fired."""
-    stages = alert_stages(deadline.due_at, timedelta(seconds=deadline.window_seconds), rule.reminder_leads_hours)
+    stages = alert_stages(
+        deadline.due_at,
+        timedelta(seconds=deadline.window_seconds),
+        rule.reminder_leads_hours,
+        met_when_passed=rule.met_when_passed,
+    )
     deadline.next_alert_at = next_stage_at(stages, deadline.fired_stages)
 
 
 async def apply_action(
-    session: AsyncSession, clock: Clock, request: Request, action: str, *, extend_days: int | None = None
+    session: AsyncSession,
+    clock: Clock,
+    request: Request,
+    action: str,
+    *,
+    extend_days: int | None = None,
+    received_at: datetime | None = None,
 ) -> DeadlineChanges:
-    """Update the request's clocks for `action`, which has just moved it to its current status."""
+    """Update the request's clocks for `action`, which has just moved it to its current status.
+
+    `received_at` is the counterparty's receipt time, recorded by this action: clocks that run
+    from receipt restart from it. Refuses an extension beyond the instrument's cap or after the
+    expiry (409), and one without a length where the instrument has none (422).
+    """
     changes = DeadlineChanges()
     now = clock.now()
     instrument = await session.scalar(select(Instrument).where(Instrument.code == request.instrument))
@@ -149,14 +308,18 @@ async def apply_action(
             _close(deadline, MET, action, now, changes)
         elif action == LAPSE_ACTION and rule.lapses_request:
             _close(deadline, MISSED, action, now, changes)
-        elif request.status in TERMINAL_STATUSES:
+        elif request.status in TERMINAL_STATUSES and not (
+            rule.outlives_fulfilment and request.status == RequestStatus.FULFILLED
+        ):
             _close(deadline, CANCELLED, action, now, changes)
         elif action == PAUSE_ACTION and rule.pauses_on_clarification and deadline.paused_at is None:
             deadline.paused_at = now
             changes.add("paused", deadline)
         elif action == RESUME_ACTION and deadline.paused_at is not None:
-            _resume(deadline, rule, now)
+            await _resume(session, request, deadline, rule, instrument, now)
             changes.add("resumed", deadline)
+        elif received_at is not None and rule.starts_at_receipt and deadline.started_at < received_at:
+            await _restart_from_receipt(session, request, deadline, rule, instrument, received_at, changes)
     rules = await applicable_rules(
         session,
         action,
@@ -164,6 +327,7 @@ async def apply_action(
         request_type=request.type,
         direction=request.direction,
         data_categories=request.data_categories,
+        conditions=request_conditions(request),
     )
     for rule in rules:
         await _open(session, request, rule, instrument, now, changes)
@@ -204,13 +368,40 @@ async def _open(
     now: datetime,
     changes: DeadlineChanges,
 ) -> None:
-    duration = rule_duration(rule, request.urgency, instrument)
-    if duration is None:
+    computed = await _computed(session, request, rule, instrument, now)
+    if computed is None:
         return
-    organisation = await responsible_organisation(session, rule, request)
-    deadline = new_deadline(request, rule, now, compute(rule, duration, now, organisation, rule.name), now)
+    deadline = new_deadline(request, rule, now, *computed, now)
     session.add(deadline)
     changes.add("opened", deadline)
+
+
+async def close_passed(
+    session: AsyncSession, clock: Clock, deadline: Deadline, rule: DeadlineRule, request: Request
+) -> None:
+    """A window for the other side passed without an answer (`met_when_passed`): it is met, audited.
+
+    The caller holds the request's row lock.
+    """
+    changes = DeadlineChanges()
+    # It ended at its due moment, whenever the worker noticed: never counted as overdue.
+    _close(deadline, MET, PASSED, deadline.due_at, changes)
+    await refresh_queue_position(session, request)
+    reason = f"{rule.name}: the period passed without an answer, so it is met."
+    entry = audit.request_entry(request, PASSED, from_status=request.status, changes=changes.as_audit(), reason=reason)
+    await audit.record(session, clock, None, entry)
+
+
+async def _computed(
+    session: AsyncSession, request: Request, rule: DeadlineRule, instrument: Instrument, start: datetime
+) -> tuple[DueDate, str] | None:
+    """The rule's due moment from `start` on the acting party's calendar, and its explanation (None: no clock)."""
+    duration = rule_duration(rule, request.urgency, instrument)
+    if duration is None:
+        return None
+    calendar = await responsible_calendar(session, rule, request)
+    due = compute(rule, duration, start, calendar, rule.name)
+    return due, explain(due, rule, instrument, calendar)
 
 
 def _close(deadline: Deadline, status: str, action: str, now: datetime, changes: DeadlineChanges) -> None:
@@ -218,17 +409,60 @@ def _close(deadline: Deadline, status: str, action: str, now: datetime, changes:
     changes.add(status, deadline)
 
 
-def _resume(deadline: Deadline, rule: DeadlineRule, now: datetime) -> None:
+async def _resume(
+    session: AsyncSession,
+    request: Request,
+    deadline: Deadline,
+    rule: DeadlineRule,
+    instrument: Instrument,
+    now: datetime,
+) -> None:
     assert deadline.paused_at is not None
     moved_from = deadline.due_at
-    deadline.due_at = add_remaining(now, remaining_time(deadline.due_at, deadline.paused_at))
+    duration = rule_duration(rule, request.urgency, instrument)
+    calendar = await responsible_calendar(session, rule, request)
+    deadline.due_at, how = resume_due(
+        deadline.due_at,
+        deadline.paused_at,
+        now,
+        counting=Counting(rule.counting),
+        unit=DurationUnit.HOURS if duration is None else duration.unit,
+        country=calendar.country,
+        timezone=calendar.timezone,
+    )
     deadline.explanation += (
         f"\nPaused {deadline.paused_at.isoformat()} to {now.isoformat()} while the counterparty awaited our "
-        f"clarification; the remaining time was kept, so the due moment moved from {moved_from.isoformat()} "
+        f"clarification; {how}, so the due moment moved from {moved_from.isoformat()} "
         f"to {deadline.due_at.isoformat()}."
     )
     deadline.paused_at = None
     schedule(deadline, rule)
+
+
+async def _restart_from_receipt(
+    session: AsyncSession,
+    request: Request,
+    deadline: Deadline,
+    rule: DeadlineRule,
+    instrument: Instrument,
+    received_at: datetime,
+    changes: DeadlineChanges,
+) -> None:
+    """The legal start is the counterparty's receipt: the clock opened at transmission restarts from it."""
+    computed = await _computed(session, request, rule, instrument, received_at)
+    if computed is None:
+        return
+    due, explanation = computed
+    moved_from = deadline.due_at
+    deadline.started_at, deadline.due_at = received_at, due.due_at
+    deadline.window_seconds = int((due.due_at - received_at).total_seconds())
+    deadline.explanation = (
+        f"{explanation}\nThe counterparty acknowledged receipt at "
+        f"{received_at.isoformat()}: the period runs from receipt, so the due moment moved from "
+        f"{moved_from.isoformat()} to {due.due_at.isoformat()}."
+    )
+    schedule(deadline, rule)
+    changes.add("restarted_from_receipt", deadline)
 
 
 async def _extend(
@@ -248,13 +482,54 @@ async def _extend(
             f"Instrument {instrument.code} has no default extension: say how many days.",
             errors=[{"field": "days", "message": "required for this instrument"}],
         )
+    if now > deadline.due_at:
+        raise Conflict(
+            f"The preservation expired at {deadline.due_at.isoformat()}: an extension must be asked before it ends."
+        )
+    await _require_extension_allowed(session, request, rule, instrument, days)
     _close(deadline, MET, EXTEND_ACTION, now, changes)
-    organisation = await responsible_organisation(session, rule, request)
+    calendar = await responsible_calendar(session, rule, request)
     name = f"{rule.name} (extended by {days} days from the previous expiry)"
-    due = compute(rule, Duration(days, DurationUnit.CALENDAR_DAYS), deadline.due_at, organisation, name)
-    extension = new_deadline(request, rule, deadline.due_at, due, now)
+    due = compute(rule, Duration(days, DurationUnit.CALENDAR_DAYS), deadline.due_at, calendar, name)
+    extension = new_deadline(request, rule, deadline.due_at, due, explain(due, rule, instrument, calendar), now)
     session.add(extension)
     changes.add("opened", extension)
+
+
+async def _require_extension_allowed(
+    session: AsyncSession, request: Request, rule: DeadlineRule, instrument: Instrument, days: int
+) -> None:
+    """Refuse (409, naming the limit) an extension the instrument does not allow."""
+    if instrument.max_extensions is None:
+        return
+    done = await session.scalar(
+        select(func.count())
+        .select_from(Deadline)
+        .where(
+            Deadline.request_id == request.id,
+            Deadline.rule_id == rule.id,
+            Deadline.status == MET,
+            Deadline.closed_by_action == EXTEND_ACTION,
+        )
+    )
+    longest = instrument.extension_days
+    limit = {
+        "instrument": instrument.code,
+        "max_extensions": instrument.max_extensions,
+        "extension_days": longest,
+        "extensions_done": done,
+    }
+    allowed = f"{instrument.title} allows at most {_count(instrument.max_extensions, 'extension')}" + (
+        f" of at most {longest} days" if longest is not None else ""
+    )
+    if done is not None and done >= instrument.max_extensions:
+        raise Conflict(f"{allowed}; this preservation was already extended {_count(done, 'time')}.", limit=limit)
+    if longest is not None and days > longest:
+        raise Conflict(f"{allowed}; {days} days were asked.", limit=limit)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
 async def refresh_queue_position(session: AsyncSession, request: Request) -> None:
@@ -265,6 +540,14 @@ async def refresh_queue_position(session: AsyncSession, request: Request) -> Non
     )
     request.next_due_at = min(await session.scalars(query), default=None)
     request.urgency_rank = URGENCY_RANK[Urgency(request.urgency)]
+
+
+async def passed_unanswered(session: AsyncSession, request_id: uuid.UUID, kind: str) -> datetime | None:
+    """When a window of this kind passed without an answer on the request (`met_when_passed`), if it did."""
+    query = select(Deadline.due_at).where(
+        Deadline.request_id == request_id, Deadline.kind == kind, Deadline.closed_by_action == PASSED
+    )
+    return await session.scalar(query.limit(1))
 
 
 async def list_deadlines(session: AsyncSession, request_id: uuid.UUID) -> list[tuple[Deadline, DeadlineRule]]:

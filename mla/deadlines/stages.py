@@ -5,6 +5,8 @@
   preservation expires (`reminder-336h`, `reminder-72h`).
 - `overdue`: at due.
 - `escalation`: overdue by 20 % of the window or 7 days, whichever is sooner.
+- `passed`, alone, for a window the other side may use (e.g. an enforcing authority's review):
+  nobody is chased; at due the clock is met.
 """
 
 from collections.abc import Sequence
@@ -13,14 +15,17 @@ from datetime import datetime, timedelta
 OVERDUE = "overdue"
 ESCALATION = "escalation"
 REMINDER = "reminder"
+PASSED = "passed"
 MAX_ESCALATION_DELAY = timedelta(days=7)
 MIN_REMINDER_LEAD = timedelta(hours=1)
 
 
 def alert_stages(
-    due_at: datetime, window: timedelta, reminder_leads_hours: Sequence[int] = ()
+    due_at: datetime, window: timedelta, reminder_leads_hours: Sequence[int] = (), *, met_when_passed: bool = False
 ) -> list[tuple[str, datetime]]:
     """Every stage of a deadline with its moment, in time order."""
+    if met_when_passed:
+        return [(PASSED, due_at)]
     started_at = due_at - window
     if reminder_leads_hours:
         reminders = [

@@ -20,13 +20,22 @@ How the fields are chosen (the checks in `mla.checks.rules` read them):
   (Budapest art 25(4)-(5)): the flag only makes an officer attest it. Preservation never needs it
   (Budapest art 29(3), unless the requested Party reserved art 29(4)). Every value is an editable
   default: a bilateral treaty or a Party's reservations may say otherwise.
-- `preservation_days` / `extension_days`: the preservation period counted from
-  `confirm_preserved`, and the default for `extend`; None where the instrument preserves nothing.
+- `preservation_days` / `extension_days`: the preservation period counted from receipt of the
+  request (the transmission, or the receipt time the counterparty acknowledged), and the length of
+  one extension (the default for `extend`); None where the instrument preserves nothing.
+- `max_extensions`: how many extensions the instrument allows, each of at most `extension_days`
+  (EPOC-PR: one of 30 days, art 11(1); 18 U.S.C. § 2703(f)(2): one renewal of 90 days); None where
+  it sets no cap (Budapest art 29(7), UNCC: renewed requests, and preservation continues pending
+  the decision once the follow-up request is sent).
+- `source_verified`: False where articles or periods could not be checked against the texts at
+  hand (the UN Convention's article numbers, the Second Additional Protocol's art 7 and 8 periods).
 
 Deliberately not seeded as separate legal bases: Budapest arts 26 (spontaneous information),
-28 (confidentiality and limits on use: recorded as conditions of an answer), 32 (trans-border
-access without a request), 35 and UNCC art 41 (the 24/7 network is the channel for arts 29-30
-and 42-43, not a basis of its own).
+28 (confidentiality and limits on use: recorded as conditions of an answer), 30 (expedited
+disclosure of preserved traffic data: the requested Party discloses it while executing an art 29
+request, so it is recorded as an outcome of that request with `record_traffic_disclosure`, not
+filed as a request of its own), 32 (trans-border access without a request), 35 and UNCC art 41
+(the 24/7 network is the channel for arts 29-30 and 42-43, not a basis of its own).
 
 The UN Convention against Cybercrime's article numbers are unverified (DOMAIN.md): its
 citations say so.
@@ -87,6 +96,7 @@ _ENTRIES = (
         target_kinds=_STATE,
         data_categories=_ALL_DATA,
         requires_dual_criminality=True,
+        source_verified=False,
     ),
     InstrumentCreate(
         code="uncc-42",
@@ -104,6 +114,8 @@ _ENTRIES = (
         requires_dual_criminality=False,
         preservation_days=_TREATY_PRESERVATION_DAYS,
         extension_days=_TREATY_EXTENSION_DAYS,
+        max_extensions=None,  # no cap: renewed requests
+        source_verified=False,
     ),
     InstrumentCreate(
         code="uncc-43",
@@ -117,6 +129,7 @@ _ENTRIES = (
         directions=_BOTH_WAYS,
         target_kinds=_STATE,
         data_categories=_TRAFFIC,
+        source_verified=False,
     ),
     InstrumentCreate(
         code="uncc-44",
@@ -130,6 +143,7 @@ _ENTRIES = (
         target_kinds=_STATE,
         data_categories=_ALL_DATA,
         requires_dual_criminality=True,
+        source_verified=False,
     ),
     # --- Budapest Convention (ETS 185), arts 25-35 ---------------------------------------------
     InstrumentCreate(
@@ -154,7 +168,9 @@ _ENTRIES = (
             f"{_BUDAPEST}, art 29 (expedited preservation of stored computer data: preserved for "
             "not less than 60 days and, once the mutual assistance request is received, pending "
             "its decision, art 29(7); no dual criminality required, art 29(3), unless reserved "
-            "under art 29(4)); sent through the 24/7 network, art 35"
+            "under art 29(4)); sent through the 24/7 network, art 35. Traffic data the requested Party "
+            "discloses while executing it, enough to identify a provider in another State and the path of the "
+            "communication (art 30), is recorded on this request"
         ),
         request_types=[RequestType.PRESERVATION],
         directions=_BOTH_WAYS,
@@ -163,20 +179,7 @@ _ENTRIES = (
         requires_dual_criminality=False,  # art 29(3)
         preservation_days=_TREATY_PRESERVATION_DAYS,
         extension_days=_TREATY_EXTENSION_DAYS,
-    ),
-    InstrumentCreate(
-        code="budapest-30",
-        title="Budapest Convention: expedited disclosure of preserved traffic data",
-        citation=(
-            f"{_BUDAPEST}, art 30 (expedited disclosure of preserved traffic data: enough to "
-            "identify the service provider in another state and the path of the communication; "
-            "withheld only for a political offence or to protect sovereignty, security or ordre "
-            "public, art 30(2))"
-        ),
-        request_types=[RequestType.TRAFFIC_DISCLOSURE],
-        directions=_BOTH_WAYS,
-        target_kinds=_STATE,
-        data_categories=_TRAFFIC,
+        max_extensions=None,  # no cap: renewed requests
     ),
     InstrumentCreate(
         code="budapest-31",
@@ -238,6 +241,7 @@ _ENTRIES = (
         directions=_OUTGOING,
         target_kinds=_PROVIDER,
         data_categories=_SUBSCRIBER,
+        source_verified=False,
     ),
     InstrumentCreate(
         code="2ap-8",
@@ -253,6 +257,7 @@ _ENTRIES = (
         data_categories=_NON_CONTENT,
         # The requested Party compels its provider and may apply its own refusal grounds.
         requires_dual_criminality=True,
+        source_verified=False,
     ),
     InstrumentCreate(
         code="2ap-9",
@@ -282,10 +287,12 @@ _ENTRIES = (
         title="European Production Order Certificate (EPOC)",
         citation=(
             f"{_EU_REGULATION}, art 4 (issuing authority; traffic and content orders by a judge "
-            "or court), art 5 (conditions: necessary and proportionate; traffic and content only "
-            "for offences punishable by at least 3 years or listed offences), art 10 (data within "
-            "10 days, or 8 hours in an emergency), art 12 (grounds for refusal by the enforcing "
-            "authority)"
+            "or court; emergency orders issued without prior validation are validated within 48 "
+            "hours, art 4(5)), art 5 (conditions: necessary and proportionate; traffic and content "
+            "only for offences punishable by at least 3 years or listed offences), art 8 "
+            "(notification of the enforcing authority for traffic and content data), art 10 (data "
+            "within 10 days of receipt, art 10(3), or 8 hours in an emergency, art 10(4)), art 12 "
+            "(grounds for refusal by the enforcing authority within 10 days or 96 hours)"
         ),
         # An emergency EPOC is a production order with urgency `emergency` (art 10(4)).
         request_types=[RequestType.PRODUCTION],
@@ -300,16 +307,18 @@ _ENTRIES = (
         code="eu-epoc-pr",
         title="European Preservation Order Certificate (EPOC-PR)",
         citation=(
-            f"{_EU_REGULATION}, art 6 (conditions for a European Preservation Order), art 11 "
-            "(preservation ends after 60 days unless the issuing authority confirms a subsequent "
-            "request for production or extends it by 30 days)"
+            f"{_EU_REGULATION}, art 6 (conditions for a European Preservation Order), art 11(1) "
+            "(preservation ends 60 days after receipt unless the issuing authority confirms that a "
+            "subsequent request for production was issued, then until production, or extends it "
+            "once by 30 days within the 60 days)"
         ),
         request_types=[RequestType.PRESERVATION],
         directions=_OUTGOING,
         target_kinds=_PROVIDER,
         data_categories=_ALL_DATA,
-        preservation_days=60,  # art 11
-        extension_days=30,  # art 11
+        preservation_days=60,  # art 11(1)
+        extension_days=30,  # art 11(1)
+        max_extensions=1,  # art 11(1)
     ),
     # --- Bilateral and provider-facing -----------------------------------------------------------
     InstrumentCreate(
@@ -332,9 +341,11 @@ _ENTRIES = (
         title="Preservation letter to a US provider",
         citation=(
             "18 U.S.C. § 2703(f) (preservation of records and other evidence pending legal "
-            "process: 90 days, extended by another 90 days on a renewed request, § 2703(f)(2)); "
-            "the data itself then needs mutual legal assistance or a CLOUD Act agreement "
-            "(18 U.S.C. § 2523)"
+            "process: 90 days, extended once by another 90 days on a renewed request, "
+            "§ 2703(f)(2)). The statute binds providers on the request of a US governmental "
+            "entity (§ 2711(4)); a foreign authority's letter is honoured by provider practice, "
+            "or goes through the US 24/7 point of contact as a Budapest art 29 request. The data "
+            "itself then needs mutual legal assistance or a CLOUD Act agreement (18 U.S.C. § 2523)"
         ),
         request_types=[RequestType.PRESERVATION],
         directions=_OUTGOING,
@@ -342,15 +353,19 @@ _ENTRIES = (
         data_categories=_ALL_DATA,
         preservation_days=90,
         extension_days=90,
+        max_extensions=1,  # § 2703(f)(2): one renewal
     ),
     InstrumentCreate(
         code="provider-emergency",
         title="Provider voluntary emergency disclosure",
         citation=(
-            "Voluntary disclosure under the provider's emergency disclosure policy; for US "
-            "providers 18 U.S.C. § 2702(b)(8) (contents) and § 2702(c)(4) (other records), where "
+            "Voluntary disclosure under the provider's emergency disclosure policy. For US "
+            "providers, 18 U.S.C. § 2702(b)(8) (contents) and § 2702(c)(4) (other records) allow "
+            "disclosure to a governmental entity, which § 2711(4) limits to US authorities, where "
             "the provider believes in good faith that an emergency involving danger of death or "
-            "serious physical injury requires disclosure without delay"
+            "serious physical injury requires it without delay. To a foreign authority, records "
+            "other than contents may be disclosed under § 2702(c)(6); contents have no statutory "
+            "emergency route (use 2AP art 9 or emergency mutual assistance)"
         ),
         request_types=[RequestType.EMERGENCY_DISCLOSURE],
         directions=_OUTGOING,

@@ -21,5 +21,9 @@ class Instrument(UuidPrimaryKey, Base):
     requires_dual_criminality: Mapped[bool] = mapped_column(default=False)
     preservation_days: Mapped[int | None]
     extension_days: Mapped[int | None]
+    # How many times the preservation may be extended, by at most `extension_days` each; None: no cap.
+    max_extensions: Mapped[int | None]
+    # False where the articles or periods could not be checked against the legal text.
+    source_verified: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

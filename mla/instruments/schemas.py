@@ -9,6 +9,7 @@ from mla.fields import LongText, ShortText
 
 Code = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{1,31}$", examples=["eu-epoc"])]
 Days = Annotated[int, msgspec.Meta(ge=1, le=3650)]
+Extensions = Annotated[int, msgspec.Meta(ge=0, le=100)]
 
 
 class InstrumentCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -28,6 +29,8 @@ class InstrumentCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True)
     requires_dual_criminality: bool = False
     preservation_days: Days | None = None
     extension_days: Days | None = None
+    max_extensions: Extensions | None = None  # None: no cap
+    source_verified: bool = True
 
 
 class InstrumentPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -40,6 +43,8 @@ class InstrumentPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     requires_dual_criminality: bool | msgspec.UnsetType = msgspec.UNSET
     preservation_days: Days | None | msgspec.UnsetType = msgspec.UNSET
     extension_days: Days | None | msgspec.UnsetType = msgspec.UNSET
+    max_extensions: Extensions | None | msgspec.UnsetType = msgspec.UNSET
+    source_verified: bool | msgspec.UnsetType = msgspec.UNSET
 
 
 class InstrumentOut(msgspec.Struct, kw_only=True):
@@ -54,4 +59,6 @@ class InstrumentOut(msgspec.Struct, kw_only=True):
     requires_dual_criminality: bool
     preservation_days: int | None
     extension_days: int | None
+    max_extensions: int | None
+    source_verified: bool
     updated_at: datetime

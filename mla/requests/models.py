@@ -2,7 +2,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ARRAY, ForeignKey, Index, Sequence, String, Text, func, literal_column, text
+from sqlalchemy import ARRAY, ForeignKey, Index, Sequence, String, Text, false, func, literal_column, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -51,6 +51,19 @@ class Request(UuidPrimaryKey, Base):
     follow_up_request_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("requests.id"))
     channel_reference: Mapped[str | None] = mapped_column(String(200))
     postponed_until: Mapped[datetime | None]
+    # EPOC (Reg. 2023/1543 art 8): the state whose enforcing authority was notified; None: not notified.
+    notified_enforcing_state: Mapped[str | None] = mapped_column(String(2))
+    # Art 4(5): issued in an emergency without the prior validation the issuer needs.
+    issued_without_prior_validation: Mapped[bool] = mapped_column(default=False, server_default=false())
+    transmitted_at: Mapped[datetime | None]
+    # When the counterparty says it received the request (the legal start of receipt clocks).
+    counterparty_received_at: Mapped[datetime | None]
+    validation: Mapped[dict[str, Any] | None] = mapped_column(JSONB)  # {validated_by, validated_at, reference}
+    enforcing_objection: Mapped[dict[str, Any] | None] = mapped_column(JSONB)  # {grounds, data_measure, ...}
+    # Budapest art 30: traffic data disclosed while the requested state executed this art 29 request.
+    traffic_disclosures: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB, default=list, server_default=text("'[]'::jsonb")
+    )
     # Kept by the deadlines service for the central authority's queue: emergency first, then earliest due.
     urgency_rank: Mapped[int] = mapped_column(default=2, server_default="2")
     next_due_at: Mapped[datetime | None]

@@ -12,6 +12,7 @@ from mla.fields import (
     LanguageCode,
     LongText,
     at_field,
+    check_country,
     check_moment,
     check_period,
 )
@@ -23,6 +24,7 @@ Identifiers = Annotated[list[Identifier], msgspec.Meta(max_length=1000)]
 CounterpartyReferences = Annotated[list[CounterpartyReference], msgspec.Meta(max_length=50)]
 Priority = Annotated[int, msgspec.Meta(ge=0, le=9)]
 Version = Annotated[int, msgspec.Meta(ge=1)]
+WITHOUT_VALIDATION_NEEDS_EMERGENCY = "only an order issued in an emergency may go without prior validation (art 4(5))"
 
 
 def _check_request_rules(data: "RequestCreate | RequestPatch") -> None:
@@ -37,6 +39,12 @@ def _check_request_rules(data: "RequestCreate | RequestPatch") -> None:
         raise FieldError("confidentiality_reason", "`confidentiality_reason` is required when `confidential` is true")
     if isinstance(data.data_categories, list):
         data.data_categories = sorted(set(data.data_categories))
+    if isinstance(data.notified_enforcing_state, str):
+        with at_field("notified_enforcing_state"):
+            data.notified_enforcing_state = check_country(data.notified_enforcing_state)
+    # A PATCH may change one of the two: the service checks the combination.
+    if isinstance(data, RequestCreate) and data.issued_without_prior_validation and data.urgency != Urgency.EMERGENCY:
+        raise FieldError("issued_without_prior_validation", WITHOUT_VALIDATION_NEEDS_EMERGENCY)
 
 
 class RequestCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -62,6 +70,10 @@ class RequestCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     language: LanguageCode = "en"
     priority: Priority = 0
     counterparty_references: CounterpartyReferences = []
+    # EPOC (Reg. 2023/1543 art 8): the state whose enforcing authority the order was notified to.
+    notified_enforcing_state: str | None = None
+    # Art 4(5): issued in an emergency without the prior validation the issuer needs (a 48-hour clock).
+    issued_without_prior_validation: bool = False
 
     def __post_init__(self) -> None:
         _check_request_rules(self)
@@ -88,6 +100,8 @@ class RequestPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     language: LanguageCode | msgspec.UnsetType = msgspec.UNSET
     priority: Priority | msgspec.UnsetType = msgspec.UNSET
     counterparty_references: CounterpartyReferences | msgspec.UnsetType = msgspec.UNSET
+    notified_enforcing_state: str | None | msgspec.UnsetType = msgspec.UNSET
+    issued_without_prior_validation: bool | msgspec.UnsetType = msgspec.UNSET
 
     def __post_init__(self) -> None:
         _check_request_rules(self)
@@ -98,6 +112,29 @@ class IdentifierOut(msgspec.Struct, kw_only=True):
     value: str
     from_: str | None = msgspec.field(default=None, name="from")
     to: str | None = None
+
+
+class ValidationOut(msgspec.Struct, kw_only=True):
+    """Ex-post validation of an emergency order (Reg. 2023/1543 art 4(5)), recorded by `validate`."""
+
+    validated_by: str
+    validated_at: datetime
+    reference: str | None
+
+
+class ObjectionOut(msgspec.Struct, kw_only=True):
+    """The enforcing authority's objection (art 12), recorded by `record_objection`."""
+
+    grounds: str
+    data_measure: str  # "delete" or "restrict": what must happen to data already received
+    recorded_at: datetime
+
+
+class TrafficDisclosureOut(msgspec.Struct, kw_only=True):
+    """Traffic data disclosed while the requested state executed a preservation (Budapest art 30)."""
+
+    disclosure: str
+    recorded_at: datetime
 
 
 class RequestSummary(msgspec.Struct, kw_only=True):
@@ -130,6 +167,10 @@ class RequestSummary(msgspec.Struct, kw_only=True):
     follow_up_request_id: uuid.UUID | None
     channel_reference: str | None
     postponed_until: datetime | None
+    notified_enforcing_state: str | None
+    issued_without_prior_validation: bool
+    transmitted_at: datetime | None
+    counterparty_received_at: datetime | None
     created_by: uuid.UUID
     created_at: datetime
     updated_at: datetime
@@ -146,3 +187,6 @@ class RequestOut(RequestSummary, kw_only=True):
     necessity: str
     proportionality: str
     confidentiality_reason: str | None
+    validation: ValidationOut | None
+    enforcing_objection: ObjectionOut | None
+    traffic_disclosures: list[TrafficDisclosureOut]

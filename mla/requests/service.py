@@ -30,7 +30,13 @@ from mla.pagination import Page, fetch_page
 from mla.requests import repository
 from mla.requests.access import effective_roles, require_handler, roles_for
 from mla.requests.models import Request
-from mla.requests.schemas import RequestCreate, RequestOut, RequestPatch, RequestSummary
+from mla.requests.schemas import (
+    WITHOUT_VALIDATION_NEEDS_EMERGENCY,
+    RequestCreate,
+    RequestOut,
+    RequestPatch,
+    RequestSummary,
+)
 from mla.users.principal import Principal
 
 REFERENCE_PREFIX = {
@@ -199,6 +205,10 @@ async def update_request(
         "confidentiality_reason", request.confidentiality_reason
     ):
         raise field_error("confidentiality_reason", "required when confidential is true")
+    if changes.get("issued_without_prior_validation", request.issued_without_prior_validation) and (
+        changes.get("urgency", request.urgency) != Urgency.EMERGENCY
+    ):
+        raise field_error("issued_without_prior_validation", WITHOUT_VALIDATION_NEEDS_EMERGENCY)
     before = snapshot(request)
     for name, value in changes.items():
         setattr(request, name, _column_value(value))

@@ -1,5 +1,5 @@
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -21,11 +21,19 @@ class ActionInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     provider_reference: CounterpartyReference | None = None  # joins the request's counterparty_references
     days: ExtensionDays | None = None
     follow_up_request_id: uuid.UUID | None = None
+    received_at: AwareDatetime | None = None  # the counterparty's receipt: receipt clocks restart from it
+    validated_by: ShortText | None = None  # who validated an emergency order (Reg. 2023/1543 art 4(5))
+    validated_at: AwareDatetime | None = None
+    validation_reference: ShortText | None = None
+    # What the enforcing authority's objection (art 12) means for data already received.
+    data_measure: Literal["delete", "restrict"] | None = None
+    disclosure: LongText | None = None  # traffic data disclosed under Budapest art 30: provider, path
 
     def __post_init__(self) -> None:
-        if self.until is not None:
-            with at_field("until"):
-                check_moment(self.until)
+        for name in ("until", "received_at", "validated_at"):
+            if (moment := getattr(self, name)) is not None:
+                with at_field(name):
+                    check_moment(moment)
 
 
 class AssignInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

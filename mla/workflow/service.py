@@ -2,6 +2,7 @@
 
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import UTC
 from typing import Any
 
 import msgspec
@@ -24,6 +25,9 @@ from mla.workflow.schemas import ActionFieldOut, ActionInput, AssignInput, Avail
 from mla.workflow.table import SYSTEM, Action, Transition, TransitionRefused, available_actions, plan_transition
 
 CHECKED_ACTIONS = frozenset({Action.SUBMIT, Action.APPROVE})
+# Budapest art 30: the requested Party discloses traffic data while executing an art 29 request.
+TRAFFIC_DISCLOSURE_INSTRUMENTS = frozenset({"budapest-29"})
+ENFORCING_REVIEW = "enforcing_review"  # the deadline kind of Reg. 2023/1543 art 12(1)
 
 Effect = Callable[[AsyncSession, Request, ActionInput], Awaitable[dict[str, Any]]]
 
@@ -37,12 +41,12 @@ async def actions_for(session: AsyncSession, actor: Principal, request_id: uuid.
         roles=effective_roles(actor, request),
         is_author=await is_author(session, actor, request),
     )
-    return [_available(t) for t in transitions]
+    return [_available(t, request.status) for t in transitions]
 
 
-def _available(transition: Transition) -> AvailableAction:
+def _available(transition: Transition, status: str) -> AvailableAction:
     fields = [ActionFieldOut(name=f.name, required=f.required, kind=f.kind) for f in transition.fields]
-    return AvailableAction(action=transition.action, to_status=transition.to_status, fields=fields)
+    return AvailableAction(action=transition.action, to_status=transition.next_status(status), fields=fields)
 
 
 async def perform_action(
@@ -102,11 +106,18 @@ async def _apply(
 ) -> None:
     """Move the request, its clocks and its version, and write the action's audit event."""
     from_status = request.status
+    request.updated_at = clock.now()  # the action's moment: effects read it
     changes = await EFFECTS.get(transition.action, _no_effect)(session, request, data)
-    request.status = transition.to_status
+    request.status = transition.next_status(from_status)
     request.version += 1
-    request.updated_at = clock.now()
-    clocks = await deadlines.apply_action(session, clock, request, transition.action, extend_days=data.days)
+    clocks = await deadlines.apply_action(
+        session,
+        clock,
+        request,
+        transition.action,
+        extend_days=data.days,
+        received_at=changes.get("counterparty_received_at"),
+    )
     changes |= clocks.as_audit()
     entry = audit.request_entry(
         request,
@@ -154,14 +165,88 @@ async def _no_effect(session: AsyncSession, request: Request, data: ActionInput)
 
 async def _transmit(session: AsyncSession, request: Request, data: ActionInput) -> dict[str, Any]:
     request.channel_reference = data.channel_reference
+    request.transmitted_at = request.updated_at
     return {"channel_reference": data.channel_reference}
 
 
+async def _acknowledge(session: AsyncSession, request: Request, data: ActionInput) -> dict[str, Any]:
+    """Record when the counterparty received the request, if it said so (the legal start of receipt clocks).
+
+    Refuses a second receipt time (409) and one before the transmission or in the future (422).
+    """
+    if data.received_at is None:
+        return {}
+    if request.counterparty_received_at is not None:
+        raise InvalidTransition(f"Receipt was already recorded at {request.counterparty_received_at.isoformat()}.")
+    received_at = data.received_at.astimezone(UTC)
+    earliest = request.transmitted_at
+    if received_at > request.updated_at or (earliest is not None and received_at < earliest):
+        raise requests.field_error("received_at", "must lie between the transmission and now")
+    request.counterparty_received_at = received_at
+    return {"counterparty_received_at": received_at}
+
+
 async def _confirm_preserved(session: AsyncSession, request: Request, data: ActionInput) -> dict[str, Any]:
+    changes = await _acknowledge(session, request, data)
     reference = data.provider_reference
     if reference and reference not in request.counterparty_references:
         request.counterparty_references = [*request.counterparty_references, reference]
-    return {"provider_reference": reference}
+    return changes | {"provider_reference": reference}
+
+
+async def _validate(session: AsyncSession, request: Request, data: ActionInput) -> dict[str, Any]:
+    """Record the ex-post validation of an emergency order (Reg. 2023/1543 art 4(5)).
+
+    Refuses a request not issued without prior validation, or already validated (409), and a
+    validation time in the future (422).
+    """
+    if not request.issued_without_prior_validation:
+        raise InvalidTransition("This order was not issued without prior validation: there is nothing to validate.")
+    if request.validation is not None:
+        raise InvalidTransition(f"This order was already validated by {request.validation['validated_by']}.")
+    assert data.validated_at is not None and data.validated_by is not None  # required by the table
+    if data.validated_at > request.updated_at:
+        raise requests.field_error("validated_at", "cannot lie in the future")
+    request.validation = {
+        "validated_by": data.validated_by,
+        "validated_at": data.validated_at.astimezone(UTC).isoformat(),
+        "reference": data.validation_reference,
+    }
+    return {"validation": request.validation}
+
+
+async def _record_objection(session: AsyncSession, request: Request, data: ActionInput) -> dict[str, Any]:
+    """Record the enforcing authority's objection (Reg. 2023/1543 art 12): data deleted or restricted.
+
+    Refuses an order not notified to an enforcing authority, already objected to, or whose review
+    period already passed without objection (409).
+    """
+    if request.notified_enforcing_state is None:
+        raise InvalidTransition("This order was not notified to an enforcing authority: no objection can come.")
+    if request.enforcing_objection is not None:
+        raise InvalidTransition("The enforcing authority's objection is already recorded.")
+    if (ended := await deadlines.passed_unanswered(session, request.id, ENFORCING_REVIEW)) is not None:
+        raise InvalidTransition(f"The enforcing authority's review ended at {ended.isoformat()} without objection.")
+    request.enforcing_objection = {
+        "grounds": data.grounds,
+        "data_measure": data.data_measure,
+        "recorded_at": request.updated_at.isoformat(),
+    }
+    return {"enforcing_objection": request.enforcing_objection}
+
+
+async def _record_traffic_disclosure(session: AsyncSession, request: Request, data: ActionInput) -> dict[str, Any]:
+    """Record traffic data disclosed while the requested state executes a preservation (Budapest art 30).
+
+    Refuses it on a preservation under another instrument (409).
+    """
+    if request.instrument not in TRAFFIC_DISCLOSURE_INSTRUMENTS:
+        raise InvalidTransition(
+            "Expedited disclosure of preserved traffic data is an outcome of a Budapest art 29 request only."
+        )
+    disclosure = {"disclosure": data.disclosure, "recorded_at": request.updated_at.isoformat()}
+    request.traffic_disclosures = [*request.traffic_disclosures, disclosure]
+    return {"traffic_disclosure": disclosure}
 
 
 async def _postpone(session: AsyncSession, request: Request, data: ActionInput) -> dict[str, Any]:
@@ -188,7 +273,11 @@ async def _supersede(session: AsyncSession, request: Request, data: ActionInput)
 
 EFFECTS: dict[str, Effect] = {
     "transmit": _transmit,
+    "acknowledge": _acknowledge,
     "confirm_preserved": _confirm_preserved,
+    "validate": _validate,
+    "record_objection": _record_objection,
+    "record_traffic_disclosure": _record_traffic_disclosure,
     "postpone": _postpone,
     "resume": _resume,
     "supersede": _supersede,

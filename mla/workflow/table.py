@@ -20,6 +20,11 @@ Decisions not spelled out in SPEC §5:
   it or ever submitted it, whatever roles they hold (e.g. a prosecutor who is also a
   central-authority officer in a central authority that files its own requests). The service
   tells the table who the authors are; attestations follow the same rule (mla/checks/service.py).
+- Some actions record a fact and leave the status as it is (`to_status` None): `extend` (also
+  before the provider confirmed: the expiry runs from receipt), `validate` (Reg. 2023/1543
+  art 4(5)), `record_objection` on a fulfilled order (art 12: the objection can follow the data)
+  and `record_traffic_disclosure` (Budapest art 30, an outcome of an art 29 request). Only these
+  may be taken on a closed request, and only from the closed statuses their row lists.
 """
 
 from collections.abc import Iterable, Mapping
@@ -56,6 +61,10 @@ class Action(StrEnum):
     EXTEND = "extend"
     LAPSE = "lapse"
     SUPERSEDE = "supersede"
+    # outgoing, facts recorded after transmission (the status stays)
+    VALIDATE = "validate"
+    RECORD_OBJECTION = "record_objection"
+    RECORD_TRAFFIC_DISCLOSURE = "record_traffic_disclosure"
     # both directions
     WITHDRAW = "withdraw"
     # incoming
@@ -82,7 +91,7 @@ class Transition:
 
     action: Action
     from_statuses: frozenset[RequestStatus]
-    to_status: RequestStatus  # always explicit: `extend` goes preserved → preserved
+    to_status: RequestStatus | None  # None: the status does not change (the action records a fact)
     roles: frozenset[str]
     fields: tuple[ActionField, ...]
     directions: frozenset[Direction]
@@ -97,10 +106,13 @@ class Transition:
     def field_names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields)
 
+    def next_status(self, current: RequestStatus | str) -> RequestStatus:
+        return self.to_status or RequestStatus(current)
+
     def applies_to(self, *, status: RequestStatus, direction: Direction, request_type: RequestType) -> bool:
         """Whether this row governs a request in `status` of this direction and type."""
         return (
-            status not in TERMINAL_STATUSES
+            (status not in TERMINAL_STATUSES or self.to_status is None)
             and status in self.from_statuses
             and direction in self.directions
             and (self.request_types is None or request_type in self.request_types)
@@ -124,9 +136,12 @@ _RECORDERS = _PROSECUTOR | _CENTRAL  # who may record what the counterparty did
 _SYSTEM_ONLY = frozenset({SYSTEM})
 
 _PRESERVATION = frozenset({RequestType.PRESERVATION})
+_PRODUCTION = frozenset({RequestType.PRODUCTION})
 _NOT_PRESERVATION = frozenset(RequestType) - _PRESERVATION
 
 _SENT = frozenset({S.TRANSMITTED, S.ACKNOWLEDGED})
+_AWAITING_DATA = _SENT | {S.PARTIALLY_FULFILLED, S.AWAITING_CLARIFICATION, S.POSTPONED}
+_EU_ORDERS = frozenset({RequestType.PRODUCTION, RequestType.PRESERVATION})
 _INCOMING_OPEN = frozenset({S.RECEIVED, S.IN_EXECUTION})
 _OUTGOING_STATUSES = frozenset(
     {
@@ -148,6 +163,12 @@ GROUNDS = ActionField("grounds", required=True, kind="text")
 UNTIL = ActionField("until", required=True, kind="datetime")
 CHANNEL_REFERENCE = ActionField("channel_reference", required=False, kind="text")
 PROVIDER_REFERENCE = ActionField("provider_reference", required=False, kind="text")
+RECEIVED_AT = ActionField("received_at", required=False, kind="datetime")
+VALIDATED_BY = ActionField("validated_by", required=True, kind="text")
+VALIDATED_AT = ActionField("validated_at", required=True, kind="datetime")
+VALIDATION_REFERENCE = ActionField("validation_reference", required=False, kind="text")
+DATA_MEASURE = ActionField("data_measure", required=True, kind="text")
+DISCLOSURE = ActionField("disclosure", required=True, kind="text")
 DAYS = ActionField("days", required=False, kind="int")
 FOLLOW_UP_REQUEST_ID = ActionField("follow_up_request_id", required=True, kind="uuid")
 _OPTIONAL_REASON = ActionField("reason", required=False, kind="text")
@@ -156,7 +177,7 @@ _OPTIONAL_REASON = ActionField("reason", required=False, kind="text")
 def _row(
     action: Action,
     from_statuses: Iterable[RequestStatus],
-    to_status: RequestStatus,
+    to_status: RequestStatus | None,
     roles: frozenset[str],
     *fields: ActionField,
     directions: frozenset[Direction] = _OUT,
@@ -187,7 +208,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     _row(A.REJECT, {S.UNDER_REVIEW}, S.REJECTED, _CENTRAL, REASON),
     _row(A.TRANSMIT, {S.APPROVED}, S.TRANSMITTED, _CENTRAL, CHANNEL_REFERENCE),
     # outgoing: what the counterparty does, recorded by us
-    _row(A.ACKNOWLEDGE, {S.TRANSMITTED}, S.ACKNOWLEDGED, _RECORDERS),
+    _row(A.ACKNOWLEDGE, {S.TRANSMITTED}, S.ACKNOWLEDGED, _RECORDERS, RECEIVED_AT),
     _row(A.RECORD_PARTIAL, _SENT, S.PARTIALLY_FULFILLED, _RECORDERS, request_types=_NOT_PRESERVATION),
     _row(
         A.FULFIL,
@@ -202,10 +223,47 @@ TRANSITIONS: tuple[Transition, ...] = (
     _row(A.POSTPONE, _SENT, S.POSTPONED, _RECORDERS, REASON, UNTIL),
     _row(A.RESUME, {S.POSTPONED}, S.ACKNOWLEDGED, _RECORDERS),
     # outgoing preservation: ends by supersede (follow-up linked) or lapse (worker)
-    _row(A.CONFIRM_PRESERVED, _SENT, S.PRESERVED, _RECORDERS, PROVIDER_REFERENCE, request_types=_PRESERVATION),
-    _row(A.EXTEND, {S.PRESERVED}, S.PRESERVED, _RECORDERS, DAYS, request_types=_PRESERVATION),
+    _row(
+        A.CONFIRM_PRESERVED,
+        _SENT,
+        S.PRESERVED,
+        _RECORDERS,
+        PROVIDER_REFERENCE,
+        RECEIVED_AT,
+        request_types=_PRESERVATION,
+    ),
+    _row(A.EXTEND, _SENT | {S.PRESERVED}, None, _RECORDERS, DAYS, request_types=_PRESERVATION),
     _row(A.LAPSE, {S.PRESERVED}, S.EXPIRED, _SYSTEM_ONLY, request_types=_PRESERVATION),
-    _row(A.SUPERSEDE, {S.PRESERVED}, S.FULFILLED, _RECORDERS, FOLLOW_UP_REQUEST_ID, request_types=_PRESERVATION),
+    _row(
+        A.SUPERSEDE,
+        _SENT | {S.PRESERVED},
+        S.FULFILLED,
+        _RECORDERS,
+        FOLLOW_UP_REQUEST_ID,
+        request_types=_PRESERVATION,
+    ),
+    _row(
+        A.RECORD_TRAFFIC_DISCLOSURE,
+        _SENT | {S.PRESERVED},
+        None,
+        _RECORDERS,
+        DISCLOSURE,
+        request_types=_PRESERVATION,
+    ),
+    # EU orders: ex-post validation (art 4(5)) and the enforcing authority's objection (art 12),
+    # both possibly after the data arrived
+    _row(
+        A.VALIDATE,
+        _AWAITING_DATA | {S.PRESERVED, S.FULFILLED},
+        None,
+        _RECORDERS,
+        VALIDATED_BY,
+        VALIDATED_AT,
+        VALIDATION_REFERENCE,
+        request_types=_EU_ORDERS,
+    ),
+    _row(A.RECORD_OBJECTION, _AWAITING_DATA, S.REFUSED, _RECORDERS, GROUNDS, DATA_MEASURE, request_types=_PRODUCTION),
+    _row(A.RECORD_OBJECTION, {S.FULFILLED}, None, _RECORDERS, GROUNDS, DATA_MEASURE, request_types=_PRODUCTION),
     _row(A.WITHDRAW, _OUTGOING_STATUSES, S.WITHDRAWN, _PROSECUTOR | _CENTRAL, REASON),
     # incoming: we execute a foreign request
     _row(A.ACCEPT, {S.RECEIVED}, S.IN_EXECUTION, _CENTRAL, directions=_IN),

@@ -117,13 +117,17 @@ async def test_two_workers_scanning_at_once_never_duplicate_an_alert(
 async def test_an_expired_preservation_lapses_by_the_system_actor(
     world: World, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock
 ) -> None:
+    """Reg. 2023/1543 art 11(1): 60 days from receipt (Mon 2 Nov 2026); day 60 is Fri 1 Jan 2027, a US
+    holiday, so the US provider's duty ends Mon 4 Jan 23:59:59 New York time (05:00 UTC on 5 Jan)."""
     prosecution, _, request = await world.transmitted(type="preservation", instrument="eu-epoc-pr")
     request = await world.act(prosecution, Role.PROSECUTOR, request, "confirm_preserved")
 
     clock.advance(timedelta(days=50))
     await scan(sessionmaker, clock)
     assert await notifications_of(sessionmaker, prosecution.members[Role.PROSECUTOR].id) == ["reminder-336h"]
-    clock.advance(timedelta(days=11))
+    clock.advance(timedelta(days=13, hours=19))  # Tue 5 Jan 04:00 UTC: Mon 4 Jan 23:00 in New York
+    assert (await scan(sessionmaker, clock)).lapsed == 0
+    clock.advance(timedelta(hours=1))
     report = await scan(sessionmaker, clock)
 
     assert report.lapsed >= 1
@@ -141,7 +145,7 @@ async def test_an_expired_preservation_lapses_by_the_system_actor(
 async def test_a_paused_clock_raises_no_alert(
     world: World, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock
 ) -> None:
-    prosecution, _, request = await world.transmitted()
+    prosecution, _, request = await world.transmitted(notified_enforcing_state="IE")
     await world.act(prosecution, Role.PROSECUTOR, request, "request_clarification")
 
     clock.advance(timedelta(days=9, hours=12))  # the EPOC's 10 days would be nearly over
@@ -155,4 +159,5 @@ async def test_a_paused_clock_raises_no_alert(
                 .where(Alert.request_id == uuid.UUID(request["id"]))
             )
         )
-    assert alerted_rules == {"clarification-answer", "epoc-enforcing-review"}
+    # The enforcing authority's review (not paused) is a window for it, not a duty: it alerts nobody.
+    assert alerted_rules == {"clarification-answer"}

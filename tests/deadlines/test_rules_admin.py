@@ -3,6 +3,7 @@
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -25,8 +26,16 @@ EDITABLE = (
     "emergency_amount",
     "emergency_unit",
     "reminder_leads_hours",
+    "counting",
+    "source_verified",
 )
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # START_OF_TESTS: Monday, 10:00 in Berlin
+NEW_YORK = ZoneInfo("America/New_York")  # the factory's provider: its answers count on this calendar
+
+
+def end_of_day_in_new_york(month: int, day: int, year: int = 2026) -> datetime:
+    """Where a legal period ends (Reg. 1182/71 art 3(2)(b)): 23:59:59 of its last day, provider's time."""
+    return datetime(year, month, day, 23, 59, 59, tzinfo=NEW_YORK)
 
 
 async def act(
@@ -105,6 +114,14 @@ async def test_every_user_reads_the_rules_with_their_sources(world: World) -> No
     assert "art 10" in rules["epoc-response"]["source"]
     assert (rules["epoc-response"]["routine_amount"], rules["epoc-response"]["routine_unit"]) == (10, "calendar_days")
     assert rules["epoc-emergency-validation"]["routine_amount"] is None
+    assert {code for code, rule in rules.items() if rule["counting"] == "elapsed"} >= {
+        "internal-review",
+        "clarification-answer",
+        "mla-follow-up",
+        "preservation-confirmation",
+        "incoming-execution",
+    }
+    assert rules["epoc-response"]["counting"] == "legal" and rules["epoc-response"]["responsible"] == "counterparty"
     one = await world.client.get(f"{RULES}/epoc-response", headers=org.headers(Role.PROSECUTOR))
     assert one.json() == rules["epoc-response"]
 
@@ -112,8 +129,10 @@ async def test_every_user_reads_the_rules_with_their_sources(world: World) -> No
 async def test_shortening_the_epoc_response_moves_open_deadlines_and_audits_each_request(
     world: World, clock: FixedClock, admin: Org, sessionmaker: Any
 ) -> None:
+    """Sent Mon 2 Nov 2026: 10 days end Thu 12 Nov; 5 days end Sat 7 Nov, rolled to Mon 9 Nov
+    (Reg. 1182/71 art 3(4)), both at 23:59:59 in the provider's New York."""
     prosecution, authority = await linked(world)
-    request = await transmit(world, prosecution, authority)
+    request = await transmit(world, prosecution, authority, notified_enforcing_state="IE")
     fulfilled = await transmit(world, prosecution, authority)
     fulfilled = await act(world, prosecution, Role.PROSECUTOR, fulfilled, "fulfil")
     withdrawn = await transmit(world, prosecution, authority)
@@ -126,11 +145,11 @@ async def test_shortening_the_epoc_response_moves_open_deadlines_and_audits_each
     assert rule["routine_amount"] == 5 and rule["urgent_amount"] == 10
     [response] = (await deadlines_by_rule(world, prosecution, request))["epoc-response"]
     assert response["status"] == "open"
-    assert due(response) == T0 + timedelta(days=5)
+    assert due(response) == end_of_day_in_new_york(11, 9)
     assert "5 calendar days" in response["explanation"]
     assert "(10 calendar days became 5 calendar days)" in response["explanation"]
     [enforcing] = (await deadlines_by_rule(world, prosecution, request))["epoc-enforcing-review"]
-    assert due(enforcing) == T0 + timedelta(days=10)  # another rule: untouched
+    assert due(enforcing) == datetime(2026, 11, 12, 23, 59, 59, tzinfo=UTC)  # another rule, Dublin: untouched
     for closed in (fulfilled, withdrawn):
         assert await deadlines_by_rule(world, prosecution, closed) == closed_before[closed["id"]]
 
@@ -140,8 +159,8 @@ async def test_shortening_the_epoc_response_moves_open_deadlines_and_audits_each
     assert events[-1]["changes"]["rule"] == "epoc-response"
     [moved] = events[-1]["changes"]["deadlines"]
     assert moved["id"] == response["id"]
-    assert due({"due_at": moved["due_at"]["before"]}) == T0 + timedelta(days=10)
-    assert due({"due_at": moved["due_at"]["after"]}) == T0 + timedelta(days=5)
+    assert due({"due_at": moved["due_at"]["before"]}) == end_of_day_in_new_york(11, 12)
+    assert due({"due_at": moved["due_at"]["after"]}) == end_of_day_in_new_york(11, 9)
     for closed in (fulfilled, withdrawn):
         assert "recompute_deadline" not in [event["action"] for event in await trail(world, prosecution, closed)]
     verdict = await world.client.get(f"/api/v1/requests/{request['id']}/audit/verify", headers=prosecution.headers())
@@ -149,7 +168,7 @@ async def test_shortening_the_epoc_response_moves_open_deadlines_and_audits_each
 
     queue = await world.client.get("/api/v1/queue", headers=authority.headers(Role.CENTRAL_AUTHORITY))
     [queued] = queue.json()["items"]
-    assert due({"due_at": queued["next_due_at"]}) == T0 + timedelta(days=5)
+    assert due({"due_at": queued["next_due_at"]}) == end_of_day_in_new_york(11, 9)
     assert queued["next_deadline"]["rule"] == "epoc-response"
 
     async with sessionmaker() as session:
@@ -166,6 +185,8 @@ async def test_shortening_the_epoc_response_moves_open_deadlines_and_audits_each
 async def test_a_paused_clock_is_recomputed_stays_paused_and_earlier_pauses_are_kept(
     world: World, clock: FixedClock, admin: Org
 ) -> None:
+    """A legal clock keeps the whole days its pauses added: paused Wed 4 to Sat 7 Nov (4 days), the
+    10 days (Thu 12 Nov) had become Mon 16 Nov; cut to 5 days (Mon 9 Nov), it becomes Fri 13 Nov."""
     prosecution, authority = await linked(world)
     paused = await transmit(world, prosecution, authority)
     resumed = await transmit(world, prosecution, authority)
@@ -179,23 +200,25 @@ async def test_a_paused_clock_is_recomputed_stays_paused_and_earlier_pauses_are_
 
     [still_paused] = (await deadlines_by_rule(world, prosecution, paused))["epoc-response"]
     assert still_paused["paused_at"] is not None and still_paused["status"] == "open"
-    assert due(still_paused) == T0 + timedelta(days=5)
+    assert due(still_paused) == end_of_day_in_new_york(11, 9)
     [kept] = (await deadlines_by_rule(world, prosecution, resumed))["epoc-response"]
     assert kept["paused_at"] is None
-    assert due(kept) == T0 + timedelta(days=5 + 3)
+    assert due(kept) == end_of_day_in_new_york(11, 13)
     assert "paused earlier" in kept["explanation"]
 
     clock.advance(timedelta(days=1))
     paused = (await world.client.get(f"/api/v1/requests/{paused['id']}", headers=prosecution.headers())).json()
     await act(world, prosecution, Role.PROSECUTOR, paused, "provide_clarification")
     [running] = (await deadlines_by_rule(world, prosecution, paused))["epoc-response"]
-    # Paused at T0 + 2 days with 3 days left to the new due moment; resumed at T0 + 6 days.
-    assert due(running) == T0 + timedelta(days=9)
+    # Paused Wed 4 Nov, resumed Sun 8 Nov: 5 days do not count; Mon 9 Nov + 5 = Sat 14 Nov → Mon 16 Nov.
+    assert due(running) == end_of_day_in_new_york(11, 16)
 
 
 async def test_an_extension_keeps_its_length_while_a_first_expiry_moves(
     world: World, clock: FixedClock, admin: Org
 ) -> None:
+    """Art 11(1) from receipt, Mon 2 Nov 2026: cut to 45 days, the expiry is Thu 17 Dec; the extended
+    one keeps 60 days (Fri 1 Jan 2027, a US holiday → Mon 4 Jan) plus 30: Wed 3 Feb 2027."""
     prosecution, authority = await linked(world)
     first = await transmit(world, prosecution, authority, type="preservation", instrument="eu-epoc-pr")
     extended = await transmit(world, prosecution, authority, type="preservation", instrument="eu-epoc-pr")
@@ -206,17 +229,38 @@ async def test_an_extension_keeps_its_length_while_a_first_expiry_moves(
     await edit(world, admin, "epoc-pr-expiry", routine_amount=45)
 
     [expiry] = (await deadlines_by_rule(world, prosecution, first))["epoc-pr-expiry"]
-    assert due(expiry) == T0 + timedelta(days=45)
+    assert due(expiry) == end_of_day_in_new_york(12, 17)
     extension = next(
         d for d in (await deadlines_by_rule(world, prosecution, extended))["epoc-pr-expiry"] if d["status"] == "open"
     )
-    assert due(extension) == T0 + timedelta(days=60 + 30)
+    assert due(extension) == end_of_day_in_new_york(2, 3, 2027)
     assert "recompute_deadline" not in [event["action"] for event in await trail(world, prosecution, extended)]
+
+
+async def test_switching_a_rule_to_elapsed_counting_recomputes_its_open_clocks(
+    world: World, admin: Org, sessionmaker: Any
+) -> None:
+    """`counting` is data on the rule: as `elapsed`, 10 days keep the start's time (Thu 12 Nov 09:00 UTC)."""
+    prosecution, authority = await linked(world)
+    request = await transmit(world, prosecution, authority)
+
+    rule = await edit(world, admin, "epoc-response", counting="elapsed", source_verified=False)
+
+    assert (rule["counting"], rule["source_verified"]) == ("elapsed", False)
+    [response] = (await deadlines_by_rule(world, prosecution, request))["epoc-response"]
+    assert due(response) == T0 + timedelta(days=10)
+    assert response["counting"] == "elapsed" and response["source_verified"] is False
+    assert "Counting: elapsed" in response["explanation"] and "Source not verified" in response["explanation"]
+    async with sessionmaker() as session:
+        event = await session.scalar(
+            select(AuditEvent).where(AuditEvent.chain == "admin").order_by(AuditEvent.seq.desc()).limit(1)
+        )
+    assert event is not None and event.changes["counting"] == {"before": "legal", "after": "elapsed"}
 
 
 async def test_a_clock_the_rule_no_longer_runs_is_cancelled(world: World, admin: Org) -> None:
     prosecution, authority = await linked(world)
-    request = await transmit(world, prosecution, authority)
+    request = await transmit(world, prosecution, authority, notified_enforcing_state="IE")
 
     await edit(world, admin, "epoc-response", routine_amount=None)
 
@@ -251,6 +295,7 @@ async def test_an_edit_that_changes_nothing_records_nothing(world: World, admin:
         ({"meets_on": []}, "meets_on"),
         ({"reminder_leads_hours": [0]}, "reminder_leads_hours"),
         ({"name": " "}, "name"),
+        ({"counting": "lunar"}, "counting"),
         ({"opens_on": "submit"}, "opens_on"),  # not editable
     ],
 )

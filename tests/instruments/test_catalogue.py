@@ -88,8 +88,10 @@ def test_codes_are_unique() -> None:
     assert len(codes) == len(set(codes))
 
 
-def test_catalogue_also_has_budapest_30_for_preserved_traffic_data() -> None:
-    assert entry("budapest-30").request_types == [RequestType.TRAFFIC_DISCLOSURE]
+def test_budapest_30_is_an_outcome_of_an_art_29_request_not_a_legal_basis_of_its_own() -> None:
+    """Art 30(1): the requested Party discloses preserved traffic data while executing an art 29 request."""
+    assert "budapest-30" not in {e.code for e in CATALOGUE}
+    assert "(art 30)" in entry("budapest-29").citation
 
 
 @pytest.mark.parametrize("instrument", CATALOGUE, ids=lambda e: e.code)
@@ -118,7 +120,6 @@ def test_second_protocol_deadlines_are_cited_as_unverified() -> None:
     ("code", "article"),
     [
         ("budapest-29", "art 29"),
-        ("budapest-30", "art 30"),
         ("budapest-31", "art 31"),
         ("2ap-6", "art 6"),
         ("2ap-7", "art 7"),
@@ -129,6 +130,7 @@ def test_second_protocol_deadlines_are_cited_as_unverified() -> None:
         ("eu-epoc-pr", "art 11"),
         ("us-2703f", "§ 2703(f)"),
         ("provider-emergency", "§ 2702(b)(8)"),
+        ("provider-emergency", "§ 2702(c)(6)"),
     ],
 )
 def test_citation_names_the_instruments_own_article(code: str, article: str) -> None:
@@ -143,9 +145,8 @@ def test_direct_second_protocol_requests_cover_subscriber_data_only(code: str) -
     assert set(entry(code).data_categories) == {DataCategory.SUBSCRIBER}
 
 
-@pytest.mark.parametrize("code", ["uncc-43", "budapest-30"])
-def test_disclosure_of_preserved_traffic_data_covers_traffic_and_ip_identification(code: str) -> None:
-    assert set(entry(code).data_categories) == {DataCategory.TRAFFIC, DataCategory.IP_IDENTIFICATION}
+def test_disclosure_of_preserved_traffic_data_covers_traffic_and_ip_identification() -> None:
+    assert set(entry("uncc-43").data_categories) == {DataCategory.TRAFFIC, DataCategory.IP_IDENTIFICATION}
 
 
 @pytest.mark.parametrize("code", ["eu-epoc", "eu-epoc-pr", "budapest-29", "uncc-42", "us-2703f"])
@@ -160,17 +161,33 @@ def test_2ap_8_orders_never_cover_content() -> None:
 # --- Preservation periods --------------------------------------------------------------------
 
 
-def test_epoc_pr_preserves_60_days_extendable_by_30() -> None:
-    assert (entry("eu-epoc-pr").preservation_days, entry("eu-epoc-pr").extension_days) == (60, 30)
+def test_epoc_pr_preserves_60_days_extendable_once_by_30() -> None:
+    """Reg. 2023/1543 art 11(1)."""
+    pr = entry("eu-epoc-pr")
+    assert (pr.preservation_days, pr.extension_days, pr.max_extensions) == (60, 30, 1)
 
 
-def test_us_preservation_letter_lasts_90_days_renewable_by_90() -> None:
-    assert (entry("us-2703f").preservation_days, entry("us-2703f").extension_days) == (90, 90)
+def test_us_preservation_letter_lasts_90_days_renewable_once_by_90() -> None:
+    """18 U.S.C. § 2703(f)(2); binding on US governmental entities' requests only (§ 2711(4))."""
+    letter = entry("us-2703f")
+    assert (letter.preservation_days, letter.extension_days, letter.max_extensions) == (90, 90, 1)
+    assert "US governmental" in letter.citation and "Budapest art 29" in letter.citation
+
+
+def test_provider_emergency_disclosure_to_a_foreign_authority_has_no_statutory_route_for_content() -> None:
+    """18 U.S.C. § 2702(b)(8), (c)(4) speak of governmental entities; (c)(6) covers non-content to others."""
+    assert "contents have no statutory emergency route" in entry("provider-emergency").citation
 
 
 @pytest.mark.parametrize("code", ["budapest-29", "uncc-42"])
-def test_treaty_preservation_lasts_at_least_60_days(code: str) -> None:
-    assert entry(code).preservation_days == 60
+def test_treaty_preservation_lasts_at_least_60_days_with_no_cap_on_renewals(code: str) -> None:
+    """Budapest art 29(7); the UN Convention's preservation article (number unverified)."""
+    assert (entry(code).preservation_days, entry(code).max_extensions) == (60, None)
+
+
+def test_unverified_sources_are_flagged() -> None:
+    unverified = {e.code for e in CATALOGUE if not e.source_verified}
+    assert unverified == {"uncc-40", "uncc-42", "uncc-43", "uncc-44", "2ap-7", "2ap-8"}
 
 
 @pytest.mark.parametrize("instrument", CATALOGUE, ids=lambda e: e.code)

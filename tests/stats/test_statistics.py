@@ -9,7 +9,7 @@ the authority records the incoming I1):
 | R3 | X | eu-epoc | transmit 0, acknowledge 4, fulfil 6 | 4 | 6 |
 | R4 | X | eu-epoc | transmit 0, refuse 1 | 1 | — |
 | R2 | Z | eu-epoc | transmit 0, request_clarification 1, provide_clarification 4, fulfil 8 | 1 | 8 − 3 paused = 5 |
-| R5 | W | eu-epoc-pr | transmit 0, confirm_preserved 1, lapses (scan on day 62) | 1 | — |
+| R5 | W | eu-epoc-pr | transmit 0, confirm_preserved 1, lapses (scan on day 64) | 1 | — |
 | R6 | X | eu-epoc | filed on day 3 (urgent), stays a draft | — | — |
 | I1 | S | mlat, incoming | accept 1, request_more_info 2, provide_clarification 3, accept 3, execute 5 | — | 3 |
 
@@ -114,7 +114,9 @@ async def build_world(world: World, clock: FixedClock) -> StatsWorld:
     await at(8, prosecution, p, r2, "fulfil")
     await at(10, prosecution, p, r1, "fulfil")
 
-    clock.set(day(62))  # R5's 60 days from day 1 are over: the worker lapses it
+    # R5's 60 days from receipt (day 0, Mon 2 Nov 2026) end on Fri 1 Jan 2027, a US holiday, so Mon 4 Jan
+    # 23:59:59 New York time (Reg. 2023/1543 art 11(1), Reg. 1182/71 art 3(4)): day 64, the worker lapses it.
+    clock.set(day(64))
     async with world.sessionmaker() as session, session.begin():
         await scan_due_alerts(session, clock)
 
@@ -296,13 +298,14 @@ async def test_statistics_need_a_token(client: httpx.AsyncClient) -> None:
 async def test_overdue_rate_counts_deadlines_that_came_due_and_were_still_running(
     world: World, clock: FixedClock
 ) -> None:
-    """Each transmitted EPOC has a review clock (met at approval) and two 10-day clocks.
+    """Each transmitted EPOC has a review clock (met at approval) and a 10-day response clock, due
+    Thu 12 Nov 2026 23:59:59 in New York (day 10.8, Reg. 2023/1543 art 10(3)).
 
-    At day 12: O1 fulfilled late (2 overdue), O2 fulfilled on day 3 (2 on time), O3 withdrawn on
-    day 11 (cancelled after due: 2 overdue), O4 still open (2 overdue), O6 awaiting clarification
-    since day 1 (its response clock paused before due: not counted; the enforcing review and our
-    clarification answer, due day 11, still open: 2 overdue); O5 withdrawn in review before its
-    review clock came due (not counted). Reviews met on time: O1–O4, O6.
+    At day 12: O1 fulfilled late (overdue), O2 fulfilled on day 3 (on time), O3 withdrawn on day 11
+    (cancelled after due: overdue), O4 still open (overdue), O6 awaiting clarification since day 1
+    (its response clock paused before due: not counted; our clarification answer, due day 11, still
+    open: overdue); O5 withdrawn in review before its review clock came due (not counted). Reviews
+    met on time: O1–O4, O6.
     """
     authority = await world.organisation(OrganisationKind.CENTRAL_AUTHORITY)
     prosecution = await world.organisation(central_authority=authority)
@@ -329,8 +332,8 @@ async def test_overdue_rate_counts_deadlines_that_came_due_and_were_still_runnin
     reviews_only = await get_stats(world.client, prosecution, to=rfc3339(day(10)))
     ten_day_clocks = await get_stats(world.client, prosecution, **{"from": rfc3339(day(10))})
 
-    assert overall["overdue"] == {"came_due": 15, "overdue": 8, "met_on_time": 7, "rate": 0.5333}
+    assert overall["overdue"] == {"came_due": 10, "overdue": 4, "met_on_time": 6, "rate": 0.4}
     assert reviews_only["overdue"] == {"came_due": 5, "overdue": 0, "met_on_time": 5, "rate": 0.0}
-    assert ten_day_clocks["overdue"] == {"came_due": 10, "overdue": 8, "met_on_time": 2, "rate": 0.8}
+    assert ten_day_clocks["overdue"] == {"came_due": 5, "overdue": 4, "met_on_time": 1, "rate": 0.8}
     # `from`/`to` select deadlines by due date, not by the request's creation.
     assert reviews_only["requests"] == 6 and ten_day_clocks["requests"] == 0

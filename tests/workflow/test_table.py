@@ -31,8 +31,12 @@ _SAMPLE_VALUE = {
 }
 
 # SPEC §5 written out by hand, so the table is checked against something it was not built from:
-# (direction, action, from statuses, to status, applies to preservation, applies to other types)
+# (direction, action, from statuses, to status (None: unchanged), applies to preservation, applies to
+# production). Issue 10 adds the facts recorded after transmission: `extend` before confirmation,
+# `validate` (Reg. 2023/1543 art 4(5)), `record_objection` (art 12), `record_traffic_disclosure`
+# (Budapest art 30); the first three also on a fulfilled request.
 _SENT = {S.TRANSMITTED, S.ACKNOWLEDGED}
+_AWAITING_DATA = _SENT | {S.PARTIALLY_FULFILLED, S.AWAITING_CLARIFICATION, S.POSTPONED}
 _OUTGOING_OPEN = {
     S.DRAFT,
     S.UNDER_REVIEW,
@@ -59,9 +63,13 @@ SPEC_EDGES = {
     (OUT, "postpone", frozenset(_SENT), S.POSTPONED, True, True),
     (OUT, "resume", frozenset({S.POSTPONED}), S.ACKNOWLEDGED, True, True),
     (OUT, "confirm_preserved", frozenset(_SENT), S.PRESERVED, True, False),
-    (OUT, "extend", frozenset({S.PRESERVED}), S.PRESERVED, True, False),
+    (OUT, "extend", frozenset(_SENT | {S.PRESERVED}), None, True, False),
     (OUT, "lapse", frozenset({S.PRESERVED}), S.EXPIRED, True, False),
-    (OUT, "supersede", frozenset({S.PRESERVED}), S.FULFILLED, True, False),
+    (OUT, "supersede", frozenset(_SENT | {S.PRESERVED}), S.FULFILLED, True, False),
+    (OUT, "record_traffic_disclosure", frozenset(_SENT | {S.PRESERVED}), None, True, False),
+    (OUT, "validate", frozenset(_AWAITING_DATA | {S.PRESERVED, S.FULFILLED}), None, True, True),
+    (OUT, "record_objection", frozenset(_AWAITING_DATA), S.REFUSED, False, True),
+    (OUT, "record_objection", frozenset({S.FULFILLED}), None, False, True),
     (OUT, "withdraw", frozenset(_OUTGOING_OPEN), S.WITHDRAWN, True, True),
     (IN, "accept", frozenset({S.RECEIVED}), S.IN_EXECUTION, True, True),
     (IN, "execute", frozenset({S.IN_EXECUTION}), S.FULFILLED, True, True),
@@ -167,9 +175,17 @@ def test_at_most_one_row_governs_an_action_on_a_request(direction, request_type,
     assert len(governing) == len(set(governing))
 
 
-def test_no_row_starts_from_a_terminal_status() -> None:
+# Facts that can follow the data: an ex-post validation (art 4(5)) and an objection (art 12).
+AFTER_FULFILMENT = {Action.VALIDATE, Action.RECORD_OBJECTION}
+
+
+def test_only_facts_recorded_after_the_data_start_from_a_terminal_status_and_keep_it() -> None:
     for transition in TRANSITIONS:
-        assert not transition.from_statuses & TERMINAL_STATUSES, transition.action
+        closed = transition.from_statuses & TERMINAL_STATUSES
+        if transition.action in AFTER_FULFILMENT and closed:
+            assert closed == {S.FULFILLED} and transition.to_status is None, transition.action
+        else:
+            assert not closed, transition.action
 
 
 # --- allowed transitions ----------------------------------------------------------------------
@@ -188,7 +204,6 @@ def test_allowed_transition_succeeds_for_each_allowed_role(transition, direction
             fields=_fields_for(transition),
         )
         assert planned is transition
-        assert planned.to_status == transition.to_status
         assert transition in available_actions(
             status=status, direction=direction, request_type=request_type, roles=[role], is_author=False
         )
@@ -295,16 +310,17 @@ def test_postpone_until_is_a_datetime_and_extend_days_an_int() -> None:
 
 
 @pytest.mark.parametrize("terminal", sorted(TERMINAL_STATUSES))
-def test_terminal_status_allows_no_action(terminal: S) -> None:
+def test_terminal_status_allows_no_action_but_the_facts_that_follow_the_data(terminal: S) -> None:
     for direction in Direction:
         for request_type in RequestType:
-            assert (
-                available_actions(
-                    status=terminal, direction=direction, request_type=request_type, roles=ALL_ROLES, is_author=False
-                )
-                == []
+            allowed = available_actions(
+                status=terminal, direction=direction, request_type=request_type, roles=ALL_ROLES, is_author=False
             )
-            for action in Action:
+            assert {t.action for t in allowed} <= AFTER_FULFILMENT
+            assert all(t.to_status is None for t in allowed)
+            if terminal != S.FULFILLED or direction == IN:
+                assert allowed == []
+            for action in set(Action) - {t.action for t in allowed}:
                 refusal = _refusal(action=action.value, status=terminal, direction=direction, request_type=request_type)
                 assert refusal.reason == "wrong_status"
 
@@ -403,6 +419,9 @@ def test_prosecutor_and_central_authority_both_record_counterparty_events() -> N
         "confirm_preserved",
         "extend",
         "supersede",
+        "validate",
+        "record_objection",
+        "record_traffic_disclosure",
     }
     for transition in TRANSITIONS:
         if OUT in transition.directions and transition.action in recorded:
@@ -469,7 +488,7 @@ def _walk(start: S, steps, *, direction: Direction, request_type: RequestType) -
             is_author=role == Role.PROSECUTOR,  # the prosecutor submits; an officer approves
             fields=fields,
         )
-        status = transition.to_status
+        status = transition.next_status(status)
         visited.append(status)
     return visited
 
