@@ -388,7 +388,7 @@ async def test_budapest_art_30_disclosure_is_recorded_on_the_art_29_request(worl
 
 async def test_a_counterparty_gets_its_countrys_time_zone_unless_one_is_given(world: World) -> None:
     admin = await world.organisation()
-    headers = admin.headers(Role.ADMIN)
+    headers = admin.headers(Role.PLATFORM_ADMIN)
 
     irish = await world.client.post(
         "/api/v1/admin/counterparties", json={"kind": "provider", "name": "Eire Mail", "country": "IE"}, headers=headers
