@@ -36,6 +36,7 @@ from mla.queue.api import QueueController
 from mla.requests.api import RequestController
 from mla.settings import Settings
 from mla.stats.api import RequestExportController, StatsController
+from mla.treaties.api import AdminTreatyController, TreatyController
 from mla.users.api import AdminUserController, AuthController
 from mla.users.authentication import PUBLIC_PATHS, BearerAuthenticationMiddleware
 from mla.workflow.api import WorkflowController
@@ -50,6 +51,8 @@ ROUTES = [
     AdminInstrumentController,
     CounterpartyController,
     InstrumentController,
+    TreatyController,
+    AdminTreatyController,
     CaseController,
     RequestExportController,
     StatsController,

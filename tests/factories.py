@@ -18,6 +18,13 @@ from mla.users import service as users
 from mla.users.schemas import UserCreate
 
 STATEMENT = "The suspect used this account to distribute the material described in the case file."
+# Emergency: an imminent risk to a person (Reg. 2023/1543 art 3(18)), not merely to evidence.
+EMERGENCY = {
+    "urgency": "emergency",
+    "emergency_grounds": ["physical_integrity"],
+    "emergency_justification": "A child is at immediate risk of sexual abuse.",
+}
+BILATERAL = "Treaty on Mutual Legal Assistance in Criminal Matters FR-DE of 1 March 2020, art 1 (example)"
 
 
 @dataclass
@@ -69,18 +76,18 @@ class World:
                 central_authority_id=None if central_authority is None else central_authority.id,
             )
             organisation = await organisations.create_organisation(session, self.clock, None, data)
-            org = Org(organisation.id, organisation.name)
-            for role in Role:
-                email = f"{unique(role.value)}@example.org"
-                user = await users.create_user(
-                    session,
-                    self.clock,
-                    None,
-                    UserCreate(email=email, name=f"{role} user", organisation_id=organisation.id, roles=[role]),
-                )
-                token = await users.create_api_token(session, self.clock, None, user, "test")
-                org.members[role] = Member(user.id, email, token)
+        org = Org(organisation.id, organisation.name)
+        for role in Role:
+            org.members[role] = await self.member(org, role)
         return org
+
+    async def member(self, org: Org, *roles: Role) -> Member:
+        """Another user of `org` holding `roles`, with an API token (not registered in `org.members`)."""
+        async with self.sessionmaker() as session, session.begin():
+            email = f"{unique(roles[0].value)}@example.org"
+            data = UserCreate(email=email, name=f"{roles[0]} user", organisation_id=org.id, roles=list(roles))
+            user = await users.create_user(session, self.clock, None, data)
+            return Member(user.id, email, await users.create_api_token(session, self.clock, None, user, "test"))
 
     async def counterparty(self, kind: CounterpartyKind = CounterpartyKind.PROVIDER, **values: Any) -> uuid.UUID:
         async with self.sessionmaker() as session, session.begin():
@@ -131,11 +138,28 @@ class World:
         """A request walked through review to `transmitted`: (prosecution, authority, request)."""
         prosecution, authority = await self.linked_pair()
         request = await self.request(prosecution, await self.case(prosecution), await self.counterparty(), **overrides)
-        request = await self.act(prosecution, Role.PROSECUTOR, request, "submit")
+        return prosecution, authority, await self.walk_to_transmitted(prosecution, authority, request)
+
+    async def walk_to_transmitted(self, prosecution: Org, authority: Org, draft: dict[str, Any]) -> dict[str, Any]:
+        """Submit a draft, attest its checks, approve and transmit it; returns the request after."""
+        request = await self.act(prosecution, Role.PROSECUTOR, draft, "submit")
         await self.attest_pending(authority, request)
         request = await self.act(authority, Role.CENTRAL_AUTHORITY, request, "approve")
-        request = await self.act(authority, Role.CENTRAL_AUTHORITY, request, "transmit")
-        return prosecution, authority, request
+        return await self.act(authority, Role.CENTRAL_AUTHORITY, request, "transmit")
+
+    async def received(self, **overrides: Any) -> tuple[Org, dict[str, Any]]:
+        """A central authority and an incoming MLA request it recorded from a foreign state (`received`)."""
+        authority = await self.organisation(OrganisationKind.CENTRAL_AUTHORITY)
+        state = await self.counterparty(CounterpartyKind.STATE, country=overrides.pop("country", "FR"))
+        case = await self.case(authority, role=Role.CENTRAL_AUTHORITY)
+        values = {"direction": "incoming", "type": "mla", "instrument": "mlat", "treaty_reference": BILATERAL}
+        return authority, await self.request(authority, case, state, **(values | overrides))
+
+    async def accepted(self, **overrides: Any) -> tuple[Org, dict[str, Any]]:
+        """An incoming request whose checks were attested and which was accepted (`in_execution`)."""
+        authority, request = await self.received(**overrides)
+        await self.attest_pending(authority, request)
+        return authority, await self.act(authority, Role.CENTRAL_AUTHORITY, request, "accept")
 
     async def attest_pending(
         self, authority: Org, request: dict[str, Any], outcome: str = "pass"
@@ -154,7 +178,7 @@ class World:
 
 
 def request_body(case_id: str, target_id: uuid.UUID, now: datetime, **overrides: Any) -> dict[str, Any]:
-    """A complete, valid production request to a provider under the EPOC regulation."""
+    """A complete, valid production request to a provider under the EPOC regulation, ordered by a judge."""
     body: dict[str, Any] = {
         "case_id": case_id,
         "direction": "outgoing",
@@ -166,12 +190,14 @@ def request_body(case_id: str, target_id: uuid.UUID, now: datetime, **overrides:
         "period_start": (now - timedelta(days=90)).isoformat(),
         "period_end": (now - timedelta(days=1)).isoformat(),
         "urgency": "routine",
+        "issuing_judge_or_court": "Amtsgericht Tiergarten, investigating judge",
+        "order_reference": "352 Gs 17/26",
         "facts": STATEMENT,
         "link_to_offence": STATEMENT,
         "necessity": STATEMENT,
         "proportionality": STATEMENT,
-        "confidential": True,
-        "confidentiality_reason": "Disclosure to the account holder would alert the suspect.",
+        # Confidential requests are hidden from officers who are not assigned (tests/test_confidentiality.py).
+        "confidential": False,
         "language": "en",
     }
     body.update(overrides)

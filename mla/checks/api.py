@@ -28,10 +28,10 @@ class CheckController(Controller):
 
     @get("/", summary="Legality and proportionality checks of the request as it is now")
     async def list_checks(
-        self, request_id: uuid.UUID, session: AsyncSession, settings: Settings, principal: Principal
+        self, request_id: uuid.UUID, session: AsyncSession, clock: Clock, settings: Settings, principal: Principal
     ) -> Page[CheckOut]:
         request = await requests.get_request(session, principal, request_id)
-        return page(await service.evaluate_request(session, request, check_settings(settings)))
+        return page(await service.evaluate_request(session, clock, request, check_settings(settings)))
 
     @post("/{code:str}/attestation", summary="Attest a check that needs judgement (central authority)")
     async def attest(

@@ -30,6 +30,10 @@ PAUSE_ACTION, RESUME_ACTION, EXTEND_ACTION, LAPSE_ACTION = (
     "extend",
     "lapse",
 )
+# Waiting on the other side: our clarification (outgoing) or the requesting state's (incoming).
+PAUSE_ACTIONS = frozenset({PAUSE_ACTION, "request_more_info"})
+POSTPONE_ACTION, END_POSTPONEMENT_ACTION = "postpone", "resume"
+RECEIVE_ACTION = "receive"  # an incoming request is recorded: its clocks open
 
 
 @dataclass
@@ -135,9 +139,19 @@ def schedule(deadline: Deadline, rule: DeadlineRule) -> None:
 
 
 async def apply_action(
-    session: AsyncSession, clock: Clock, request: Request, action: str, *, extend_days: int | None = None
+    session: AsyncSession,
+    clock: Clock,
+    request: Request,
+    action: str,
+    *,
+    extend_days: int | None = None,
+    until: datetime | None = None,
 ) -> DeadlineChanges:
-    """Update the request's clocks for `action`, which has just moved it to its current status."""
+    """Update the request's clocks for `action`, which has just moved it to its current status.
+
+    `until` is the postponement's end for `postpone` and `resume`: the clocks that wait on the
+    other side keep their remaining time from then on.
+    """
     changes = DeadlineChanges()
     now = clock.now()
     instrument = await session.scalar(select(Instrument).where(Instrument.code == request.instrument))
@@ -151,12 +165,16 @@ async def apply_action(
             _close(deadline, MISSED, action, now, changes)
         elif request.status in TERMINAL_STATUSES:
             _close(deadline, CANCELLED, action, now, changes)
-        elif action == PAUSE_ACTION and rule.pauses_on_clarification and deadline.paused_at is None:
+        elif action in PAUSE_ACTIONS and rule.pauses_on_clarification and deadline.paused_at is None:
             deadline.paused_at = now
             changes.add("paused", deadline)
         elif action == RESUME_ACTION and deadline.paused_at is not None:
             _resume(deadline, rule, now)
             changes.add("resumed", deadline)
+        elif action in (POSTPONE_ACTION, END_POSTPONEMENT_ACTION) and rule.pauses_on_clarification and until:
+            if _move_for_postponement(deadline, rule, now, until, postponing=action == POSTPONE_ACTION):
+                changes.add("postponed" if action == POSTPONE_ACTION else "resumed", deadline)
+    running = {deadline.rule_id for deadline, _ in await open_deadlines(session, request.id)}
     rules = await applicable_rules(
         session,
         action,
@@ -166,7 +184,8 @@ async def apply_action(
         data_categories=request.data_categories,
     )
     for rule in rules:
-        await _open(session, request, rule, instrument, now, changes)
+        if rule.id not in running:  # e.g. `accept` again after more information: the clock runs on
+            await _open(session, request, rule, instrument, now, changes)
     await refresh_queue_position(session, request)
     return changes
 
@@ -229,6 +248,33 @@ def _resume(deadline: Deadline, rule: DeadlineRule, now: datetime) -> None:
     )
     deadline.paused_at = None
     schedule(deadline, rule)
+
+
+def _move_for_postponement(
+    deadline: Deadline, rule: DeadlineRule, now: datetime, until: datetime, *, postponing: bool
+) -> bool:
+    """A postponed clock pauses until `until`: the time it had left runs from then, or from an earlier
+    `resume`. An overdue clock stays overdue. Returns whether the due moment moved."""
+    if postponing:
+        left, restart, what = deadline.due_at - now, until, f"Postponed until {until.isoformat()}"
+    elif until > now:
+        left, restart, what = (
+            deadline.due_at - until,
+            now,
+            f"Resumed before the postponement's end ({until.isoformat()})",
+        )
+    else:
+        return False  # the postponement is over: the clock has been running since `until`
+    if left <= timedelta(0):
+        return False
+    moved_from = deadline.due_at
+    deadline.due_at = add_remaining(restart, left)
+    deadline.explanation += (
+        f"\n{what}, at {now.isoformat()}: the remaining time was kept, so the due moment moved from "
+        f"{moved_from.isoformat()} to {deadline.due_at.isoformat()}."
+    )
+    schedule(deadline, rule)
+    return True
 
 
 async def _extend(

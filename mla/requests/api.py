@@ -87,12 +87,13 @@ class RequestController(Controller):
     async def list_requests(
         self,
         session: AsyncSession,
+        clock: Clock,
         principal: Principal,
         filters: RequestFilters,
         cursor: str | None = None,
         limit: int = Parameter(default=DEFAULT_LIMIT, ge=1, le=200),
     ) -> Page[RequestOut]:
-        return await service.list_requests(session, principal, filters, cursor, limit)
+        return await service.list_requests(session, clock, principal, filters, cursor, limit)
 
     @get("/{request_id:uuid}", summary="One request")
     async def get_request(

@@ -4,7 +4,7 @@ from typing import Annotated
 
 import msgspec
 
-from mla.enums import DataCategory, Direction, RequestStatus, RequestType, Urgency
+from mla.enums import DataCategory, Direction, EmergencyGround, RequestStatus, RequestType, Urgency
 from mla.fields import (
     AwareDatetime,
     FieldError,
@@ -23,6 +23,53 @@ Identifiers = Annotated[list[Identifier], msgspec.Meta(max_length=1000)]
 CounterpartyReferences = Annotated[list[CounterpartyReference], msgspec.Meta(max_length=50)]
 Priority = Annotated[int, msgspec.Meta(ge=0, le=9)]
 Version = Annotated[int, msgspec.Meta(ge=1)]
+EmergencyGrounds = Annotated[
+    list[EmergencyGround],
+    msgspec.Meta(
+        max_length=len(EmergencyGround),
+        description="Why an `emergency` is one: an imminent risk to the life, physical integrity or safety of a "
+        "person, or (Reg. 2023/1543 art 3(18) only) to critical infrastructure. A risk of losing evidence makes a "
+        "request `urgent`, not an emergency: the `emergency_justified` check says so.",
+    ),
+]
+IssuingJudgeOrCourt = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=200,
+        pattern=r"\A(?!\s*\Z)[^\x00]*\Z",
+        description="The judge or court that issued the order or validated it (Reg. 2023/1543 art 4(2): required "
+        "for a European Production Order for traffic or content data).",
+    ),
+]
+OrderReference = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=200,
+        pattern=r"\A(?!\s*\Z)[^\x00]*\Z",
+        description="The reference of the issuing or validating order.",
+    ),
+]
+TreatyReference = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=300,
+        pattern=r"\A(?!\s*\Z)[^\x00]*\Z",
+        description="The specific treaty and article the request rests on, where the instrument is a generic "
+        "one (`mlat`): e.g. 'Treaty on Mutual Legal Assistance in Criminal Matters DE-US of 14 October 2003, art 1'.",
+    ),
+]
+CONFIDENTIAL = (
+    "Confidential (no disclosure to the data subject). A confidential request is hidden (404, and left out of "
+    "lists, the queue, exports and statistics) from everyone except: its creator and its assignee; the "
+    "supervisors of the responsible central authority; and auditors of the organisations that see it, whose "
+    "every read is itself audited. Other prosecutors of the owner, officers of the central authority who are not "
+    "assigned, and a prosecution service executing an incoming request (unless its user is the assignee) do "
+    "not see it. Its clocks remind the authority's supervisors instead of every officer while it is unassigned."
+)
+Confidential = Annotated[bool, msgspec.Meta(description=CONFIDENTIAL)]
 
 
 def _check_request_rules(data: "RequestCreate | RequestPatch") -> None:
@@ -37,6 +84,8 @@ def _check_request_rules(data: "RequestCreate | RequestPatch") -> None:
         raise FieldError("confidentiality_reason", "`confidentiality_reason` is required when `confidential` is true")
     if isinstance(data.data_categories, list):
         data.data_categories = sorted(set(data.data_categories))
+    if isinstance(data.emergency_grounds, list):
+        data.emergency_grounds = sorted(set(data.emergency_grounds))
 
 
 class RequestCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -52,12 +101,16 @@ class RequestCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     period_start: AwareDatetime | None = None
     period_end: AwareDatetime | None = None
     urgency: Urgency = Urgency.ROUTINE
+    emergency_grounds: EmergencyGrounds = []
     emergency_justification: LongText | None = None
+    issuing_judge_or_court: IssuingJudgeOrCourt | None = None
+    order_reference: OrderReference | None = None
+    treaty_reference: TreatyReference | None = None
     facts: Statement = ""
     link_to_offence: Statement = ""
     necessity: Statement = ""
     proportionality: Statement = ""
-    confidential: bool = False
+    confidential: Confidential = False
     confidentiality_reason: LongText | None = None
     language: LanguageCode = "en"
     priority: Priority = 0
@@ -78,12 +131,16 @@ class RequestPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     period_start: AwareDatetime | None | msgspec.UnsetType = msgspec.UNSET
     period_end: AwareDatetime | None | msgspec.UnsetType = msgspec.UNSET
     urgency: Urgency | msgspec.UnsetType = msgspec.UNSET
+    emergency_grounds: EmergencyGrounds | msgspec.UnsetType = msgspec.UNSET
     emergency_justification: LongText | None | msgspec.UnsetType = msgspec.UNSET
+    issuing_judge_or_court: IssuingJudgeOrCourt | None | msgspec.UnsetType = msgspec.UNSET
+    order_reference: OrderReference | None | msgspec.UnsetType = msgspec.UNSET
+    treaty_reference: TreatyReference | None | msgspec.UnsetType = msgspec.UNSET
     facts: Statement | msgspec.UnsetType = msgspec.UNSET
     link_to_offence: Statement | msgspec.UnsetType = msgspec.UNSET
     necessity: Statement | msgspec.UnsetType = msgspec.UNSET
     proportionality: Statement | msgspec.UnsetType = msgspec.UNSET
-    confidential: bool | msgspec.UnsetType = msgspec.UNSET
+    confidential: Confidential | msgspec.UnsetType = msgspec.UNSET
     confidentiality_reason: LongText | None | msgspec.UnsetType = msgspec.UNSET
     language: LanguageCode | msgspec.UnsetType = msgspec.UNSET
     priority: Priority | msgspec.UnsetType = msgspec.UNSET
@@ -106,6 +163,7 @@ class RequestOut(msgspec.Struct, kw_only=True):
     case_id: uuid.UUID
     organisation_id: uuid.UUID
     central_authority_id: uuid.UUID | None
+    executing_organisation_id: uuid.UUID | None
     direction: Direction
     type: RequestType
     target_id: uuid.UUID
@@ -115,12 +173,16 @@ class RequestOut(msgspec.Struct, kw_only=True):
     period_start: datetime | None
     period_end: datetime | None
     urgency: Urgency
+    emergency_grounds: list[EmergencyGround]
     emergency_justification: str | None
+    issuing_judge_or_court: str | None
+    order_reference: str | None
+    treaty_reference: str | None
     facts: str
     link_to_offence: str
     necessity: str
     proportionality: str
-    confidential: bool
+    confidential: Confidential
     confidentiality_reason: str | None
     language: str
     status: RequestStatus

@@ -11,6 +11,7 @@ from mla.audit import service as audit
 from mla.cases import service as cases
 from mla.clock import Clock
 from mla.counterparties.models import Counterparty
+from mla.deadlines import service as deadlines
 from mla.enums import (
     TERMINAL_STATUSES,
     URGENCY_RANK,
@@ -70,7 +71,7 @@ async def create_request(session: AsyncSession, clock: Clock, actor: Principal, 
     caller cannot use (422, naming the field).
     """
     organisation = await session.get_one(Organisation, actor.organisation_id)
-    roles = roles_for(actor, owner_id=organisation.id, authority_id=_responsible_authority(organisation))
+    roles = roles_for(actor, owner_id=organisation.id, authority_id=responsible_authority(organisation))
     if not roles & FILING_ROLES[data.direction]:
         allowed = ", ".join(sorted(FILING_ROLES[data.direction]))
         raise Forbidden(f"Filing an {data.direction} request for your organisation needs one of: {allowed}.")
@@ -85,7 +86,7 @@ async def create_request(session: AsyncSession, clock: Clock, actor: Principal, 
         id=uuid.uuid4(),
         reference=await _new_reference(session, data, now),
         organisation_id=organisation.id,
-        central_authority_id=_responsible_authority(organisation),
+        central_authority_id=responsible_authority(organisation),
         status=RequestStatus.DRAFT if data.direction == Direction.OUTGOING else RequestStatus.RECEIVED,
         created_by=actor.user_id,
         created_at=now,
@@ -96,12 +97,10 @@ async def create_request(session: AsyncSession, clock: Clock, actor: Principal, 
     request.period_start, request.period_end = _utc(data.period_start), _utc(data.period_end)
     session.add(request)
     await session.flush()
-    await audit.record(
-        session,
-        clock,
-        actor,
-        audit.request_entry(request, "create", from_status=None, changes={"after": snapshot(request)}),
-    )
+    changes = {"after": snapshot(request)}
+    if data.direction == Direction.INCOMING:  # received now: acknowledge or decide within the rule's time
+        changes |= (await deadlines.apply_action(session, clock, request, deadlines.RECEIVE_ACTION)).as_audit()
+    await audit.record(session, clock, actor, audit.request_entry(request, "create", from_status=None, changes=changes))
     return request
 
 
@@ -109,17 +108,27 @@ async def get_request(
     session: AsyncSession, actor: Principal, request_id: uuid.UUID, *, for_update: bool = False
 ) -> Request:
     """A request the caller's organisation owns or is responsible for; anything else is 404."""
-    request = await repository.get_visible(session, actor.organisation_id, request_id, for_update=for_update)
+    request = await repository.get_visible(session, actor, request_id, for_update=for_update)
     if request is None:
         raise NotFound("No such request.")
     return request
 
 
 async def list_requests(
-    session: AsyncSession, actor: Principal, filters: repository.RequestFilters, cursor: str | None, limit: int
+    session: AsyncSession,
+    clock: Clock,
+    actor: Principal,
+    filters: repository.RequestFilters,
+    cursor: str | None,
+    limit: int,
 ) -> Page[RequestOut]:
-    query = repository.filtered(actor.organisation_id, filters)
-    return await fetch_page(session, query, Request, cursor, limit, to_out)
+    """A page of the requests the caller sees; an auditor's sight of a confidential one is audited."""
+    query = repository.filtered(actor, filters)
+    page = await fetch_page(session, query, Request, cursor, limit, to_out)
+    for item in page.items:
+        if item.confidential:
+            await record_auditor_read(session, clock, actor, item, "read_in_list")
+    return page
 
 
 async def get_request_to_handle(session: AsyncSession, actor: Principal, request_id: uuid.UUID) -> Request:
@@ -227,7 +236,8 @@ async def _require_target_and_instrument(session: AsyncSession, target_id: uuid.
         raise field_error("instrument", f"no instrument with code {instrument_code!r}")
 
 
-def _responsible_authority(organisation: Organisation) -> uuid.UUID | None:
+def responsible_authority(organisation: Organisation) -> uuid.UUID | None:
+    """The central authority that reviews the organisation's requests: itself if it is one."""
     if organisation.kind == OrganisationKind.CENTRAL_AUTHORITY:
         return organisation.id
     return organisation.central_authority_id
@@ -240,7 +250,7 @@ async def _new_reference(session: AsyncSession, data: RequestCreate, now: dateti
 
 
 async def record_auditor_read(
-    session: AsyncSession, clock: Clock, actor: Principal, request: Request, action: str = "read"
+    session: AsyncSession, clock: Clock, actor: Principal, request: Request | RequestOut, action: str = "read"
 ) -> None:
     """Auditors read everything in their scope, and each such read of case data is itself audited (SPEC §8)."""
     if not actor.has_any(Role.AUDITOR):

@@ -77,5 +77,5 @@ class RequestExportController(Controller):
     async def export_requests(
         self, state: State, clock: Clock, principal: Principal, filters: RequestFilters
     ) -> Stream:
-        rows = service.export_requests_csv(state.sessionmaker, principal.organisation_id, filters)
+        rows = service.export_requests_csv(state.sessionmaker, principal, filters)
         return Stream(rows, media_type=CSV, headers=attachment(service.filename("mla-requests", clock.now())))

@@ -18,7 +18,6 @@ The statistics CSV (`statistics_rows`) is one table, one figure per row, with th
 Every text cell goes through `mla.stats.csv_format` (quoting, formula injection neutralised).
 """
 
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -52,7 +51,7 @@ async def statistics(session: AsyncSession, clock: Clock, actor: Principal, peri
     """The figures of the requests the actor's organisation sees; a naive or reversed period is 422."""
     window = _window(period)
     now = clock.now()
-    counts = await repository.request_counts(session, actor.organisation_id, window)
+    counts = await repository.request_counts(session, actor, window)
     by_status = dict.fromkeys(RequestStatus, 0)
     by_type = dict.fromkeys(RequestType, 0)
     by_direction = dict.fromkeys(Direction, 0)
@@ -72,7 +71,7 @@ async def statistics(session: AsyncSession, clock: Clock, actor: Principal, peri
     by_counterparty.sort(key=lambda c: (-c.requests, c.name))
 
     per_counterparty, per_instrument = [], []
-    for row in await repository.turnarounds(session, actor.organisation_id, window):
+    for row in await repository.turnarounds(session, actor, window):
         first_response = _turnaround(row, "first_response")
         fulfilment = _turnaround(row, "fulfilment")
         if row.target_id is not None:
@@ -96,7 +95,7 @@ async def statistics(session: AsyncSession, clock: Clock, actor: Principal, peri
                 )
             )
 
-    deadlines = await repository.overdue_counts(session, actor.organisation_id, window, now)
+    deadlines = await repository.overdue_counts(session, actor, window, now)
     came_due = deadlines.overdue + deadlines.met_on_time
     return Statistics(
         period=Period(from_=window.start, to=window.end),  # as asked, in UTC
@@ -200,14 +199,14 @@ EXPORT_HEADER = tuple(name for name, _ in repository.EXPORT_COLUMNS)
 
 
 async def export_requests_csv(
-    sessionmaker: async_sessionmaker[AsyncSession], organisation_id: uuid.UUID, filters: RequestFilters
+    sessionmaker: async_sessionmaker[AsyncSession], viewer: Principal, filters: RequestFilters
 ) -> AsyncIterator[str]:
     """The filtered request list as CSV chunks, read through a server-side cursor in constant memory.
 
     It opens its own session: a streamed body is sent after the request's own transaction ended.
     """
     yield csv_text([EXPORT_HEADER])
-    query = repository.export_query(organisation_id, filters).execution_options(yield_per=EXPORT_BATCH_ROWS)
+    query = repository.export_query(viewer, filters).execution_options(yield_per=EXPORT_BATCH_ROWS)
     async with sessionmaker() as session, session.begin():
         result = await session.stream(query)
         async for rows in result.partitions():

@@ -21,6 +21,7 @@ class ActionInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     provider_reference: CounterpartyReference | None = None  # joins the request's counterparty_references
     days: ExtensionDays | None = None
     follow_up_request_id: uuid.UUID | None = None
+    organisation_id: uuid.UUID | None = None  # hand_over: the domestic prosecution service that executes
 
     def __post_init__(self) -> None:
         if self.until is not None:

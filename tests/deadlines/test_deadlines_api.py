@@ -7,7 +7,7 @@ import pytest
 
 from mla.clock import FixedClock
 from mla.enums import OrganisationKind, Role
-from tests.factories import Org, World
+from tests.factories import EMERGENCY, Org, World
 
 
 async def deadlines(world: World, org: Org, request: dict[str, Any]) -> list[dict[str, Any]]:
@@ -21,9 +21,7 @@ def open_by_rule(items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 async def test_emergency_epoc_is_due_eight_hours_after_transmission(world: World, clock: FixedClock) -> None:
-    prosecution, _, request = await world.transmitted(
-        urgency="emergency", emergency_justification="A child is at immediate risk of sexual abuse."
-    )
+    prosecution, _, request = await world.transmitted(**EMERGENCY)
 
     response = open_by_rule(await deadlines(world, prosecution, request))["epoc-response"]
 

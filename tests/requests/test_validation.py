@@ -384,7 +384,7 @@ INVALID_PATCHES = [
     pytest.param({"version": 1, "period_end": "2026-10-01T00:00:00"}, {}, "period_end", id="naive period end"),
     pytest.param({"version": 1, "period_end": "3000-01-01T00:00:00Z"}, {}, "period_end", id="period end in year 3000"),
     pytest.param(
-        {"version": 1, "confidentiality_reason": None}, {}, "confidentiality_reason", id="drop reason of confidential"
+        {"version": 1, "confidential": True}, {}, "confidentiality_reason", id="confidential without a stored reason"
     ),
     pytest.param(
         {"version": 1, "confidential": True, "confidentiality_reason": None},

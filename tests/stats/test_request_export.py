@@ -16,6 +16,7 @@ from mla.enums import CounterpartyKind, OrganisationKind, Role
 from mla.requests.models import Request
 from mla.requests.repository import RequestFilters
 from mla.stats import service
+from mla.users.principal import Principal
 from tests.conftest import START_OF_TESTS
 from tests.factories import STATEMENT, Org, World
 from tests.stats.support import named_counterparty, parse_csv
@@ -232,10 +233,10 @@ async def test_rows_are_read_through_a_server_side_cursor_in_batches(
     exported: ExportWorld, sessionmaker: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(service, "EXPORT_BATCH_ROWS", 100)
+    prosecutor = exported.prosecution.members[Role.PROSECUTOR]
+    viewer = Principal(prosecutor.id, exported.prosecution.id, frozenset({Role.PROSECUTOR.value}), prosecutor.email)
 
-    chunks = [
-        chunk async for chunk in service.export_requests_csv(sessionmaker, exported.prosecution.id, RequestFilters())
-    ]
+    chunks = [chunk async for chunk in service.export_requests_csv(sessionmaker, viewer, RequestFilters())]
 
     assert len(chunks) == 1 + 3  # the header, then 100 + 100 + 50 rows
     assert len(parse_csv("".join(chunks))) == ROWS
