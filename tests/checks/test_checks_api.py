@@ -119,3 +119,37 @@ async def test_a_failed_attestation_keeps_blocking(world: World) -> None:
 
     assert response.status_code == 409
     assert {c["code"]: c["outcome"] for c in response.json()["failing_checks"]}["instrument_in_force"] == "fail"
+
+
+async def test_a_content_epoc_without_the_judges_order_cannot_be_approved(world: World) -> None:
+    prosecution, authority = await world.linked_pair()
+    draft = await world.request(
+        prosecution,
+        await world.case(prosecution),
+        await world.counterparty(),
+        issuing_judge_or_court=None,
+        order_reference=None,
+    )
+    request = await world.act(prosecution, Role.PROSECUTOR, draft, "submit")
+    await world.attest_pending(authority, request)
+
+    response = await approve(world, authority, request)
+
+    assert response.status_code == 409
+    [failing] = response.json()["failing_checks"]
+    assert failing["code"] == "issuer_competence" and "art 4(2)" in failing["explanation"]
+
+
+async def test_a_prosecutors_preservation_order_for_traffic_data_is_approved_without_a_judge(world: World) -> None:
+    """The most urgent path takes no extra step: Reg. 2023/1543 art 4(3)."""
+    preservation = {
+        "type": "preservation",
+        "instrument": "eu-epoc-pr",
+        "data_categories": ["traffic", "content"],
+        "issuing_judge_or_court": None,
+        "order_reference": None,
+    }
+
+    _, _, request = await world.transmitted(**preservation)
+
+    assert request["status"] == "transmitted"
