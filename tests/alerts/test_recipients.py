@@ -145,3 +145,25 @@ async def test_a_lapsing_preservation_alerts_prosecutor_and_assignee_and_escalat
     assert "provider" in body and "no longer bound to keep the data" in body
     current = await world.client.get(f"/api/v1/requests/{request['id']}", headers=prosecution.headers())
     assert current.json()["status"] == "expired"
+
+
+async def test_an_incoming_preservation_that_lapses_chases_the_authority_and_escalates_at_once(
+    world: World, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock
+) -> None:
+    authority, request = await world.accepted(type="preservation", instrument="budapest-29", treaty_reference=None)
+    request = await world.act(authority, OFFICER, request, "confirm_preserved")
+    colleague = await world.member(authority, OFFICER)
+    deadlines = await world.client.get(
+        f"/api/v1/requests/{request['id']}/deadlines", headers=authority.headers(OFFICER)
+    )
+    expiry = next(d for d in deadlines.json()["items"] if d["rule"] == "incoming-preservation-expiry")
+
+    clock.set(datetime.fromisoformat(expiry["due_at"]) + timedelta(minutes=5))
+    await scan(sessionmaker, clock)
+    found = await received_by(sessionmaker, request)
+
+    # Our own duty to the requesting state: every officer while nobody is assigned, the supervisors at once.
+    assert "overdue" in stages(found, colleague) and "overdue" in stages(found, authority.members[OFFICER])
+    assert "escalation" in stages(found, authority.members[SUPERVISOR])
+    current = await world.client.get(f"/api/v1/requests/{request['id']}", headers=authority.headers(OFFICER))
+    assert current.json()["status"] == "expired"
