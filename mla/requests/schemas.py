@@ -23,6 +23,7 @@ Identifiers = Annotated[list[Identifier], msgspec.Meta(max_length=1000)]
 CounterpartyReferences = Annotated[list[CounterpartyReference], msgspec.Meta(max_length=50)]
 Priority = Annotated[int, msgspec.Meta(ge=0, le=9)]
 Version = Annotated[int, msgspec.Meta(ge=1)]
+NOT_BLANK = r"\A(?!\s*\Z)[^\x00]*\Z"  # as mla.fields' texts: something besides blanks, never NUL
 EmergencyGrounds = Annotated[
     list[EmergencyGround],
     msgspec.Meta(
@@ -37,7 +38,7 @@ IssuingJudgeOrCourt = Annotated[
     msgspec.Meta(
         min_length=1,
         max_length=200,
-        pattern=r"\A(?!\s*\Z)[^\x00]*\Z",
+        pattern=NOT_BLANK,
         description="The judge or court that issued the order or validated it (Reg. 2023/1543 art 4(2): required "
         "for a European Production Order for traffic or content data).",
     ),
@@ -47,7 +48,7 @@ OrderReference = Annotated[
     msgspec.Meta(
         min_length=1,
         max_length=200,
-        pattern=r"\A(?!\s*\Z)[^\x00]*\Z",
+        pattern=NOT_BLANK,
         description="The reference of the issuing or validating order.",
     ),
 ]
@@ -56,7 +57,7 @@ TreatyReference = Annotated[
     msgspec.Meta(
         min_length=1,
         max_length=300,
-        pattern=r"\A(?!\s*\Z)[^\x00]*\Z",
+        pattern=NOT_BLANK,
         description="The specific treaty and article the request rests on, where the instrument is a generic "
         "one (`mlat`): e.g. 'Treaty on Mutual Legal Assistance in Criminal Matters DE-US of 14 October 2003, art 1'.",
     ),
