@@ -52,9 +52,7 @@ async def record_production(
     request = await requests.get_request_to_handle(session, actor, request_id)
     enabling, done = EVIDENCE_AFTER[Direction(request.direction)]
     if not await repository.has_taken(session, request.id, enabling):
-        raise NoEvidenceYet(
-            f"Evidence is recorded on a request once it was {done}; this one is {request.status}."
-        )
+        raise NoEvidenceYet(f"Evidence is recorded on a request once it was {done}; this one is {request.status}.")
     now = clock.now()
     _not_after("received_at", data.received_at, now, "now")
     earlier = await repository.first_with_hash(session, request.id, data.sha256)
