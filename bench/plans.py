@@ -56,14 +56,19 @@ def scan_query(now: datetime, batch: int = SCAN_BATCH) -> Select[Any]:
     )
 
 
+def officer(authority_id: uuid.UUID, user_id: uuid.UUID) -> Principal:
+    """The central authority officer the benchmark's queue is read as."""
+    return Principal(user_id, authority_id, frozenset({Role.CENTRAL_AUTHORITY.value}), "officer@bench.mla")
+
+
 def queue_page_query(authority_id: uuid.UUID, user_id: uuid.UUID, bucket: QueueBucket, now: datetime) -> Select[Any]:
-    return queue.queue_page(authority_id, bucket, now, user_id, None, 50)
+    return queue.queue_page(officer(authority_id, user_id), bucket, now, None, 50)
 
 
 def queue_counts_query(authority_id: uuid.UUID, user_id: uuid.UUID, now: datetime) -> Select[Any]:
     """The query of `mla.queue.repository.bucket_counts`."""
     counts = [func.count().filter(queue.bucket_condition(b, now, user_id)).label(b.value) for b in QueueBucket]
-    return select(*counts).select_from(Request).where(queue.in_queue_of(authority_id))
+    return select(*counts).select_from(Request).where(queue.in_queue_of(officer(authority_id, user_id)))
 
 
 def next_deadlines_query(request_ids: list[uuid.UUID]) -> Select[Any]:

@@ -40,6 +40,7 @@ from mla.queue.api import QueueController
 from mla.requests.api import RequestController
 from mla.settings import Settings
 from mla.stats.api import RequestExportController, StatsController
+from mla.treaties.api import AdminTreatyController, TreatyController
 from mla.users.admin_api import AdminUserController
 from mla.users.api import AuthController
 from mla.users.authentication import PUBLIC_PATHS, BearerAuthenticationMiddleware
@@ -56,6 +57,8 @@ ROUTES = [
     AdminInstrumentController,
     CounterpartyController,
     InstrumentController,
+    TreatyController,
+    AdminTreatyController,
     CaseController,
     RequestExportController,
     StatsController,

@@ -64,6 +64,18 @@ class Urgency(StrEnum):
     EMERGENCY = "emergency"
 
 
+class EmergencyGround(StrEnum):
+    """Why a request is an emergency: an imminent risk to a person (or, under Reg. 2023/1543 art
+    3(18), to critical infrastructure). `loss_of_evidence` is accepted so the check can say that it
+    makes a request urgent, not an emergency."""
+
+    LIFE = "life"
+    PHYSICAL_INTEGRITY = "physical_integrity"
+    SAFETY = "safety"
+    CRITICAL_INFRASTRUCTURE = "critical_infrastructure"
+    LOSS_OF_EVIDENCE = "loss_of_evidence"
+
+
 class RequestStatus(StrEnum):
     DRAFT = "draft"
     UNDER_REVIEW = "under_review"

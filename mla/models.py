@@ -12,6 +12,7 @@ from mla.instruments.models import Instrument
 from mla.organisations.models import Organisation
 from mla.productions.models import CustodyEvent, Production
 from mla.requests.models import Request
+from mla.treaties.models import Treaty, TreatyParty
 from mla.users.models import ApiToken, User
 
 __all__ = [
@@ -33,5 +34,7 @@ __all__ = [
     "Organisation",
     "Production",
     "Request",
+    "Treaty",
+    "TreatyParty",
     "User",
 ]

@@ -1,10 +1,11 @@
-"""The reference data every installation starts with: the legal instruments and the deadline rules."""
+"""The reference data every installation starts with: the legal instruments, the deadline rules, the treaties."""
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mla.clock import Clock
 from mla.deadlines.catalogue import seed_rules
 from mla.instruments.catalogue import seed_catalogue
+from mla.treaties.catalogue import seed_treaties
 
 
 async def seed_reference_data(session: AsyncSession, clock: Clock) -> dict[str, int]:
@@ -12,4 +13,5 @@ async def seed_reference_data(session: AsyncSession, clock: Clock) -> dict[str, 
     return {
         "instrument catalogue": await seed_catalogue(session, clock),
         "deadline rules": await seed_rules(session, clock),
+        "treaties and their parties": await seed_treaties(session, clock),
     }

@@ -214,6 +214,10 @@ class Ctx:
     async def under_review(self) -> dict[str, Any]:
         return await self.world.act(self.owner, Role.PROSECUTOR, await self.draft(), "submit")
 
+    async def transmitted(self) -> dict[str, Any]:
+        """Evidence is recorded only on a request that was transmitted."""
+        return await self.world.walk_to_transmitted(self.owner, self.authority, await self.draft())
+
     async def production(self, request: dict[str, Any]) -> str:
         response = await self.world.client.post(
             f"{API}/requests/{request['id']}/productions",
@@ -379,6 +383,27 @@ async def deadline_rule(ctx: Ctx) -> Call:
     return Call({"code": "epoc-response"})
 
 
+async def treaty(ctx: Ctx) -> Call:
+    return Call({"code": "ets-185"})
+
+
+# Antarctica is party to nothing any other test relies on.
+PARTY = {"code": "cets-224", "country": "AQ"}
+PARTY_BODY = {"in_force_on": "2026-01-01", "source": "Recorded by the authorization matrix test"}
+
+
+async def set_party(ctx: Ctx) -> Call:
+    return Call(PARTY, PARTY_BODY)
+
+
+async def remove_party(ctx: Ctx) -> Call:
+    created = await ctx.world.client.put(
+        f"{API}/admin/treaties/cets-224/parties/AQ", json=PARTY_BODY, headers=ctx.owner.headers(Role.ADMIN)
+    )
+    assert created.status_code == 200, created.text
+    return Call(PARTY)
+
+
 async def new_case(ctx: Ctx) -> Call:
     return Call(
         body={
@@ -425,12 +450,12 @@ async def assign(ctx: Ctx) -> Call:
 
 
 async def record_production(ctx: Ctx) -> Call:
-    request = await ctx.draft()
+    request = await ctx.transmitted()
     return Call({"request_id": request["id"]}, production_body(ctx.world))
 
 
 async def record_custody(ctx: Ctx) -> Call:
-    request = await ctx.draft()
+    request = await ctx.transmitted()
     production = await ctx.production(request)
     body = {"at": ctx.world.clock.now().isoformat(), "kind": "sealed", "holder": "Evidence room"}
     return Call({"request_id": request["id"], "production_id": production}, body)
@@ -578,6 +603,8 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("POST", f"{API}/admin/instruments"): installation(201, new_instrument),
     ("PATCH", f"{API}/admin/instruments/{{code}}"): installation(200, patch_instrument),
     ("PATCH", f"{API}/admin/deadline-rules/{{code}}"): installation(200, patch_deadline_rule),
+    ("PUT", f"{API}/admin/treaties/{{code}}/parties/{{country}}"): installation(200, set_party),
+    ("DELETE", f"{API}/admin/treaties/{{code}}/parties/{{country}}"): installation(204, remove_party),
     # administration of the caller's own organisation (a platform admin: a first admin, its own trail)
     ("POST", f"{API}/admin/users"): Entry(ADM, ANY_ADMIN, ANY_ADMIN, 201, new_user, role_gate=ANY_ADMIN, platform=True),
     ("GET", f"{API}/admin/audit"): Entry(ADM, ANY_ADMIN, ANY_ADMIN, 200, nothing, role_gate=ANY_ADMIN, platform=True),
@@ -605,6 +632,8 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", f"{API}/deadline-rules"): anyone(CAT, 200, nothing),
     ("GET", f"{API}/deadline-rules/{{code}}"): anyone(CAT, 200, deadline_rule),
     ("GET", f"{API}/deadlines/preview"): anyone(CAT, 200, preview),
+    ("GET", f"{API}/treaties"): anyone(CAT, 200, nothing),
+    ("GET", f"{API}/treaties/{{code}}"): anyone(CAT, 200, treaty),
     # the caller's own organisation
     ("GET", f"{API}/cases"): everyone(ORG, 200, nothing),
     ("POST", f"{API}/cases"): Entry(ORG, FILERS, FILERS, 201, new_case, role_gate=FILERS),

@@ -18,6 +18,13 @@ from mla.users import service as users
 from mla.users.schemas import UserCreate
 
 STATEMENT = "The suspect used this account to distribute the material described in the case file."
+# Emergency: an imminent risk to a person (Reg. 2023/1543 art 3(18)), not merely to evidence.
+EMERGENCY = {
+    "urgency": "emergency",
+    "emergency_grounds": ["physical_integrity"],
+    "emergency_justification": "A child is at immediate risk of sexual abuse.",
+}
+BILATERAL = "Treaty on Mutual Legal Assistance in Criminal Matters FR-DE of 1 March 2020, art 1 (example)"
 
 
 @dataclass
@@ -143,11 +150,28 @@ class World:
         prosecution, authority = await self.linked_pair()
         target_id = target_id or await self.counterparty()
         request = await self.request(prosecution, await self.case(prosecution), target_id, **overrides)
-        request = await self.act(prosecution, Role.PROSECUTOR, request, "submit")
+        return prosecution, authority, await self.walk_to_transmitted(prosecution, authority, request)
+
+    async def walk_to_transmitted(self, prosecution: Org, authority: Org, draft: dict[str, Any]) -> dict[str, Any]:
+        """Submit a draft, attest its checks, approve and transmit it; returns the request after."""
+        request = await self.act(prosecution, Role.PROSECUTOR, draft, "submit")
         await self.attest_pending(authority, request)
         request = await self.act(authority, Role.CENTRAL_AUTHORITY, request, "approve")
-        request = await self.act(authority, Role.CENTRAL_AUTHORITY, request, "transmit")
-        return prosecution, authority, request
+        return await self.act(authority, Role.CENTRAL_AUTHORITY, request, "transmit")
+
+    async def received(self, **overrides: Any) -> tuple[Org, dict[str, Any]]:
+        """A central authority and an incoming MLA request it recorded from a foreign state (`received`)."""
+        authority = await self.organisation(OrganisationKind.CENTRAL_AUTHORITY)
+        state = await self.counterparty(CounterpartyKind.STATE, country=overrides.pop("country", "FR"))
+        case = await self.case(authority, role=Role.CENTRAL_AUTHORITY)
+        values = {"direction": "incoming", "type": "mla", "instrument": "mlat", "treaty_reference": BILATERAL}
+        return authority, await self.request(authority, case, state, **(values | overrides))
+
+    async def accepted(self, **overrides: Any) -> tuple[Org, dict[str, Any]]:
+        """An incoming request whose checks were attested and which was accepted (`in_execution`)."""
+        authority, request = await self.received(**overrides)
+        await self.attest_pending(authority, request)
+        return authority, await self.act(authority, Role.CENTRAL_AUTHORITY, request, "accept")
 
     async def attest_pending(
         self, authority: Org, request: dict[str, Any], outcome: str = "pass"
@@ -166,7 +190,7 @@ class World:
 
 
 def request_body(case_id: str, target_id: uuid.UUID, now: datetime, **overrides: Any) -> dict[str, Any]:
-    """A complete, valid production request to a provider under the EPOC regulation."""
+    """A complete, valid production request to a provider under the EPOC regulation, ordered by a judge."""
     body: dict[str, Any] = {
         "case_id": case_id,
         "direction": "outgoing",
@@ -178,12 +202,14 @@ def request_body(case_id: str, target_id: uuid.UUID, now: datetime, **overrides:
         "period_start": (now - timedelta(days=90)).isoformat(),
         "period_end": (now - timedelta(days=1)).isoformat(),
         "urgency": "routine",
+        "issuing_judge_or_court": "Amtsgericht Tiergarten, investigating judge",
+        "order_reference": "352 Gs 17/26",
         "facts": STATEMENT,
         "link_to_offence": STATEMENT,
         "necessity": STATEMENT,
         "proportionality": STATEMENT,
-        "confidential": True,
-        "confidentiality_reason": "Disclosure to the account holder would alert the suspect.",
+        # Confidential requests are hidden from officers who are not assigned (tests/test_confidentiality.py).
+        "confidential": False,
         "language": "en",
     }
     body.update(overrides)

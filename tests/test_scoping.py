@@ -40,6 +40,7 @@ SHARED_WITH_ID = {
     ("GET", "/api/v1/counterparties/{counterparty_id}"),
     ("GET", "/api/v1/instruments/{code}"),
     ("GET", "/api/v1/deadline-rules/{code}"),
+    ("GET", "/api/v1/treaties/{code}"),
 }
 
 
@@ -57,15 +58,26 @@ class Probe:
     by_authority: bool = False
 
 
+async def transmitted(world: World, scene: "Scene") -> dict[str, str]:
+    """Organisation A's own transmitted request (evidence needs one): its id for the probe's path."""
+    draft = await world.request(scene.owner, scene.case, scene.provider)
+    return {"request_id": (await world.walk_to_transmitted(scene.owner, scene.ca, draft))["id"]}
+
+
 async def production_probe(world: World, scene: "Scene") -> Probe:
+    values = await transmitted(world, scene)
     response = await world.client.post(
-        f"/api/v1/requests/{scene.request['id']}/productions",
+        f"/api/v1/requests/{values['request_id']}/productions",
         json=production_body(world),
         headers=scene.owner.headers(),
     )
     assert response.status_code == 201, response.text
     custody = {"at": world.clock.now().isoformat(), "kind": "sealed", "holder": "Evidence room"}
-    return Probe({"production_id": response.json()["id"]}, custody)
+    return Probe(values | {"production_id": response.json()["id"]}, custody)
+
+
+async def evidence_probe(world: World, scene: "Scene") -> Probe:
+    return Probe(await transmitted(world, scene), production_body(world))
 
 
 def production_body(world: World) -> dict[str, Any]:
@@ -102,7 +114,7 @@ WRITE_PROBES: dict[tuple[str, str], Callable[[World, "Scene"], Awaitable[Probe]]
     ("POST", "/api/v1/requests/{request_id}/assign"): lambda w, s: fixed(
         Probe({}, {"version": 1, "user_id": str(s.owner.members[Role.PROSECUTOR].id)})
     ),
-    ("POST", "/api/v1/requests/{request_id}/productions"): lambda w, s: fixed(Probe({}, production_body(w))),
+    ("POST", "/api/v1/requests/{request_id}/productions"): evidence_probe,
     ("POST", "/api/v1/requests/{request_id}/productions/{production_id}/custody"): production_probe,
     ("POST", "/api/v1/requests/{request_id}/checks/{code}/attestation"): lambda w, s: fixed(
         Probe({"code": min(attestable_codes())}, {"outcome": "pass", "reason": "Judged fine."}, by_authority=True)

@@ -9,6 +9,17 @@ delays an alert but never loses or duplicates it. Due deadlines are claimed with
 A batch costs a fixed number of statements whatever its size (claim, requests, alerts, recipients,
 webhooks, notifications, deliveries, deadline updates): only a lapsing preservation is handled on
 its own, through the workflow.
+
+Who is alerted (issue 10 §5):
+- a clock the central authority owns (`rule.responsible == "central_authority"`: its review, an
+  incoming request's acknowledgement, execution and preservation) chases the assignee, or, while
+  nobody of the authority (or of the prosecution service executing it) is assigned, every officer
+  of the authority and every prosecutor of that service; for a confidential request the
+  authority's supervisors stand in for its officers (only they may see it). The prosecutor who
+  filed it is informed, not chased: an in-app notification of the overdue stage, no e-mail;
+- any other clock chases the request's creator and assignee;
+- escalations go to the responsible central authority's supervisors;
+- a preservation that lapses (its expiry passes) escalates at once, with what was lost.
 """
 
 import json
@@ -18,12 +29,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import any_, select
+from sqlalchemy import any_, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mla.alerts.models import Alert, Delivery, Notification, Webhook
 from mla.clock import Clock
+from mla.counterparties.models import Counterparty
 from mla.deadlines.models import Deadline, DeadlineRule
 from mla.deadlines.service import OPEN, close_passed, schedule
 from mla.deadlines.stages import ESCALATION, OVERDUE, alert_stages, is_reminder
@@ -34,6 +46,7 @@ from mla.workflow import service as workflow
 
 STAGE_TITLES = {OVERDUE: "Overdue", ESCALATION: "Escalation"}
 PRESERVED = RequestStatus.PRESERVED.value
+CENTRAL_AUTHORITY_CLOCK = "central_authority"
 
 
 @dataclass
@@ -116,6 +129,8 @@ def due_stages(deadline: Deadline, rule: DeadlineRule, now: datetime) -> list[tu
         rule.reminder_leads_hours,
         met_when_passed=rule.met_when_passed,
     )
+    if rule.lapses_request:  # a lapsed preservation is lost evidence: it escalates at once
+        stages = [(stage, deadline.due_at if stage == ESCALATION else at) for stage, at in stages]
     due = [(stage, at) for stage, at in stages if at <= now and stage not in deadline.fired_stages]
     # A reminder is pointless once a later stage is due too: it is recorded, not sent.
     return [(stage, at, not (is_reminder(stage) and index < len(due) - 1)) for index, (stage, at) in enumerate(due)]
@@ -186,15 +201,18 @@ async def _notify(
     now: datetime,
     report: ScanReport,
 ) -> None:
-    """In-app notifications and e-mails to the people alerted, and signed webhooks of their organisation."""
+    """In-app notifications and e-mails to the people chased, in-app only to those informed, and
+    signed webhooks of the organisation alerted."""
     people = await _people(session, decisions)
     webhooks = await _webhooks(session, decisions)
+    targets = await _targets(session, [d.request for d in decisions if d.rule.lapses_request])
     notifications: list[dict[str, Any]] = []
     deliveries: list[dict[str, Any]] = []
     for d in decisions:
         alert_id = recorded[(d.deadline.id, d.stage)]
-        title, body = _message(d, now)
-        for user in people.recipients(d):
+        title, body = _message(d, now, targets)
+        chased, informed = people.recipients(d)
+        for user in [*chased, *informed]:
             notifications.append(
                 {
                     "id": uuid.uuid4(),
@@ -207,9 +225,9 @@ async def _notify(
                     "created_at": now,
                 }
             )
-            deliveries.append(_delivery(alert_id, "email", user.email, title, body, now))
+        deliveries += [_delivery(alert_id, "email", user.email, title, body, now) for user in chased]
         payload = json.dumps(_payload(d, alert_id, now), sort_keys=True)
-        for webhook in webhooks.get(_alerted_organisation(d.request, d.stage), []):
+        for webhook in webhooks.get(_alerted_organisation(d), []):
             deliveries.append(
                 _delivery(alert_id, "webhook", str(webhook.id), title, payload, now) | {"webhook_id": webhook.id}
             )
@@ -220,13 +238,36 @@ async def _notify(
     report.notifications, report.deliveries = len(notifications), len(deliveries)
 
 
-def _message(d: Decision, now: datetime) -> tuple[str, str]:
+def _message(d: Decision, now: datetime, targets: dict[uuid.UUID, Counterparty]) -> tuple[str, str]:
+    if d.rule.lapses_request and d.stage in (OVERDUE, ESCALATION):
+        return _lapse_message(d, targets.get(d.request.target_id))
     title = f"{STAGE_TITLES.get(d.stage, 'Reminder')}: {d.request.reference} — {d.rule.name}"
     body = (
         f"{d.rule.name} for request {d.request.reference} is due {d.deadline.due_at.isoformat()} "
         f"({'overdue' if d.deadline.due_at <= now else 'not yet due'}).\nLegal source: {d.rule.source}"
     )
     return title, body
+
+
+def _lapse_message(d: Decision, target: Counterparty | None) -> tuple[str, str]:
+    """What was lost when a preservation lapsed: who held the data, which categories, which identifiers."""
+    holder = "the counterparty" if target is None else f"{target.name} ({target.kind}, {target.country})"
+    identifiers = "; ".join(f"{i['kind']} {i['value']}" for i in d.request.identifiers) or "none recorded"
+    title = f"Preservation lapsed: {d.request.reference} — {d.rule.name}"
+    body = (
+        f"The preservation of request {d.request.reference} lapsed at {d.deadline.due_at.isoformat()}: "
+        f"{holder} is no longer bound to keep the data.\n"
+        f"Lost: {', '.join(d.request.data_categories) or 'no category recorded'} data for {identifiers}.\n"
+        f"Legal source: {d.rule.source}"
+    )
+    return title, body
+
+
+async def _targets(session: AsyncSession, requests: list[Request]) -> dict[uuid.UUID, Counterparty]:
+    ids = {request.target_id for request in requests}
+    if not ids:
+        return {}
+    return {c.id: c for c in await session.scalars(select(Counterparty).where(Counterparty.id.in_(ids)))}
 
 
 def _payload(d: Decision, alert_id: uuid.UUID, now: datetime) -> dict[str, Any]:
@@ -263,43 +304,76 @@ def _delivery(
     }
 
 
-def _alerted_organisation(request: Request, stage: str) -> uuid.UUID:
-    """Escalations go to the responsible central authority; reminders and overdue alerts to the owner."""
-    if stage == ESCALATION:
-        return request.central_authority_id or request.organisation_id
-    return request.organisation_id
+def _authority_clock(d: Decision) -> bool:
+    return d.rule.responsible == CENTRAL_AUTHORITY_CLOCK and d.request.central_authority_id is not None
+
+
+def _alerted_organisation(d: Decision) -> uuid.UUID:
+    """Escalations and the authority's own clocks go to the responsible central authority; others to the owner."""
+    if d.stage == ESCALATION or _authority_clock(d):
+        return d.request.central_authority_id or d.request.organisation_id
+    return d.request.organisation_id
 
 
 @dataclass
 class People:
-    """The active users a batch may alert: by id (owners, assignees) and supervisors by organisation."""
+    """The active users a batch may alert: by id (creators, assignees) and by (organisation, role)."""
 
     by_id: dict[uuid.UUID, User]
-    supervisors: dict[uuid.UUID, list[User]]
+    by_role: dict[tuple[uuid.UUID, str], list[User]]
 
-    def recipients(self, d: Decision) -> list[User]:
-        """Owner and assignee for reminders and overdue alerts; the authority's supervisors for escalations."""
+    def recipients(self, d: Decision) -> tuple[list[User], list[User]]:
+        """Who is chased (in-app and e-mail) and who is only informed (in-app) of this stage."""
+        request = d.request
         if d.stage == ESCALATION:
-            return self.supervisors.get(_alerted_organisation(d.request, d.stage), [])
-        ids = sorted({d.request.created_by, d.request.assignee_id} - {None})
-        return [self.by_id[i] for i in ids if i in self.by_id]
+            return self.by_role.get((_alerted_organisation(d), SUPERVISOR), []), []
+        if not _authority_clock(d):
+            return self._known([request.created_by, request.assignee_id]), []
+        chased = self._handlers(request)
+        informed = [] if d.stage != OVERDUE else [u for u in self._known([request.created_by]) if u not in chased]
+        return chased, informed
+
+    def _handlers(self, request: Request) -> list[User]:
+        """The assignee if they handle the request for the authority or the executing service, else all who may."""
+        handling = {request.central_authority_id, request.executing_organisation_id} - {None}
+        assignee = self.by_id.get(request.assignee_id) if request.assignee_id else None
+        if assignee is not None and assignee.organisation_id in handling:
+            return [assignee]
+        officers = SUPERVISOR if request.confidential else OFFICER  # only supervisors see an unassigned secret
+        assert request.central_authority_id is not None
+        found = list(self.by_role.get((request.central_authority_id, officers), []))
+        if request.executing_organisation_id is not None and not request.confidential:
+            found += self.by_role.get((request.executing_organisation_id, PROSECUTOR), [])
+        return found
+
+    def _known(self, ids: list[uuid.UUID | None]) -> list[User]:
+        return [self.by_id[i] for i in sorted({i for i in ids if i is not None}) if i in self.by_id]
+
+
+OFFICER, SUPERVISOR, PROSECUTOR = Role.CENTRAL_AUTHORITY.value, Role.SUPERVISOR.value, Role.PROSECUTOR.value
 
 
 async def _people(session: AsyncSession, decisions: list[Decision]) -> People:
-    ids = {i for d in decisions if d.stage != ESCALATION for i in (d.request.created_by, d.request.assignee_id) if i}
-    authorities = {_alerted_organisation(d.request, d.stage) for d in decisions if d.stage == ESCALATION}
+    """Every user the decisions may alert, in two statements whatever the batch's size."""
+    ids = {i for d in decisions for i in (d.request.created_by, d.request.assignee_id) if i}
+    organisations = {_alerted_organisation(d) for d in decisions} | {
+        d.request.executing_organisation_id for d in decisions if d.request.executing_organisation_id
+    }
     by_id = {u.id: u for u in await session.scalars(select(User).where(User.id.in_(ids), User.active.is_(True)))}
-    supervisors: dict[uuid.UUID, list[User]] = defaultdict(list)
+    by_role: dict[tuple[uuid.UUID, str], list[User]] = defaultdict(list)
     query = select(User).where(
-        User.organisation_id.in_(authorities), Role.SUPERVISOR.value == any_(User.roles), User.active.is_(True)
+        User.organisation_id.in_(organisations),
+        or_(*(role == any_(User.roles) for role in (OFFICER, SUPERVISOR, PROSECUTOR))),
+        User.active.is_(True),
     )
-    for user in await session.scalars(query.order_by(User.id)) if authorities else []:
-        supervisors[user.organisation_id].append(user)
-    return People(by_id, supervisors)
+    for user in await session.scalars(query.order_by(User.id)) if organisations else []:
+        for role in set(user.roles) & {OFFICER, SUPERVISOR, PROSECUTOR}:
+            by_role[(user.organisation_id, role)].append(user)
+    return People(by_id, by_role)
 
 
 async def _webhooks(session: AsyncSession, decisions: list[Decision]) -> dict[uuid.UUID, list[Webhook]]:
-    organisations = {_alerted_organisation(d.request, d.stage) for d in decisions}
+    organisations = {_alerted_organisation(d) for d in decisions}
     found: dict[uuid.UUID, list[Webhook]] = defaultdict(list)
     if organisations:
         query = select(Webhook).where(Webhook.organisation_id.in_(organisations), Webhook.active.is_(True))

@@ -31,7 +31,7 @@ class CheckController(Controller):
         self, request_id: uuid.UUID, session: AsyncSession, clock: Clock, settings: Settings, principal: Principal
     ) -> Page[CheckOut]:
         request = await requests.read_request(session, clock, principal, request_id, "read_checks")
-        return page(await service.evaluate_request(session, request, check_settings(settings)))
+        return page(await service.evaluate_request(session, clock, request, check_settings(settings)))
 
     @post("/{code:str}/attestation", summary="Attest a check that needs judgement (central authority)")
     async def attest(

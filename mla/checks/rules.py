@@ -12,10 +12,19 @@ decide; `evaluate` then resolves them against `snapshot.attestations[code]`.
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Literal
 
-from mla.enums import CounterpartyKind, DataCategory, Direction, IdentifierKind, RequestType, Urgency
+from mla.enums import (
+    CounterpartyKind,
+    DataCategory,
+    Direction,
+    EmergencyGround,
+    IdentifierKind,
+    OrganisationKind,
+    RequestType,
+    Urgency,
+)
 
 Severity = Literal["blocking", "warning"]
 Outcome = Literal["pass", "fail", "needs_attestation"]
@@ -26,8 +35,24 @@ NOT_APPLICABLE = "not applicable: "
 # Reg. (EU) 2023/1543 art 5(4)(a): traffic and content only for offences punishable by >= 3 years.
 EPOC_MIN_PENALTY_YEARS = 3.0
 EPOC_INSTRUMENT_CODE = "eu-epoc"
-
-DEFAULT_JUDICIAL_CATEGORIES = frozenset({DataCategory.CONTENT, DataCategory.TRAFFIC})
+EPOC_PR_INSTRUMENT_CODE = "eu-epoc-pr"
+EU_REGULATION_CODES = frozenset({EPOC_INSTRUMENT_CODE, EPOC_PR_INSTRUMENT_CODE})
+# Reg. 2023/1543 art 4(2): a production order for these needs a judge or court (identification
+# data, which art 4(1) lets a prosecutor order, is the separate `ip_identification` category).
+EPOC_JUDICIAL_CATEGORIES = frozenset({DataCategory.TRAFFIC, DataCategory.CONTENT})
+# Preservation that needs no court order: Budapest art 29, 18 U.S.C. § 2703(f), and the UN
+# Convention's expedited preservation (modelled on art 29; its text is unverified).
+NO_COURT_PRESERVATION = {
+    "budapest-29": "Budapest Convention art 29 (the requested Party preserves on request; no order of ours needed)",
+    "uncc-42": "UN Convention against Cybercrime art 42 (modelled on Budapest art 29; unverified)",
+    "us-2703f": "18 U.S.C. § 2703(f) (a letter of the requesting authority; no court order)",
+}
+# Who may issue an order a prosecutor may issue (Reg. 2023/1543 art 4(1)(a), 4(3)(a)).
+JUDICIAL_OWNERS = frozenset(
+    {OrganisationKind.PROSECUTION_SERVICE, OrganisationKind.CENTRAL_AUTHORITY, OrganisationKind.COURT}
+)
+# Reg. 2023/1543 art 3(18): an emergency is an imminent risk to a person or to critical infrastructure.
+PERSON_GROUNDS = frozenset({EmergencyGround.LIFE, EmergencyGround.PHYSICAL_INTEGRITY, EmergencyGround.SAFETY})
 
 
 # --- The snapshot: what the checks see of a request, independent of the ORM -----------------
@@ -55,8 +80,6 @@ class InstrumentView:
     target_kinds: frozenset[CounterpartyKind]
     data_categories: frozenset[DataCategory]
     requires_dual_criminality: bool
-    # Categories for which an order must be issued or validated by a judge (Reg. 2023/1543 art 4).
-    requires_judicial_authorisation_for: frozenset[DataCategory] = DEFAULT_JUDICIAL_CATEGORIES
     citation: str = ""
 
 
@@ -78,6 +101,46 @@ class AttestationView:
 
 
 @dataclass(frozen=True)
+class PartyView:
+    """Where one state that must be bound stands with the treaty (`recorded` False: no record)."""
+
+    country: str
+    role: str  # "requesting state", "requested state", "provider's state"
+    recorded: bool = True
+    signed_on: date | None = None
+    ratified_on: date | None = None
+    in_force_on: date | None = None
+    notes: str | None = None
+    source: str = ""
+    source_verified: bool = False
+
+    def in_force(self, on: date) -> bool:
+        return self.in_force_on is not None and self.in_force_on <= on
+
+    def standing(self) -> str:
+        """The record in words: "no record", "signed 2001-11-23, not ratified", ..."""
+        if not self.recorded:
+            return "no record"
+        dates = (("signed", self.signed_on), ("ratified", self.ratified_on), ("in force", self.in_force_on))
+        facts = [f"{name} {day.isoformat()}" for name, day in dates if day]
+        if self.in_force_on is None:
+            facts.append("not in force")
+        if self.notes:
+            facts.append(self.notes.rstrip("."))
+        return ", ".join(facts)
+
+
+@dataclass(frozen=True)
+class TreatyView:
+    """The treaty the instrument rests on and the states it must bind for this request."""
+
+    code: str
+    title: str
+    kind: Literal["multilateral", "eu_regulation", "bilateral"]
+    parties: tuple[PartyView, ...]
+
+
+@dataclass(frozen=True)
 class RequestSnapshot:
     type: RequestType
     direction: Direction
@@ -95,6 +158,13 @@ class RequestSnapshot:
     instrument: InstrumentView
     counterparty: CounterpartyView
     attestations: Mapping[str, AttestationView] = field(default_factory=dict)  # check code -> attestation
+    emergency_grounds: frozenset[EmergencyGround] = frozenset()
+    issuing_judge_or_court: str | None = None
+    order_reference: str | None = None
+    treaty_reference: str | None = None
+    owner_kind: OrganisationKind = OrganisationKind.PROSECUTION_SERVICE
+    treaty: TreatyView | None = None  # None: domestic law or a provider's policy, no treaty between states
+    as_of: date | None = None  # the day the checks are evaluated (treaties in force); None: any day
 
 
 @dataclass(frozen=True)
@@ -373,21 +443,38 @@ def statements_present(snapshot: RequestSnapshot, settings: CheckSettings) -> Ve
 
 @check(code="emergency_justified")
 def emergency_justified(snapshot: RequestSnapshot, settings: CheckSettings) -> Verdict:
-    """An emergency (urgency `emergency` or an `emergency_disclosure` request) states why.
+    """An emergency (urgency `emergency` or an `emergency_disclosure` request) is a risk to a person.
 
-    Fake emergency requests are a known attack, so the ground must be stated in substance.
+    Reg. 2023/1543 art 3(18): an imminent threat to the life, physical integrity or safety of a
+    person, or to critical infrastructure whose disruption would cause one; other instruments
+    (2AP art 9, 18 U.S.C. § 2702) speak of danger to a person only. A risk of losing evidence
+    makes a request urgent, never an emergency. Fake emergency requests are a known attack, so the
+    ground is named and justified in substance.
     """
     is_emergency = snapshot.urgency == Urgency.EMERGENCY or snapshot.type == RequestType.EMERGENCY_DISCLOSURE
     if not is_emergency:
         return not_applicable(f"urgency is {snapshot.urgency}")
-    source = "Budapest Convention art 25(3); 2AP arts 9-10; Reg. 2023/1543 art 10(4)"
+    under_regulation = snapshot.instrument.code in EU_REGULATION_CODES
+    source = "Reg. 2023/1543 art 3(18)" if under_regulation else "2AP art 9; 18 U.S.C. § 2702(b)(8), (c)(4)"
+    meaning = "an imminent risk to the life, physical integrity or safety of a person" + (
+        ", or to critical infrastructure whose disruption would put persons at such risk" if under_regulation else ""
+    )
+    grounds = snapshot.emergency_grounds
+    recognised = grounds & (PERSON_GROUNDS | ({EmergencyGround.CRITICAL_INFRASTRUCTURE} if under_regulation else set()))
+    if not recognised:
+        return failed(f"{_why_no_emergency(grounds, under_regulation)}; an emergency means {meaning} — {source}")
     defect = _statement_defect(snapshot.emergency_justification, settings.min_justification_chars)
     if defect:
-        return failed(
-            f"an emergency needs a justification (threat to life or physical integrity, child at risk, "
-            f"imminent destruction of evidence); justification {defect} — {source}"
-        )
-    return passed(f"emergency justified — {source}")
+        return failed(f"an emergency needs a justification stating the risk; justification {defect} — {source}")
+    return passed(f"emergency: imminent risk to {_names(recognised)}, justified — {source}")
+
+
+def _why_no_emergency(grounds: frozenset[EmergencyGround], under_regulation: bool) -> str:
+    if EmergencyGround.LOSS_OF_EVIDENCE in grounds:
+        return "a risk of losing evidence makes a request urgent, not an emergency: file it as `urgent`"
+    if EmergencyGround.CRITICAL_INFRASTRUCTURE in grounds and not under_regulation:
+        return "a risk to critical infrastructure is an emergency only under Reg. 2023/1543"
+    return "no emergency ground is named (emergency_grounds)"
 
 
 @check(code="period_bounded")
@@ -428,8 +515,8 @@ def _keywords(*words: str) -> re.Pattern[str]:
     return re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words) + ")", re.IGNORECASE)
 
 
-# Reg. 2023/1543 art 5(4)(b)-(c), matched on the offence description. Keyword matching is a
-# heuristic: it cannot tell whether the offence was committed by means of an information system.
+# Reg. 2023/1543 art 5(4)(b), matched on the offence description. Keyword matching is a heuristic:
+# it cannot tell whether the offence was committed by means of an information system.
 _EPOC_LISTED_FAMILIES = (
     (
         "attacks against information systems (Directive 2013/40/EU arts 3-8)",
@@ -456,11 +543,9 @@ _EPOC_LISTED_FAMILIES = (
             "skimming", "phishing", "payment instrument",
         ),
     ),
-    (
-        "terrorist offences (Directive (EU) 2017/541 arts 3-12)",
-        _keywords("terroris"),
-    ),
 )  # fmt: skip
+# Art 5(4)(c), its own point: terrorist offences, whatever the means used to commit them.
+_TERRORISM = _keywords("terroris")
 
 
 @check(code="epoc_offence_threshold")
@@ -478,26 +563,78 @@ def epoc_offence_threshold(snapshot: RequestSnapshot, settings: CheckSettings) -
             "only subscriber or IP-identification data is sought, available for any offence (Reg. 2023/1543 art 5(3))"
         )
     source = "Reg. 2023/1543 art 5(4)"
+    data = f"{_names(restricted)} data may be ordered"
     for offence in snapshot.offences:
         if offence.max_penalty_years >= EPOC_MIN_PENALTY_YEARS:
             return passed(
-                f"{_names(restricted)} data may be ordered: {offence.description!r} carries a maximum "
-                f"of {offence.max_penalty_years:g} years (at least {EPOC_MIN_PENALTY_YEARS:g}) — {source}(a)"
+                f"{data}: {offence.description!r} carries a maximum of {offence.max_penalty_years:g} years "
+                f"(at least {EPOC_MIN_PENALTY_YEARS:g}) — {source}(a)"
             )
     for offence in snapshot.offences:
+        if _TERRORISM.search(offence.description):
+            return passed(
+                f"{data}: {offence.description!r} is a terrorist offence (Directive (EU) 2017/541 arts 3-12), "
+                f"whatever the means used — {source}(c)"
+            )
         family = _listed_offence_family(offence.description)
         if family:
             return passed(
-                f"{_names(restricted)} data may be ordered: {offence.description!r} is a listed offence, "
-                f"{family} — {source}(b)-(c)"
+                f"{data}: {offence.description!r} is a listed offence, {family}, committed wholly or partly by "
+                f"means of an information system — {source}(b)"
             )
     highest = max((o.max_penalty_years for o in snapshot.offences), default=None)
     penalty = f"the highest maximum penalty is {highest:g} years" if highest is not None else "no offence is recorded"
     return failed(
-        f"{_names(restricted)} data under a European Production Order needs an offence punishable by "
-        f"at least {EPOC_MIN_PENALTY_YEARS:g} years or a listed offence (cyber attacks, child sexual abuse "
-        f"material, non-cash payment fraud, terrorism); {penalty} and none is listed — {source}"
+        f"{_names(restricted)} data under a European Production Order needs an offence punishable by at least "
+        f"{EPOC_MIN_PENALTY_YEARS:g} years (art 5(4)(a)), an offence committed by means of an information system "
+        f"that art 5(4)(b) lists (cyber attacks, child sexual abuse material, non-cash payment fraud), or a "
+        f"terrorist offence (art 5(4)(c)); {penalty} and none is listed — {source}"
     )
+
+
+@check(code="issuer_competence")
+def issuer_competence(snapshot: RequestSnapshot, settings: CheckSettings) -> Verdict:
+    """The order comes from an authority that may issue it under the instrument (Reg. 2023/1543 art 4).
+
+    EPOC for traffic or content: a judge or court, or validated by one (art 4(2)). EPOC for
+    subscriber or IP-identification data and every European Preservation Order: a prosecutor may
+    issue (art 4(1), 4(3)); another authority (law enforcement) needs validation. Preservation under
+    Budapest art 29 or 18 U.S.C. § 2703(f) needs no court. Other legal bases leave it to national law.
+    """
+    code = snapshot.instrument.code
+    if code in NO_COURT_PRESERVATION:
+        return passed(f"no court order is needed: {NO_COURT_PRESERVATION[code]}")
+    if code not in EU_REGULATION_CODES:
+        return not_applicable(f"{code} sets no issuing-authority rule the tracker models; national law decides")
+    judicial = snapshot.data_categories & EPOC_JUDICIAL_CATEGORIES if code == EPOC_INSTRUMENT_CODE else frozenset()
+    validation = _validation(snapshot)
+    if judicial:
+        if snapshot.owner_kind == OrganisationKind.COURT:
+            return passed(f"a court issues this order for {_names(judicial)} data — Reg. 2023/1543 art 4(2)")
+        if validation:
+            return passed(f"{_names(judicial)} data: {validation} — Reg. 2023/1543 art 4(2)")
+        return failed(
+            f"a European Production Order for {_names(judicial)} data must be issued by a judge, a court or an "
+            "investigating judge, or validated by one: name them (issuing_judge_or_court) and the order's reference "
+            "(order_reference) — Reg. 2023/1543 art 4(2)"
+        )
+    article = "art 4(3)" if code == EPOC_PR_INSTRUMENT_CODE else "art 4(1)"
+    what = "a European Preservation Order" if code == EPOC_PR_INSTRUMENT_CODE else "this order for identification data"
+    if snapshot.owner_kind in JUDICIAL_OWNERS:
+        return passed(f"a prosecutor may issue {what} — Reg. 2023/1543 {article}")
+    if validation:
+        return passed(f"{what} of a {snapshot.owner_kind}: {validation} — Reg. 2023/1543 {article}(b)")
+    return failed(
+        f"{what} by a {snapshot.owner_kind} must be validated by a judge, a court or a prosecutor: name them "
+        f"(issuing_judge_or_court) and the order's reference (order_reference) — Reg. 2023/1543 {article}(b)"
+    )
+
+
+def _validation(snapshot: RequestSnapshot) -> str | None:
+    """ "issued or validated by X (order Y)" when both are stated, else None."""
+    if not (snapshot.issuing_judge_or_court or "").strip() or not (snapshot.order_reference or "").strip():
+        return None
+    return f"issued or validated by {snapshot.issuing_judge_or_court} (order {snapshot.order_reference})"
 
 
 @check(code="scope_narrow", severity="warning")
@@ -523,18 +660,42 @@ def scope_narrow(snapshot: RequestSnapshot, settings: CheckSettings) -> Verdict:
 # --- Attested checks ------------------------------------------------------------------------
 
 
-@check(code="judicial_authorisation", attestable=True)
-def judicial_authorisation(snapshot: RequestSnapshot, settings: CheckSettings) -> Verdict:
-    """A judge or court issued or validated the order where the instrument demands it for the data."""
-    needing = snapshot.data_categories & snapshot.instrument.requires_judicial_authorisation_for
-    if not needing:
-        return not_applicable(
-            f"no data category needing judicial authorisation under {snapshot.instrument.code} is sought"
+@check(code="instrument_in_force", attestable=True)
+def instrument_in_force(snapshot: RequestSnapshot, settings: CheckSettings) -> Verdict:
+    """The treaty the instrument rests on is in force for the states it must bind, today.
+
+    Both states (or the provider's state) for a convention; the issuing state for an EU regulation.
+    A state with no record counts as not bound. Records whose source is unverified, and a bilateral
+    treaty named in `treaty_reference`, need an officer's attestation.
+    """
+    treaty = snapshot.treaty
+    if treaty is None:
+        return not_applicable(f"{snapshot.instrument.code} rests on domestic law or a provider's policy, not a treaty")
+    states = " and ".join(f"{p.country} ({p.role})" for p in treaty.parties)
+    if treaty.kind == "bilateral":
+        if not (snapshot.treaty_reference or "").strip():
+            return failed(
+                f"{snapshot.instrument.code} is a generic bilateral treaty: name the treaty and its article "
+                "(treaty_reference)"
+            )
+        return attestation_required(f"confirm that {snapshot.treaty_reference} is in force between {states}")
+    on = snapshot.as_of
+    not_bound = [p for p in treaty.parties if not (p.in_force_on is not None if on is None else p.in_force(on))]
+    day = f" on {on.isoformat()}" if on else ""
+    if not_bound:
+        return failed(
+            f"{treaty.title} is not in force{day} for "
+            + "; ".join(f"{p.country}, the {p.role} ({p.standing()})" for p in not_bound)
+            + f"; if that has changed, an administrator records it (/api/v1/admin/treaties/{treaty.code}/parties/…)"
         )
-    return attestation_required(
-        f"{_names(needing)} data needs an order issued or validated by a judge or court — "
-        "Reg. 2023/1543 art 4; Budapest Convention art 15 (judicial supervision); 18 USC 2703 (warrant for content)"
-    )
+    records = "; ".join(f"{p.country}: {p.standing()}" for p in treaty.parties)
+    unverified = [p for p in treaty.parties if not p.source_verified]
+    if unverified:
+        return attestation_required(
+            f"{treaty.title} is in force{day} for {states} according to unverified reference data ({records}; "
+            f"source: {unverified[0].source}): confirm it with the treaty office"
+        )
+    return passed(f"{treaty.title} is in force{day} for {states} ({records})")
 
 
 @check(code="dual_criminality", attestable=True)

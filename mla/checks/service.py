@@ -3,7 +3,7 @@
 import hashlib
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import msgspec
@@ -22,7 +22,9 @@ from mla.checks.rules import (
     IdentifierView,
     InstrumentView,
     OffenceView,
+    PartyView,
     RequestSnapshot,
+    TreatyView,
     attestable_codes,
     blocking_failures,
     evaluate,
@@ -30,26 +32,32 @@ from mla.checks.rules import (
 from mla.checks.schemas import AttestationInput
 from mla.clock import Clock
 from mla.counterparties.models import Counterparty
-from mla.enums import TERMINAL_STATUSES, CounterpartyKind, DataCategory, Direction, IdentifierKind, RequestType
+from mla.enums import (
+    TERMINAL_STATUSES,
+    CounterpartyKind,
+    DataCategory,
+    Direction,
+    EmergencyGround,
+    IdentifierKind,
+    OrganisationKind,
+    RequestType,
+)
 from mla.errors import Conflict, Forbidden, InvalidTransition, NotFound
 from mla.instruments.models import Instrument
+from mla.organisations.models import Organisation
 from mla.requests import service as requests
 from mla.requests.access import AUTHORITY_ROLES, FourEyesViolation, effective_roles, is_author
 from mla.requests.models import Request
+from mla.treaties import repository as treaty_repository
+from mla.treaties.models import TreatyParty
+from mla.treaties.schemas import TreatyKind
+from mla.treaties.service import states_to_bind
 from mla.users.principal import Principal
 from mla.workflow.table import FOUR_EYES_RULE
 
 # What each attested judgement was about: an edit to any of these makes it no longer apply.
 JUDGED_FIELDS: dict[str, tuple[str, ...]] = {
-    "judicial_authorisation": (
-        "type",
-        "instrument",
-        "target_id",
-        "data_categories",
-        "identifiers",
-        "period_start",
-        "period_end",
-    ),
+    "instrument_in_force": ("instrument", "target_id", "treaty_reference"),
     "dual_criminality": ("instrument", "target_id", "facts", "link_to_offence", "offences"),
     "human_rights_risk": ("instrument", "target_id", "facts"),
     "privileged_persons": ("target_id", "identifiers", "facts"),
@@ -70,14 +78,48 @@ class RequestContext:
     case: Case
     instrument: Instrument
     counterparty: Counterparty
+    owner: Organisation
+    treaty: TreatyView | None
 
 
 async def load_context(session: AsyncSession, request: Request) -> RequestContext:
     case = await session.get_one(Case, request.case_id)
     instrument = await session.scalar(select(Instrument).where(Instrument.code == request.instrument))
     counterparty = await session.get_one(Counterparty, request.target_id)
+    owner = await session.get_one(Organisation, request.organisation_id)
     assert instrument is not None  # a foreign key guarantees it
-    return RequestContext(request, case, instrument, counterparty)
+    treaty = await _treaty_view(session, request, owner, counterparty)
+    return RequestContext(request, case, instrument, counterparty, owner, treaty)
+
+
+async def _treaty_view(
+    session: AsyncSession, request: Request, owner: Organisation, counterparty: Counterparty
+) -> TreatyView | None:
+    """The treaty the instrument rests on, with the record of each state it must bind here."""
+    treaty = await treaty_repository.treaty_of_instrument(session, request.instrument)
+    if treaty is None:
+        return None
+    states = states_to_bind(
+        TreatyKind(treaty.kind), Direction(request.direction), owner.country, counterparty.country, counterparty.kind
+    )
+    records = {p.country: p for p in await treaty_repository.parties(session, [treaty.id], [c for c, _ in states])}
+    parties = tuple(_party_view(country, role, records.get(country)) for country, role in states)
+    return TreatyView(treaty.code, treaty.title, treaty.kind, parties)  # type: ignore[arg-type]
+
+
+def _party_view(country: str, role: str, record: TreatyParty | None) -> PartyView:
+    if record is None:
+        return PartyView(country, role, recorded=False)
+    return PartyView(
+        country,
+        role,
+        signed_on=record.signed_on,
+        ratified_on=record.ratified_on,
+        in_force_on=record.in_force_on,
+        notes=record.notes,
+        source=record.source,
+        source_verified=record.source_verified,
+    )
 
 
 def fingerprint(context: RequestContext, code: str) -> str:
@@ -102,7 +144,7 @@ async def current_attestations(session: AsyncSession, context: RequestContext) -
     }
 
 
-def build_snapshot(context: RequestContext, attestations: dict[str, AttestationView]) -> RequestSnapshot:
+def build_snapshot(context: RequestContext, attestations: dict[str, AttestationView], as_of: date) -> RequestSnapshot:
     request, instrument, counterparty = context.request, context.instrument, context.counterparty
     return RequestSnapshot(
         type=RequestType(request.type),
@@ -137,6 +179,13 @@ def build_snapshot(context: RequestContext, attestations: dict[str, AttestationV
             death_penalty=counterparty.death_penalty,
         ),
         attestations=attestations,
+        emergency_grounds=frozenset(EmergencyGround(g) for g in request.emergency_grounds),
+        issuing_judge_or_court=request.issuing_judge_or_court,
+        order_reference=request.order_reference,
+        treaty_reference=request.treaty_reference,
+        owner_kind=OrganisationKind(context.owner.kind),
+        treaty=context.treaty,
+        as_of=as_of,
     )
 
 
@@ -144,22 +193,25 @@ def _moment(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value)
 
 
-async def evaluate_request(session: AsyncSession, request: Request, settings: CheckSettings) -> list[CheckResult]:
+async def evaluate_request(
+    session: AsyncSession, clock: Clock, request: Request, settings: CheckSettings
+) -> list[CheckResult]:
+    """The checks on the request as it is now; treaties are judged in force on today's (UTC) date."""
     context = await load_context(session, request)
-    return evaluate(build_snapshot(context, await current_attestations(session, context)), settings)
+    return evaluate(build_snapshot(context, await current_attestations(session, context), clock.now().date()), settings)
 
 
 def records(results: list[CheckResult]) -> list[dict[str, Any]]:
     return [result.as_record() for result in results]
 
 
-def require_approvable(results: list[CheckResult]) -> None:
-    """Refuse approval (409) while a blocking check fails or an attestation is missing, naming each."""
+def require_approvable(results: list[CheckResult], action: str = "approve") -> None:
+    """Refuse `action` (409) while a blocking check fails or an attestation is missing, naming each."""
     blocking = blocking_failures(results)
     if blocking:
         names = ", ".join(f"{r.code} ({r.outcome})" for r in blocking)
         raise ApprovalBlocked(
-            f"Approval needs every blocking check to pass; these do not: {names}.",
+            f"{action.capitalize()} needs every blocking check to pass; these do not: {names}.",
             failing_checks=[{"code": r.code, "outcome": r.outcome, "explanation": r.explanation} for r in blocking],
         )
 
@@ -204,7 +256,8 @@ async def attest(
         )
     )
     await session.flush()
-    results = evaluate(build_snapshot(context, await current_attestations(session, context)), settings)
+    attestations = await current_attestations(session, context)
+    results = evaluate(build_snapshot(context, attestations, clock.now().date()), settings)
     entry = audit.request_entry(
         request,
         "attest",

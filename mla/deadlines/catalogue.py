@@ -50,6 +50,45 @@ class RuleSeed:
     met_when_passed: bool = False
 
 
+# Incoming requests (issue 10 §5): a clock while received, and our own preservation period.
+INCOMING_RULES = (
+    RuleSeed(
+        "incoming-acknowledge",
+        "Acknowledge or decide an incoming request",
+        "acknowledgement",
+        "Own service level: accept or refuse a received request within 5 business days (urgent: 2, "
+        "emergency: 4 hours); paused while the requesting state owes more information",
+        "receive",
+        ["accept", "refuse"],
+        (5, BUSINESS),
+        (2, BUSINESS),
+        (4, HOURS),
+        directions=["incoming"],
+        responsible="central_authority",
+        pauses_on_clarification=True,
+    ),
+    RuleSeed(
+        "incoming-preservation-expiry",
+        "Preservation for the requesting state",
+        "preservation_expiry",
+        "Budapest Convention art 29(7) and UN Convention against Cybercrime art 42 (unverified): preserved for "
+        "not less than 60 days (the instrument's preservation days) from the preservation, and pending the "
+        "decision once the follow-up request is received",
+        "confirm_preserved",
+        ["supersede"],
+        (None, CALENDAR),
+        (None, CALENDAR),
+        (None, CALENDAR),
+        instrument_codes=["budapest-29", "uncc-42"],
+        request_types=["preservation"],
+        directions=["incoming"],
+        amount_from_instrument=True,
+        responsible="central_authority",
+        lapses_request=True,
+        reminder_leads_hours=[14 * 24, 3 * 24],
+    ),
+)
+
 RULES = (
     RuleSeed(
         "internal-review",
@@ -263,13 +302,15 @@ RULES = (
         "execution",
         "Own service level: execute within 30 days (emergency: 24 hours); Budapest art 27(7): report significant delay",
         "accept",
-        ["execute"],
+        ["execute", "confirm_preserved"],
         (30, CALENDAR),
         (30, CALENDAR),
         (24, HOURS),
         directions=["incoming"],
         responsible="central_authority",
+        pauses_on_clarification=True,  # while the requesting state owes more information, or we postponed
     ),
+    *INCOMING_RULES,
 )
 
 

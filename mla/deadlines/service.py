@@ -35,6 +35,7 @@ from mla.deadlines.arithmetic import (
     DueDate,
     Duration,
     DurationUnit,
+    add_remaining,
     compute_due,
     keep_paused_time,
     resume_due,
@@ -105,6 +106,12 @@ class Parties:
 
 def _organisation_calendar(organisation: Organisation, role: str) -> Calendar:
     return Calendar(organisation.country, organisation.timezone, f"{role} {organisation.name}")
+
+
+# Waiting on the other side: our clarification (outgoing) or the requesting state's (incoming).
+PAUSE_ACTIONS = frozenset({PAUSE_ACTION, "request_more_info"})
+POSTPONE_ACTION, END_POSTPONEMENT_ACTION = "postpone", "resume"
+RECEIVE_ACTION = "receive"  # an incoming request is recorded: its clocks open
 
 
 @dataclass
@@ -290,12 +297,15 @@ async def apply_action(
     *,
     extend_days: int | None = None,
     received_at: datetime | None = None,
+    until: datetime | None = None,
 ) -> DeadlineChanges:
     """Update the request's clocks for `action`, which has just moved it to its current status.
 
     `received_at` is the counterparty's receipt time, recorded by this action: clocks that run
-    from receipt restart from it. Refuses an extension beyond the instrument's cap or after the
-    expiry (409), and one without a length where the instrument has none (422).
+    from receipt restart from it. `until` is the postponement's end for `postpone` and `resume`:
+    the clocks that wait on the other side keep their remaining time from then on. Refuses an
+    extension beyond the instrument's cap or after the expiry (409), and one without a length
+    where the instrument has none (422).
     """
     changes = DeadlineChanges()
     now = clock.now()
@@ -312,7 +322,7 @@ async def apply_action(
             rule.outlives_fulfilment and request.status == RequestStatus.FULFILLED
         ):
             _close(deadline, CANCELLED, action, now, changes)
-        elif action == PAUSE_ACTION and rule.pauses_on_clarification and deadline.paused_at is None:
+        elif action in PAUSE_ACTIONS and rule.pauses_on_clarification and deadline.paused_at is None:
             deadline.paused_at = now
             changes.add("paused", deadline)
         elif action == RESUME_ACTION and deadline.paused_at is not None:
@@ -320,6 +330,10 @@ async def apply_action(
             changes.add("resumed", deadline)
         elif received_at is not None and rule.starts_at_receipt and deadline.started_at < received_at:
             await _restart_from_receipt(session, request, deadline, rule, instrument, received_at, changes)
+        elif action in (POSTPONE_ACTION, END_POSTPONEMENT_ACTION) and rule.pauses_on_clarification and until:
+            if _move_for_postponement(deadline, rule, now, until, postponing=action == POSTPONE_ACTION):
+                changes.add("postponed" if action == POSTPONE_ACTION else "resumed", deadline)
+    running = {deadline.rule_id for deadline, _ in await open_deadlines(session, request.id)}
     rules = await applicable_rules(
         session,
         action,
@@ -330,7 +344,8 @@ async def apply_action(
         conditions=request_conditions(request),
     )
     for rule in rules:
-        await _open(session, request, rule, instrument, now, changes)
+        if rule.id not in running:  # e.g. `accept` again after more information: the clock runs on
+            await _open(session, request, rule, instrument, now, changes)
     await refresh_queue_position(session, request)
     return changes
 
@@ -463,6 +478,33 @@ async def _restart_from_receipt(
     )
     schedule(deadline, rule)
     changes.add("restarted_from_receipt", deadline)
+
+
+def _move_for_postponement(
+    deadline: Deadline, rule: DeadlineRule, now: datetime, until: datetime, *, postponing: bool
+) -> bool:
+    """A postponed clock pauses until `until`: the time it had left runs from then, or from an earlier
+    `resume`. An overdue clock stays overdue. Returns whether the due moment moved."""
+    if postponing:
+        left, restart, what = deadline.due_at - now, until, f"Postponed until {until.isoformat()}"
+    elif until > now:
+        left, restart, what = (
+            deadline.due_at - until,
+            now,
+            f"Resumed before the postponement's end ({until.isoformat()})",
+        )
+    else:
+        return False  # the postponement is over: the clock has been running since `until`
+    if left <= timedelta(0):
+        return False
+    moved_from = deadline.due_at
+    deadline.due_at = add_remaining(restart, left)
+    deadline.explanation += (
+        f"\n{what}, at {now.isoformat()}: the remaining time was kept, so the due moment moved from "
+        f"{moved_from.isoformat()} to {deadline.due_at.isoformat()}."
+    )
+    schedule(deadline, rule)
+    return True
 
 
 async def _extend(

@@ -20,10 +20,16 @@ class Production(UuidPrimaryKey, Base):
     format: Mapped[str] = mapped_column(String(100))
     recorded_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime]
+    # The earlier production of this request with the same SHA-256: the same evidence recorded twice.
+    duplicate_of_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("productions.id"))
 
 
 class CustodyEvent(UuidPrimaryKey, Base):
-    """One link in a production's chain of custody, appended after receipt."""
+    """One link in a production's chain of custody, appended after receipt.
+
+    `at` is when it happened, as stated; `created_at` (answered as `recorded_at`) is when it was
+    recorded, so an entry written long after the fact shows as backfilled.
+    """
 
     __tablename__ = "custody_events"
 
@@ -34,3 +40,7 @@ class CustodyEvent(UuidPrimaryKey, Base):
     note: Mapped[str | None] = mapped_column(Text)
     recorded_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime]
+
+    @property
+    def recorded_at(self) -> datetime:
+        return self.created_at

@@ -46,11 +46,14 @@ class ProductionCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True)
 
 class CustodyOut(msgspec.Struct, kw_only=True):
     id: uuid.UUID
-    at: datetime
+    at: Annotated[datetime, msgspec.Meta(description="When it happened, as stated by whoever recorded it.")]
     kind: CustodyKind
     holder: str
     note: str | None
     recorded_by: uuid.UUID
+    recorded_at: Annotated[
+        datetime, msgspec.Meta(description="When it was recorded: far after `at`, the entry was backfilled.")
+    ]
 
 
 class ProductionOut(msgspec.Struct, kw_only=True):
@@ -63,4 +66,8 @@ class ProductionOut(msgspec.Struct, kw_only=True):
     format: str
     recorded_by: uuid.UUID
     created_at: datetime
+    duplicate_of: Annotated[
+        uuid.UUID | None,
+        msgspec.Meta(description="The earlier production of this request with the same SHA-256, if any: flagged."),
+    ] = None
     custody: list[CustodyOut] = []

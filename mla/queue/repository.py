@@ -20,6 +20,8 @@ from mla.deadlines.service import OPEN
 from mla.enums import RequestStatus
 from mla.queue.schemas import QueueBucket, QueueItem
 from mla.requests.models import Request, queue_due_at
+from mla.requests.repository import confidential_allows
+from mla.users.principal import Principal
 
 # `due_soon`: a running clock falls due within the next 48 hours (not yet overdue: the buckets are disjoint).
 DUE_SOON_WINDOW = timedelta(hours=48)
@@ -40,10 +42,15 @@ class QueuePosition:
     id: uuid.UUID
 
 
-def in_queue_of(authority_id: uuid.UUID) -> ColumnElement[bool]:
-    """The submitted or received, not yet closed, requests an organisation is responsible for."""
+def in_queue_of(viewer: Principal) -> ColumnElement[bool]:
+    """The submitted or received, not yet closed, requests the viewer's organisation is responsible
+    for, less the confidential ones the viewer may not see."""
     excluded = bindparam("excluded_statuses", list(_OUT_OF_QUEUE), expanding=True, literal_execute=True)
-    return and_(Request.central_authority_id == authority_id, Request.status.not_in(excluded))
+    return and_(
+        Request.central_authority_id == viewer.organisation_id,
+        Request.status.not_in(excluded),
+        confidential_allows(viewer),
+    )
 
 
 def bucket_condition(bucket: QueueBucket, now: datetime, user_id: uuid.UUID) -> ColumnElement[bool]:
@@ -59,10 +66,9 @@ def bucket_condition(bucket: QueueBucket, now: datetime, user_id: uuid.UUID) -> 
 
 
 def queue_page(
-    authority_id: uuid.UUID,
+    viewer: Principal,
     bucket: QueueBucket | None,
     now: datetime,
-    user_id: uuid.UUID,
     after: QueuePosition | None,
     limit: int,
 ) -> Select[Any]:
@@ -70,9 +76,9 @@ def queue_page(
     query = select(Request).options(
         load_only(*(getattr(Request, name) for name in _ITEM_COLUMNS), Request.urgency_rank)
     )
-    query = query.where(in_queue_of(authority_id))
+    query = query.where(in_queue_of(viewer))
     if bucket is not None:
-        query = query.where(bucket_condition(bucket, now, user_id))
+        query = query.where(bucket_condition(bucket, now, viewer.user_id))
     if after is not None:
         after_due = _INFINITY if after.due_at is None else bindparam("after_due", after.due_at)
         query = query.where(
@@ -81,12 +87,12 @@ def queue_page(
     return query.order_by(Request.urgency_rank, queue_due_at, Request.id).limit(limit + 1)
 
 
-async def bucket_counts(
-    session: AsyncSession, authority_id: uuid.UUID, now: datetime, user_id: uuid.UUID
-) -> dict[QueueBucket, int]:
-    """How many of the organisation's open requests fall in each bucket, in one pass."""
-    counts = [func.count().filter(bucket_condition(bucket, now, user_id)).label(bucket.value) for bucket in QueueBucket]
-    row = (await session.execute(select(*counts).select_from(Request).where(in_queue_of(authority_id)))).one()
+async def bucket_counts(session: AsyncSession, viewer: Principal, now: datetime) -> dict[QueueBucket, int]:
+    """How many of the open requests the viewer sees fall in each bucket, in one pass."""
+    counts = [
+        func.count().filter(bucket_condition(bucket, now, viewer.user_id)).label(bucket.value) for bucket in QueueBucket
+    ]
+    row = (await session.execute(select(*counts).select_from(Request).where(in_queue_of(viewer)))).one()
     return {bucket: getattr(row, bucket.value) for bucket in QueueBucket}
 
 

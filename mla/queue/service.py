@@ -62,7 +62,7 @@ async def list_queue(
         raise Forbidden("The queue is for central authority officers and supervisors.")
     now = clock.now()
     after = None if cursor is None else decode_cursor(cursor)
-    query = repository.queue_page(actor.organisation_id, bucket, now, actor.user_id, after, limit)
+    query = repository.queue_page(actor, bucket, now, after, limit)
     rows = list(await session.scalars(query))
     shown, more = rows[:limit], len(rows) > limit
     deadlines = await repository.next_deadlines(session, [request.id for request in shown])
@@ -74,7 +74,7 @@ async def list_queue(
                 id=deadline.id, kind=deadline.kind, rule=deadline.rule_code, due_at=deadline.due_at
             )
         items.append(item)
-    counts = await repository.bucket_counts(session, actor.organisation_id, now, actor.user_id)
+    counts = await repository.bucket_counts(session, actor, now)
     query_asked = reads.query_of(bucket=bucket, cursor=cursor, limit=limit)
     await reads.record_page_read(session, clock, actor, "list_queue", shown, query_asked)
     return QueuePage(

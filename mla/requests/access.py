@@ -17,11 +17,15 @@ AUTHORITY_ROLES = frozenset({Role.CENTRAL_AUTHORITY.value, Role.SUPERVISOR.value
 def effective_roles(actor: Principal, request: Request) -> frozenset[str]:
     """The workflow roles the actor holds *for this request*.
 
-    Prosecutors act for the owning organisation; central-authority officers and supervisors for
-    the responsible central authority (the owner itself when it has none). A central-authority
-    role held in a prosecution service that reports to an authority counts for nothing here.
+    Prosecutors act for the owning organisation, and for the prosecution service an incoming
+    request was handed to; central-authority officers and supervisors for the responsible central
+    authority (the owner itself when it has none). A central-authority role held in a prosecution
+    service that reports to an authority counts for nothing here.
     """
-    return roles_for(actor, owner_id=request.organisation_id, authority_id=request.central_authority_id)
+    roles = roles_for(actor, owner_id=request.organisation_id, authority_id=request.central_authority_id)
+    if request.executing_organisation_id is not None and actor.organisation_id == request.executing_organisation_id:
+        roles |= actor.roles & OWNER_ROLES
+    return roles
 
 
 def roles_for(actor: Principal, *, owner_id: uuid.UUID, authority_id: uuid.UUID | None) -> frozenset[str]:

@@ -19,6 +19,7 @@ class Request(UuidPrimaryKey, Base):
         Index("ix_requests_owner_keyset", "organisation_id", "created_at", "id"),
         Index("ix_requests_authority_keyset", "central_authority_id", "created_at", "id"),
         Index("ix_requests_counterparty_references", "counterparty_references", postgresql_using="gin"),
+        Index("ix_requests_executing_keyset", "executing_organisation_id", "created_at", "id"),
     )
 
     reference: Mapped[str] = mapped_column(String(32), unique=True)
@@ -27,6 +28,8 @@ class Request(UuidPrimaryKey, Base):
     organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"))
     # The central authority responsible for review and transmission; it sees the request too.
     central_authority_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisations.id"))
+    # An incoming request handed to a domestic prosecution service, which then sees and executes it.
+    executing_organisation_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisations.id"))
     direction: Mapped[str] = mapped_column(String(16))
     type: Mapped[str] = mapped_column(String(32))
     target_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("counterparties.id"), index=True)
@@ -36,7 +39,13 @@ class Request(UuidPrimaryKey, Base):
     period_start: Mapped[datetime | None]
     period_end: Mapped[datetime | None]
     urgency: Mapped[str] = mapped_column(String(16))
+    emergency_grounds: Mapped[list[str]] = mapped_column(ARRAY(String(32)), default=list, server_default="{}")
     emergency_justification: Mapped[str | None] = mapped_column(Text)
+    # Who issued or validated the order, and its reference (Reg. 2023/1543 art 4).
+    issuing_judge_or_court: Mapped[str | None] = mapped_column(String(200))
+    order_reference: Mapped[str | None] = mapped_column(String(200))
+    # The specific treaty and article, where the instrument is a generic one (`mlat`).
+    treaty_reference: Mapped[str | None] = mapped_column(String(300))
     facts: Mapped[str] = mapped_column(Text)
     link_to_offence: Mapped[str] = mapped_column(Text)
     necessity: Mapped[str] = mapped_column(Text)
@@ -87,8 +96,8 @@ Index(
     queue_due_at,
     Request.id,
     postgresql_where=text(IN_QUEUE_PREDICATE),
-    # The bucket counts read these too: with them in the index they are an index-only scan.
-    postgresql_include=["next_due_at", "status", "assignee_id"],
+    # The bucket counts read these too (confidentiality included): in the index, an index-only scan.
+    postgresql_include=["next_due_at", "status", "assignee_id", "confidential", "created_by"],
 )
 
 # "Mine": one officer's share of the queue, in queue order, without walking the whole authority's queue.

@@ -1,17 +1,19 @@
-"""Every query on requests, scoped to what the caller's organisation owns or is responsible for."""
+"""Every query on requests, scoped to what the caller's organisation owns, is responsible for or executes,
+less the confidential requests the caller is not entitled to see."""
 
 import uuid
 from typing import Any
 
 import msgspec
-from sqlalchemy import ColumnElement, Select, any_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, any_, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import load_only
 
 from mla.audit.models import AuditEvent
-from mla.enums import DataCategory, Direction, RequestStatus, RequestType, Urgency
+from mla.enums import DataCategory, Direction, RequestStatus, RequestType, Role, Urgency
 from mla.requests.models import Request, reference_sequence
 from mla.requests.schemas import RequestSummary
+from mla.users.principal import Principal
 
 
 class RequestFilters(msgspec.Struct, kw_only=True):
@@ -26,22 +28,45 @@ class RequestFilters(msgspec.Struct, kw_only=True):
     q: str | None = None
 
 
-def visible_to(organisation_id: uuid.UUID) -> ColumnElement[bool]:
-    return or_(Request.organisation_id == organisation_id, Request.central_authority_id == organisation_id)
+def visible_to(viewer: Principal) -> ColumnElement[bool]:
+    """What the viewer sees: requests their organisation owns, is responsible for or executes, less
+    the confidential ones they are not entitled to (`confidential_allows`)."""
+    organisation_id = viewer.organisation_id
+    seen = or_(
+        Request.organisation_id == organisation_id,
+        Request.central_authority_id == organisation_id,
+        Request.executing_organisation_id == organisation_id,
+    )
+    return and_(seen, confidential_allows(viewer))
+
+
+def confidential_allows(viewer: Principal) -> ColumnElement[bool]:
+    """A confidential request shows only to its creator and assignee, the responsible central
+    authority's supervisors, and auditors (whose reads are audited); everyone else gets 404."""
+    if viewer.has_any(Role.AUDITOR):
+        return true()
+    allowed = [
+        Request.confidential.is_(False),
+        Request.created_by == viewer.user_id,
+        Request.assignee_id == viewer.user_id,
+    ]
+    if viewer.has_any(Role.SUPERVISOR):
+        allowed.append(Request.central_authority_id == viewer.organisation_id)
+    return or_(*allowed)
 
 
 async def get_visible(
-    session: AsyncSession, organisation_id: uuid.UUID, request_id: uuid.UUID, *, for_update: bool = False
+    session: AsyncSession, viewer: Principal, request_id: uuid.UUID, *, for_update: bool = False
 ) -> Request | None:
-    """The request if the organisation may see it; `for_update` locks the row until commit."""
-    query = select(Request).where(Request.id == request_id, visible_to(organisation_id))
+    """The request if the viewer may see it; `for_update` locks the row until commit."""
+    query = select(Request).where(Request.id == request_id, visible_to(viewer))
     if for_update:
         query = query.with_for_update()
     return await session.scalar(query)
 
 
-def filtered(organisation_id: uuid.UUID, filters: RequestFilters) -> Select[Any]:
-    query = select(Request).where(visible_to(organisation_id))
+def filtered(viewer: Principal, filters: RequestFilters) -> Select[Any]:
+    query = select(Request).where(visible_to(viewer))
     for name in ("status", "type", "direction", "urgency", "target_id", "assignee_id", "case_id"):
         value = getattr(filters, name)
         if value is not None:
@@ -59,13 +84,13 @@ def filtered(organisation_id: uuid.UUID, filters: RequestFilters) -> Select[Any]
     return query
 
 
-def summaries(organisation_id: uuid.UUID, filters: RequestFilters) -> Select[Any]:
+def summaries(viewer: Principal, filters: RequestFilters) -> Select[Any]:
     """`filtered`, loading only the columns of a `RequestSummary`: a page never reads the statements.
 
     Touching any other attribute of these rows raises instead of loading it one row at a time.
     """
     columns = [getattr(Request, name) for name in RequestSummary.__struct_fields__]
-    return filtered(organisation_id, filters).options(load_only(*columns, raiseload=True))
+    return filtered(viewer, filters).options(load_only(*columns, raiseload=True))
 
 
 def _escape_like(text: str) -> str:

@@ -4,7 +4,7 @@ from typing import Annotated
 
 import msgspec
 
-from mla.enums import DataCategory, Direction, RequestStatus, RequestType, Urgency
+from mla.enums import DataCategory, Direction, EmergencyGround, RequestStatus, RequestType, Urgency
 from mla.fields import (
     AwareDatetime,
     FieldError,
@@ -25,6 +25,54 @@ CounterpartyReferences = Annotated[list[CounterpartyReference], msgspec.Meta(max
 Priority = Annotated[int, msgspec.Meta(ge=0, le=9)]
 Version = Annotated[int, msgspec.Meta(ge=1)]
 WITHOUT_VALIDATION_NEEDS_EMERGENCY = "only an order issued in an emergency may go without prior validation (art 4(5))"
+NOT_BLANK = r"\A(?!\s*\Z)[^\x00]*\Z"  # as mla.fields' texts: something besides blanks, never NUL
+EmergencyGrounds = Annotated[
+    list[EmergencyGround],
+    msgspec.Meta(
+        max_length=len(EmergencyGround),
+        description="Why an `emergency` is one: an imminent risk to the life, physical integrity or safety of a "
+        "person, or (Reg. 2023/1543 art 3(18) only) to critical infrastructure. A risk of losing evidence makes a "
+        "request `urgent`, not an emergency: the `emergency_justified` check says so.",
+    ),
+]
+IssuingJudgeOrCourt = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=200,
+        pattern=NOT_BLANK,
+        description="The judge or court that issued the order or validated it (Reg. 2023/1543 art 4(2): required "
+        "for a European Production Order for traffic or content data).",
+    ),
+]
+OrderReference = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=200,
+        pattern=NOT_BLANK,
+        description="The reference of the issuing or validating order.",
+    ),
+]
+TreatyReference = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=300,
+        pattern=NOT_BLANK,
+        description="The specific treaty and article the request rests on, where the instrument is a generic "
+        "one (`mlat`): e.g. 'Treaty on Mutual Legal Assistance in Criminal Matters DE-US of 14 October 2003, art 1'.",
+    ),
+]
+CONFIDENTIAL = (
+    "Confidential (no disclosure to the data subject). A confidential request is hidden (404, and left out of "
+    "lists, the queue, exports and statistics) from everyone except: its creator and its assignee; the "
+    "supervisors of the responsible central authority; and auditors of the organisations that see it, whose "
+    "every read is itself audited. Other prosecutors of the owner, officers of the central authority who are not "
+    "assigned, and a prosecution service executing an incoming request (unless its user is the assignee) do "
+    "not see it. Its clocks remind the authority's supervisors instead of every officer while it is unassigned."
+)
+Confidential = Annotated[bool, msgspec.Meta(description=CONFIDENTIAL)]
 
 
 def _check_request_rules(data: "RequestCreate | RequestPatch") -> None:
@@ -45,6 +93,8 @@ def _check_request_rules(data: "RequestCreate | RequestPatch") -> None:
     # A PATCH may change one of the two: the service checks the combination.
     if isinstance(data, RequestCreate) and data.issued_without_prior_validation and data.urgency != Urgency.EMERGENCY:
         raise FieldError("issued_without_prior_validation", WITHOUT_VALIDATION_NEEDS_EMERGENCY)
+    if isinstance(data.emergency_grounds, list):
+        data.emergency_grounds = sorted(set(data.emergency_grounds))
 
 
 class RequestCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -60,12 +110,16 @@ class RequestCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     period_start: AwareDatetime | None = None
     period_end: AwareDatetime | None = None
     urgency: Urgency = Urgency.ROUTINE
+    emergency_grounds: EmergencyGrounds = []
     emergency_justification: LongText | None = None
+    issuing_judge_or_court: IssuingJudgeOrCourt | None = None
+    order_reference: OrderReference | None = None
+    treaty_reference: TreatyReference | None = None
     facts: Statement = ""
     link_to_offence: Statement = ""
     necessity: Statement = ""
     proportionality: Statement = ""
-    confidential: bool = False
+    confidential: Confidential = False
     confidentiality_reason: LongText | None = None
     language: LanguageCode = "en"
     priority: Priority = 0
@@ -90,12 +144,16 @@ class RequestPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     period_start: AwareDatetime | None | msgspec.UnsetType = msgspec.UNSET
     period_end: AwareDatetime | None | msgspec.UnsetType = msgspec.UNSET
     urgency: Urgency | msgspec.UnsetType = msgspec.UNSET
+    emergency_grounds: EmergencyGrounds | msgspec.UnsetType = msgspec.UNSET
     emergency_justification: LongText | None | msgspec.UnsetType = msgspec.UNSET
+    issuing_judge_or_court: IssuingJudgeOrCourt | None | msgspec.UnsetType = msgspec.UNSET
+    order_reference: OrderReference | None | msgspec.UnsetType = msgspec.UNSET
+    treaty_reference: TreatyReference | None | msgspec.UnsetType = msgspec.UNSET
     facts: Statement | msgspec.UnsetType = msgspec.UNSET
     link_to_offence: Statement | msgspec.UnsetType = msgspec.UNSET
     necessity: Statement | msgspec.UnsetType = msgspec.UNSET
     proportionality: Statement | msgspec.UnsetType = msgspec.UNSET
-    confidential: bool | msgspec.UnsetType = msgspec.UNSET
+    confidential: Confidential | msgspec.UnsetType = msgspec.UNSET
     confidentiality_reason: LongText | None | msgspec.UnsetType = msgspec.UNSET
     language: LanguageCode | msgspec.UnsetType = msgspec.UNSET
     priority: Priority | msgspec.UnsetType = msgspec.UNSET
@@ -150,6 +208,7 @@ class RequestSummary(msgspec.Struct, kw_only=True):
     case_id: uuid.UUID
     organisation_id: uuid.UUID
     central_authority_id: uuid.UUID | None
+    executing_organisation_id: uuid.UUID | None
     direction: Direction
     type: RequestType
     target_id: uuid.UUID
@@ -158,7 +217,11 @@ class RequestSummary(msgspec.Struct, kw_only=True):
     period_start: datetime | None
     period_end: datetime | None
     urgency: Urgency
-    confidential: bool
+    emergency_grounds: list[EmergencyGround]
+    issuing_judge_or_court: str | None
+    order_reference: str | None
+    treaty_reference: str | None
+    confidential: Confidential
     language: str
     status: RequestStatus
     assignee_id: uuid.UUID | None

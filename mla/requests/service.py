@@ -12,6 +12,7 @@ from mla.audit import service as audit
 from mla.cases import service as cases
 from mla.clock import Clock
 from mla.counterparties.models import Counterparty
+from mla.deadlines import service as deadlines
 from mla.enums import (
     TERMINAL_STATUSES,
     URGENCY_RANK,
@@ -77,7 +78,7 @@ async def create_request(session: AsyncSession, clock: Clock, actor: Principal, 
     caller cannot use (422, naming the field).
     """
     organisation = await session.get_one(Organisation, actor.organisation_id)
-    roles = roles_for(actor, owner_id=organisation.id, authority_id=_responsible_authority(organisation))
+    roles = roles_for(actor, owner_id=organisation.id, authority_id=responsible_authority(organisation))
     if not roles & FILING_ROLES[data.direction]:
         allowed = ", ".join(sorted(FILING_ROLES[data.direction]))
         raise Forbidden(f"Filing an {data.direction} request for your organisation needs one of: {allowed}.")
@@ -92,7 +93,7 @@ async def create_request(session: AsyncSession, clock: Clock, actor: Principal, 
         id=uuid.uuid4(),
         reference=await _new_reference(session, data, now),
         organisation_id=organisation.id,
-        central_authority_id=_responsible_authority(organisation),
+        central_authority_id=responsible_authority(organisation),
         status=RequestStatus.DRAFT if data.direction == Direction.OUTGOING else RequestStatus.RECEIVED,
         created_by=actor.user_id,
         created_at=now,
@@ -103,12 +104,10 @@ async def create_request(session: AsyncSession, clock: Clock, actor: Principal, 
     request.period_start, request.period_end = _utc(data.period_start), _utc(data.period_end)
     session.add(request)
     await session.flush()
-    await audit.record(
-        session,
-        clock,
-        actor,
-        audit.request_entry(request, "create", from_status=None, changes={"after": snapshot(request)}),
-    )
+    changes = {"after": snapshot(request)}
+    if data.direction == Direction.INCOMING:  # received now: acknowledge or decide within the rule's time
+        changes |= (await deadlines.apply_action(session, clock, request, deadlines.RECEIVE_ACTION)).as_audit()
+    await audit.record(session, clock, actor, audit.request_entry(request, "create", from_status=None, changes=changes))
     return request
 
 
@@ -116,7 +115,7 @@ async def get_request(
     session: AsyncSession, actor: Principal, request_id: uuid.UUID, *, for_update: bool = False
 ) -> Request:
     """A request the caller's organisation owns or is responsible for; anything else is 404."""
-    request = await repository.get_visible(session, actor.organisation_id, request_id, for_update=for_update)
+    request = await repository.get_visible(session, actor, request_id, for_update=for_update)
     if request is None:
         raise NotFound("No such request.")
     return request
@@ -149,7 +148,7 @@ async def list_requests(
     limit: int,
 ) -> Page[RequestSummary]:
     """One page of the requests the caller may see, as summaries (no statements), its read recorded if accountable."""
-    query = repository.summaries(actor.organisation_id, filters)
+    query = repository.summaries(actor, filters)
     page = await fetch_page(session, query, Request, cursor, limit, to_summary)
     query_asked = reads.query_of(filters, cursor=cursor, limit=limit)
     await reads.record_page_read(session, clock, actor, "list_requests", page.items, query_asked)
@@ -265,7 +264,8 @@ async def _require_target_and_instrument(session: AsyncSession, target_id: uuid.
         raise field_error("instrument", f"no instrument with code {instrument_code!r}")
 
 
-def _responsible_authority(organisation: Organisation) -> uuid.UUID | None:
+def responsible_authority(organisation: Organisation) -> uuid.UUID | None:
+    """The central authority that reviews the organisation's requests: itself if it is one."""
     if organisation.kind == OrganisationKind.CENTRAL_AUTHORITY:
         return organisation.id
     return organisation.central_authority_id

@@ -2,8 +2,8 @@
 
 Definitions (SPEC §9):
 
-- **Scope**: the requests the caller's organisation owns or is the central authority for, exactly
-  as `GET /requests` (`mla.requests.repository.visible_to`).
+- **Scope**: the requests the caller sees, exactly as `GET /requests`
+  (`mla.requests.repository.visible_to`): confidential ones count only for those who may see them.
 - **Period** `from` ≤ t < `to` (either end may be open): requests are selected by `created_at` for
   the counts, the turnaround and the lapses; deadlines by `due_at` for the overdue rate.
 - **Turnaround**, from the request's audit events (its status changes), in days:
@@ -31,7 +31,6 @@ Definitions (SPEC §9):
   worker's action on a preservation, leads there, and it is terminal).
 """
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -61,6 +60,7 @@ from mla.enums import Direction, RequestStatus
 from mla.instruments.models import Instrument
 from mla.requests.models import Request
 from mla.requests.repository import RequestFilters, filtered, visible_to
+from mla.users.principal import Principal
 from mla.workflow.table import Action
 
 START_ACTIONS = (Action.TRANSMIT.value, Action.ACCEPT.value)
@@ -98,7 +98,7 @@ class Window:
         return conditions
 
 
-def _visible_requests(organisation_id: uuid.UUID, window: Window) -> CTE:
+def _visible_requests(viewer: Principal, window: Window) -> CTE:
     """The requests in scope created in the window, with their counterparty's name and instrument's title."""
     return (
         select(
@@ -114,18 +114,18 @@ def _visible_requests(organisation_id: uuid.UUID, window: Window) -> CTE:
         )
         .join(Counterparty, Counterparty.id == Request.target_id)
         .join(Instrument, Instrument.code == Request.instrument)
-        .where(visible_to(organisation_id), *window.contains(Request.created_at))
+        .where(visible_to(viewer), *window.contains(Request.created_at))
         .cte("visible")
     )
 
 
-async def request_counts(session: AsyncSession, organisation_id: uuid.UUID, window: Window) -> list[Row[Any]]:
+async def request_counts(session: AsyncSession, viewer: Principal, window: Window) -> list[Row[Any]]:
     """One row per value of each dimension, in one pass (GROUPING SETS).
 
     In each row exactly one dimension column is set (they are NOT NULL in the table, so a null
     means "not grouped by this one"); the counterparty row also carries the name.
     """
-    v = _visible_requests(organisation_id, window).c
+    v = _visible_requests(viewer, window).c
     query = select(
         v.status, v.type, v.direction, v.urgency, v.target_id, v.target_name, func.count().label("requests")
     ).group_by(
@@ -140,13 +140,13 @@ async def request_counts(session: AsyncSession, organisation_id: uuid.UUID, wind
     return list(await session.execute(query))
 
 
-async def turnarounds(session: AsyncSession, organisation_id: uuid.UUID, window: Window) -> list[Row[Any]]:
+async def turnarounds(session: AsyncSession, viewer: Principal, window: Window) -> list[Row[Any]]:
     """Median and p90 days to first response and to fulfilment, paused time excluded.
 
     One row per (direction, counterparty) — `instrument` null — and per (direction, instrument)
     — `target_id` null. See the module docstring for what is measured.
     """
-    visible = _visible_requests(organisation_id, window)
+    visible = _visible_requests(viewer, window)
     v = visible.c
     # Only status changes: assignments and auditors' reads would otherwise split a pause in two.
     status_changes = (
@@ -243,7 +243,7 @@ def _days(interval: ColumnElement[Any]) -> ColumnElement[Any]:
     return extract("epoch", interval) / SECONDS_PER_DAY
 
 
-async def overdue_counts(session: AsyncSession, organisation_id: uuid.UUID, window: Window, now: datetime) -> Row[Any]:
+async def overdue_counts(session: AsyncSession, viewer: Principal, window: Window, now: datetime) -> Row[Any]:
     """`overdue` and `met_on_time` among the deadlines that came due in the window (module docstring)."""
     stopped_running_at = func.coalesce(Deadline.closed_at, Deadline.paused_at, now)
     overdue = or_(Deadline.status == "missed", stopped_running_at > Deadline.due_at)
@@ -255,7 +255,7 @@ async def overdue_counts(session: AsyncSession, organisation_id: uuid.UUID, wind
         )
         .select_from(Deadline)
         .join(Request, Request.id == Deadline.request_id)
-        .where(visible_to(organisation_id), Deadline.due_at < now, *window.contains(Deadline.due_at))
+        .where(visible_to(viewer), Deadline.due_at < now, *window.contains(Deadline.due_at))
     )
     return (await session.execute(query)).one()
 
@@ -277,11 +277,11 @@ EXPORT_COLUMNS: tuple[tuple[str, Any], ...] = (
 )
 
 
-def export_query(organisation_id: uuid.UUID, filters: RequestFilters) -> Select[Any]:
+def export_query(viewer: Principal, filters: RequestFilters) -> Select[Any]:
     """The request list's rows (same scope and filters, newest first) with the export's columns."""
     columns: list[InstrumentedAttribute[Any]] = [column for _, column in EXPORT_COLUMNS]
     return (
-        filtered(organisation_id, filters)
+        filtered(viewer, filters)
         .with_only_columns(*columns)
         .select_from(Request)
         .join(Counterparty, Counterparty.id == Request.target_id)
@@ -290,7 +290,7 @@ def export_query(organisation_id: uuid.UUID, filters: RequestFilters) -> Select[
     )
 
 
-async def export_row_count(session: AsyncSession, organisation_id: uuid.UUID, filters: RequestFilters) -> int:
+async def export_row_count(session: AsyncSession, viewer: Principal, filters: RequestFilters) -> int:
     """How many rows `export_query` yields, for the export's audit event."""
-    rows = export_query(organisation_id, filters).order_by(None).subquery()
+    rows = export_query(viewer, filters).order_by(None).subquery()
     return int(await session.scalar(select(func.count()).select_from(rows)) or 0)

@@ -52,7 +52,7 @@ async def statistics(session: AsyncSession, clock: Clock, actor: Principal, peri
     """The figures of the requests the actor's organisation sees; a naive or reversed period is 422."""
     window = _window(period)
     now = clock.now()
-    counts = await repository.request_counts(session, actor.organisation_id, window)
+    counts = await repository.request_counts(session, actor, window)
     by_status = dict.fromkeys(RequestStatus, 0)
     by_type = dict.fromkeys(RequestType, 0)
     by_direction = dict.fromkeys(Direction, 0)
@@ -72,7 +72,7 @@ async def statistics(session: AsyncSession, clock: Clock, actor: Principal, peri
     by_counterparty.sort(key=lambda c: (-c.requests, c.name))
 
     per_counterparty, per_instrument = [], []
-    for row in await repository.turnarounds(session, actor.organisation_id, window):
+    for row in await repository.turnarounds(session, actor, window):
         first_response = _turnaround(row, "first_response")
         fulfilment = _turnaround(row, "fulfilment")
         if row.target_id is not None:
@@ -96,7 +96,7 @@ async def statistics(session: AsyncSession, clock: Clock, actor: Principal, peri
                 )
             )
 
-    deadlines = await repository.overdue_counts(session, actor.organisation_id, window, now)
+    deadlines = await repository.overdue_counts(session, actor, window, now)
     came_due = deadlines.overdue + deadlines.met_on_time
     return Statistics(
         period=Period(from_=window.start, to=window.end),  # as asked, in UTC
@@ -220,11 +220,11 @@ async def export_requests_csv(
     """
     async with sessionmaker() as reader, reader.begin():
         await reader.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-        rows = await repository.export_row_count(reader, actor.organisation_id, filters)
+        rows = await repository.export_row_count(reader, actor, filters)
         query = reads.query_of(filters)
         await reads.record_export(session, clock, actor, "export_requests", query=query, rows=rows)
         yield csv_text([EXPORT_HEADER])
-        export = repository.export_query(actor.organisation_id, filters)
+        export = repository.export_query(actor, filters)
         result = await reader.stream(export.execution_options(yield_per=EXPORT_BATCH_ROWS))
         async for batch in result.partitions():
             yield csv_text(batch)

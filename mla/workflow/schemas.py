@@ -28,6 +28,7 @@ class ActionInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     # What the enforcing authority's objection (art 12) means for data already received.
     data_measure: Literal["delete", "restrict"] | None = None
     disclosure: LongText | None = None  # traffic data disclosed under Budapest art 30: provider, path
+    organisation_id: uuid.UUID | None = None  # hand_over: the domestic prosecution service that executes
 
     def __post_init__(self) -> None:
         for name in ("until", "received_at", "validated_at"):

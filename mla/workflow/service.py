@@ -2,7 +2,7 @@
 
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -14,8 +14,9 @@ from mla.checks import service as checks
 from mla.checks.rules import CheckResult, CheckSettings
 from mla.clock import Clock
 from mla.deadlines import service as deadlines
-from mla.enums import TERMINAL_STATUSES
-from mla.errors import Forbidden, InvalidTransition, NotFound, Unprocessable
+from mla.enums import TERMINAL_STATUSES, OrganisationKind
+from mla.errors import Conflict, Forbidden, InvalidTransition, NotFound, Unprocessable
+from mla.organisations.models import Organisation
 from mla.requests import service as requests
 from mla.requests.access import FourEyesViolation, effective_roles, is_author
 from mla.requests.models import Request
@@ -24,7 +25,9 @@ from mla.users.principal import Principal
 from mla.workflow.schemas import ActionFieldOut, ActionInput, AssignInput, AvailableAction
 from mla.workflow.table import SYSTEM, Action, Transition, TransitionRefused, available_actions, plan_transition
 
-CHECKED_ACTIONS = frozenset({Action.SUBMIT, Action.APPROVE})
+CHECKED_ACTIONS = frozenset({Action.SUBMIT, Action.APPROVE, Action.ACCEPT})
+# Refused (409, naming the failing checks) while a blocking check fails or an attestation is missing.
+GATED_ACTIONS = frozenset({Action.APPROVE, Action.ACCEPT})
 # Budapest art 30: the requested Party discloses traffic data while executing an art 29 request.
 TRAFFIC_DISCLOSURE_INSTRUMENTS = frozenset({"budapest-29"})
 ENFORCING_REVIEW = "enforcing_review"  # the deadline kind of Reg. 2023/1543 art 12(1)
@@ -60,7 +63,7 @@ async def perform_action(
     check_settings: CheckSettings,
 ) -> Request:
     """Take `action` on a request: 404 unseen or unknown action, 409 wrong status or stale version,
-    403 wrong role, 422 missing fields, and for `approve` 409 naming each blocking check.
+    403 wrong role, 422 missing fields, and for `approve` and `accept` 409 naming each blocking check.
 
     The row stays locked until the transaction ends, so of two racing writers exactly one wins and
     the other sees the new version. `submit` and `approve` record the checks as they stood.
@@ -68,11 +71,13 @@ async def perform_action(
     request = await requests.get_request(session, actor, request_id, for_update=True)
     transition = _plan(request, actor, action, data, is_author=await is_author(session, actor, request))
     requests.check_version(request, data.version if data.version is not None else if_match)
+    if transition.action == Action.POSTPONE:
+        _require_future(data.until, clock.now())
     results = None
     if transition.action in CHECKED_ACTIONS:
-        results = await checks.evaluate_request(session, request, check_settings)
-        if transition.action == Action.APPROVE:
-            checks.require_approvable(results)
+        results = await checks.evaluate_request(session, clock, request, check_settings)
+        if transition.action in GATED_ACTIONS:
+            checks.require_approvable(results, transition.action)
     await _apply(session, clock, actor, request, transition, data, results)
     return request
 
@@ -105,7 +110,7 @@ async def _apply(
     results: list[CheckResult] | None,
 ) -> None:
     """Move the request, its clocks and its version, and write the action's audit event."""
-    from_status = request.status
+    from_status, postponed_until = request.status, request.postponed_until
     request.updated_at = clock.now()  # the action's moment: effects read it
     changes = await EFFECTS.get(transition.action, _no_effect)(session, request, data)
     request.status = transition.next_status(from_status)
@@ -117,6 +122,7 @@ async def _apply(
         transition.action,
         extend_days=data.days,
         received_at=changes.get("counterparty_received_at"),
+        until=data.until or postponed_until,
     )
     changes |= clocks.as_audit()
     entry = audit.request_entry(
@@ -159,8 +165,49 @@ def _as_domain_error(refused: TransitionRefused) -> Exception:
     return Unprocessable(refused.message, errors=errors)
 
 
+def _require_future(until: datetime | None, now: datetime) -> None:
+    if until is not None and until <= now:
+        raise Unprocessable(
+            f"A postponement runs until a moment still to come, not {until.isoformat()}.",
+            errors=[{"field": "until", "message": "must lie in the future"}],
+        )
+
+
+class NoCentralAuthority(Conflict):
+    problem = "no-central-authority"
+    title = "No central authority responsible"
+
+
 async def _no_effect(session: AsyncSession, request: Request, data: ActionInput) -> dict[str, Any]:
     return {}
+
+
+async def _submit(session: AsyncSession, request: Request, data: ActionInput) -> dict[str, Any]:
+    """A submitted request waits for a central authority's review: there must be one to do it."""
+    if request.central_authority_id is not None:
+        return {}
+    owner = await session.get_one(Organisation, request.organisation_id)
+    authority_id = requests.responsible_authority(owner)
+    if authority_id is None:
+        raise NoCentralAuthority(
+            f"{owner.name} has no central authority to review and transmit its requests, so nobody could act on "
+            "this one: an administrator links the organisation to its central authority first."
+        )
+    request.central_authority_id = authority_id  # linked after the draft was filed
+    return {"central_authority_id": authority_id}
+
+
+async def _hand_over(session: AsyncSession, request: Request, data: ActionInput) -> dict[str, Any]:
+    """An incoming request goes to a domestic prosecution service, which then sees and executes it."""
+    authority = await session.get_one(Organisation, request.organisation_id)
+    service = None if data.organisation_id is None else await session.get(Organisation, data.organisation_id)
+    if service is None or service.kind != OrganisationKind.PROSECUTION_SERVICE or service.country != authority.country:
+        raise Unprocessable(
+            f"An incoming request is handed to a prosecution service of {authority.country}.",
+            errors=[{"field": "organisation_id", "message": "not a domestic prosecution service"}],
+        )
+    request.executing_organisation_id = service.id
+    return {"executing_organisation_id": service.id, "executing_organisation": service.name}
 
 
 async def _transmit(session: AsyncSession, request: Request, data: ActionInput) -> dict[str, Any]:
@@ -272,6 +319,8 @@ async def _supersede(session: AsyncSession, request: Request, data: ActionInput)
 
 
 EFFECTS: dict[str, Effect] = {
+    "submit": _submit,
+    "hand_over": _hand_over,
     "transmit": _transmit,
     "acknowledge": _acknowledge,
     "confirm_preserved": _confirm_preserved,
@@ -318,10 +367,11 @@ async def assign(
 
 
 async def _require_assignable(session: AsyncSession, request: Request, user_id: uuid.UUID) -> None:
-    organisations = {request.organisation_id, request.central_authority_id}
+    organisations = {request.organisation_id, request.central_authority_id, request.executing_organisation_id} - {None}
     query = select(User.id).where(User.id == user_id, User.active.is_(True), User.organisation_id.in_(organisations))
     if await session.scalar(query) is None:
         raise Unprocessable(
-            "The assignee must be an active user of the requesting organisation or its central authority.",
+            "The assignee must be an active user of the requesting organisation, its central authority or the "
+            "prosecution service executing the request.",
             errors=[{"field": "user_id", "message": "not a user who can handle this request"}],
         )

@@ -13,8 +13,14 @@ Decisions not spelled out in SPEC §5:
 - A preservation request ends with `supersede` (follow-up request linked) or `lapse`; it yields
   no data, so `fulfil` and `record_partial` apply only to the other request types
   (`record_partial` would also strand a preservation in a status it could not leave).
-- Incoming requests are handled by the central authority (and supervisor) only, including
-  recording that the requesting state withdrew its request.
+- Incoming requests are handled by the central authority (and supervisor), including recording
+  that the requesting state withdrew its request. `hand_over` gives one in execution to a domestic
+  prosecution service, whose prosecutors then see it and may `execute` it (or `confirm_preserved`).
+- Incoming `postpone` (Budapest art 27(5)) defers an accepted request: only from `in_execution`,
+  so `resume` never skips the checks that gate `accept`.
+- An incoming preservation is accepted, then preserved (`confirm_preserved`), and keeps its own
+  preservation period (Budapest art 29(7)): `extend`, `supersede` (the follow-up request arrived),
+  `lapse` (worker) or `withdraw`, as for an outgoing one.
 - Every action accepts an optional `reason` (free text for the audit event) unless it is required.
 - Four eyes: `approve` (a `four_eyes` row) is never taken by the request's author, whoever created
   it or ever submitted it, whatever roles they hold (e.g. a prosecutor who is also a
@@ -71,6 +77,7 @@ class Action(StrEnum):
     ACCEPT = "accept"
     EXECUTE = "execute"
     REQUEST_MORE_INFO = "request_more_info"
+    HAND_OVER = "hand_over"
 
 
 FieldKind = Literal["text", "datetime", "int", "uuid"]
@@ -143,6 +150,7 @@ _SENT = frozenset({S.TRANSMITTED, S.ACKNOWLEDGED})
 _AWAITING_DATA = _SENT | {S.PARTIALLY_FULFILLED, S.AWAITING_CLARIFICATION, S.POSTPONED}
 _EU_ORDERS = frozenset({RequestType.PRODUCTION, RequestType.PRESERVATION})
 _INCOMING_OPEN = frozenset({S.RECEIVED, S.IN_EXECUTION})
+_EXECUTORS = _CENTRAL | _PROSECUTOR  # a prosecution service the request was handed over to executes it
 _OUTGOING_STATUSES = frozenset(
     {
         S.DRAFT,
@@ -156,7 +164,7 @@ _OUTGOING_STATUSES = frozenset(
         S.PRESERVED,
     }
 )
-_INCOMING_STATUSES = frozenset({S.RECEIVED, S.IN_EXECUTION, S.AWAITING_CLARIFICATION, S.POSTPONED})
+_INCOMING_STATUSES = frozenset({S.RECEIVED, S.IN_EXECUTION, S.AWAITING_CLARIFICATION, S.POSTPONED, S.PRESERVED})
 
 REASON = ActionField("reason", required=True, kind="text")
 GROUNDS = ActionField("grounds", required=True, kind="text")
@@ -171,6 +179,7 @@ DATA_MEASURE = ActionField("data_measure", required=True, kind="text")
 DISCLOSURE = ActionField("disclosure", required=True, kind="text")
 DAYS = ActionField("days", required=False, kind="int")
 FOLLOW_UP_REQUEST_ID = ActionField("follow_up_request_id", required=True, kind="uuid")
+ORGANISATION_ID = ActionField("organisation_id", required=True, kind="uuid")
 _OPTIONAL_REASON = ActionField("reason", required=False, kind="text")
 
 
@@ -267,15 +276,37 @@ TRANSITIONS: tuple[Transition, ...] = (
     _row(A.WITHDRAW, _OUTGOING_STATUSES, S.WITHDRAWN, _PROSECUTOR | _CENTRAL, REASON),
     # incoming: we execute a foreign request
     _row(A.ACCEPT, {S.RECEIVED}, S.IN_EXECUTION, _CENTRAL, directions=_IN),
-    _row(A.EXECUTE, {S.IN_EXECUTION}, S.FULFILLED, _CENTRAL, directions=_IN),
+    _row(A.HAND_OVER, {S.IN_EXECUTION}, S.IN_EXECUTION, _CENTRAL, ORGANISATION_ID, directions=_IN),
+    _row(A.EXECUTE, {S.IN_EXECUTION}, S.FULFILLED, _EXECUTORS, directions=_IN, request_types=_NOT_PRESERVATION),
     _row(A.REFUSE, _INCOMING_OPEN, S.REFUSED, _CENTRAL, GROUNDS, directions=_IN),
-    _row(A.POSTPONE, _INCOMING_OPEN, S.POSTPONED, _CENTRAL, REASON, UNTIL, directions=_IN),
+    _row(A.POSTPONE, {S.IN_EXECUTION}, S.POSTPONED, _CENTRAL, REASON, UNTIL, directions=_IN),
     _row(A.RESUME, {S.POSTPONED}, S.IN_EXECUTION, _CENTRAL, directions=_IN),
     _row(A.REQUEST_MORE_INFO, _INCOMING_OPEN, S.AWAITING_CLARIFICATION, _CENTRAL, REASON, directions=_IN),
     # The status alone cannot tell whether we had accepted before asking, so the answer
     # goes back to `received` and is accepted again.
     _row(A.PROVIDE_CLARIFICATION, {S.AWAITING_CLARIFICATION}, S.RECEIVED, _CENTRAL, directions=_IN),
     _row(A.WITHDRAW, _INCOMING_STATUSES, S.WITHDRAWN, _CENTRAL, REASON, directions=_IN),
+    # incoming preservation: we preserve for the requesting state
+    _row(
+        A.CONFIRM_PRESERVED,
+        {S.IN_EXECUTION},
+        S.PRESERVED,
+        _EXECUTORS,
+        PROVIDER_REFERENCE,
+        directions=_IN,
+        request_types=_PRESERVATION,
+    ),
+    _row(A.EXTEND, {S.PRESERVED}, S.PRESERVED, _CENTRAL, DAYS, directions=_IN, request_types=_PRESERVATION),
+    _row(A.LAPSE, {S.PRESERVED}, S.EXPIRED, _SYSTEM_ONLY, directions=_IN, request_types=_PRESERVATION),
+    _row(
+        A.SUPERSEDE,
+        {S.PRESERVED},
+        S.FULFILLED,
+        _CENTRAL,
+        FOLLOW_UP_REQUEST_ID,
+        directions=_IN,
+        request_types=_PRESERVATION,
+    ),
 )
 
 del A, S  # short aliases for the table only

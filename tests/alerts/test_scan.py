@@ -12,9 +12,7 @@ from mla.alerts.scan import ScanReport, scan_due_alerts
 from mla.clock import FixedClock
 from mla.deadlines.models import Deadline
 from mla.enums import Role
-from tests.factories import Org, World
-
-EMERGENCY = {"urgency": "emergency", "emergency_justification": "A child is at immediate risk of sexual abuse."}
+from tests.factories import EMERGENCY, Org, World
 
 
 async def scan(sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock) -> ScanReport:

@@ -38,12 +38,11 @@ from tests.alerts.support import (
     smtp_sink,
 )
 from tests.conftest import Servers
-from tests.factories import Org
+from tests.factories import EMERGENCY, Org
 from workers import jobs
 from workers.settings import build_worker
 
 SECRET = "receiver-shared-secret-0123456789"
-EMERGENCY = {"urgency": "emergency", "emergency_justification": "A child is at immediate risk of sexual abuse."}
 LIMIT = 60  # seconds: a hung worker fails the test instead of the run
 
 

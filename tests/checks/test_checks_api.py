@@ -43,7 +43,7 @@ async def test_content_epoc_for_a_two_year_offence_cannot_be_approved_and_says_w
     assert "3 years" in problem["failing_checks"][0]["explanation"]
 
 
-async def test_five_year_offence_is_approved_once_judicial_authorisation_is_attested(world: World) -> None:
+async def test_five_year_offence_is_approved_once_the_unverified_treaty_data_is_confirmed(world: World) -> None:
     prosecution, authority, request = await submitted_epoc(world, max_penalty_years=5)
 
     before = await approve(world, authority, request)
@@ -51,18 +51,18 @@ async def test_five_year_offence_is_approved_once_judicial_authorisation_is_atte
     after = await approve(world, authority, request)
 
     assert before.status_code == 409
-    assert "judicial_authorisation" in {c["code"] for c in before.json()["failing_checks"]}
-    assert outcomes(checks)["judicial_authorisation"] == "pass"
+    assert "instrument_in_force" in {c["code"] for c in before.json()["failing_checks"]}
+    assert outcomes(checks)["instrument_in_force"] == "pass"
     assert after.status_code == 200 and after.json()["status"] == "approved"
     trail = (await world.client.get(f"/api/v1/requests/{request['id']}/audit", headers=prosecution.headers())).json()
     approval = next(event for event in trail["items"] if event["action"] == "approve")
     recorded = {check["code"]: check for check in approval["checks"]}
     officer = authority.members[Role.CENTRAL_AUTHORITY]
-    assert recorded["judicial_authorisation"]["attested_by"] == officer.email
+    assert recorded["instrument_in_force"]["attested_by"] == officer.email
     assert recorded["epoc_offence_threshold"]["outcome"] == "pass"
     assert approval["actor_id"] == str(officer.id)
     attestations = [event for event in trail["items"] if event["action"] == "attest"]
-    assert {event["changes"]["check"] for event in attestations} >= {"judicial_authorisation", "privileged_persons"}
+    assert {event["changes"]["check"] for event in attestations} >= {"instrument_in_force", "privileged_persons"}
 
 
 async def test_an_edit_to_what_was_judged_invalidates_the_attestation(world: World) -> None:
@@ -82,8 +82,8 @@ async def test_an_edit_to_what_was_judged_invalidates_the_attestation(world: Wor
 
     checks = (await world.client.get(f"/api/v1/requests/{request['id']}/checks", headers=prosecution.headers())).json()
 
-    assert outcomes(checks["items"])["judicial_authorisation"] == "needs_attestation"
     assert outcomes(checks["items"])["privileged_persons"] == "needs_attestation"
+    assert outcomes(checks["items"])["instrument_in_force"] == "pass"  # it judged the instrument and target only
 
 
 async def test_only_the_responsible_authority_attests_and_only_attestable_checks(world: World) -> None:
@@ -93,16 +93,16 @@ async def test_only_the_responsible_authority_attests_and_only_attestable_checks
     body = {"outcome": "pass", "reason": "A judge signed the order on 3 November."}
 
     by_prosecutor = await world.client.post(
-        f"{base}/judicial_authorisation/attestation", json=body, headers=prosecution.headers()
+        f"{base}/instrument_in_force/attestation", json=body, headers=prosecution.headers()
     )
     by_stranger = await world.client.post(
-        f"{base}/judicial_authorisation/attestation", json=body, headers=other_authority.headers(Role.CENTRAL_AUTHORITY)
+        f"{base}/instrument_in_force/attestation", json=body, headers=other_authority.headers(Role.CENTRAL_AUTHORITY)
     )
     automatic = await world.client.post(
         f"{base}/epoc_offence_threshold/attestation", json=body, headers=authority.headers(Role.CENTRAL_AUTHORITY)
     )
     no_reason = await world.client.post(
-        f"{base}/judicial_authorisation/attestation",
+        f"{base}/instrument_in_force/attestation",
         json={"outcome": "pass"},
         headers=authority.headers(Role.CENTRAL_AUTHORITY),
     )
@@ -118,4 +118,38 @@ async def test_a_failed_attestation_keeps_blocking(world: World) -> None:
     response = await approve(world, authority, request)
 
     assert response.status_code == 409
-    assert {c["code"]: c["outcome"] for c in response.json()["failing_checks"]}["judicial_authorisation"] == "fail"
+    assert {c["code"]: c["outcome"] for c in response.json()["failing_checks"]}["instrument_in_force"] == "fail"
+
+
+async def test_a_content_epoc_without_the_judges_order_cannot_be_approved(world: World) -> None:
+    prosecution, authority = await world.linked_pair()
+    draft = await world.request(
+        prosecution,
+        await world.case(prosecution),
+        await world.counterparty(),
+        issuing_judge_or_court=None,
+        order_reference=None,
+    )
+    request = await world.act(prosecution, Role.PROSECUTOR, draft, "submit")
+    await world.attest_pending(authority, request)
+
+    response = await approve(world, authority, request)
+
+    assert response.status_code == 409
+    [failing] = response.json()["failing_checks"]
+    assert failing["code"] == "issuer_competence" and "art 4(2)" in failing["explanation"]
+
+
+async def test_a_prosecutors_preservation_order_for_traffic_data_is_approved_without_a_judge(world: World) -> None:
+    """The most urgent path takes no extra step: Reg. 2023/1543 art 4(3)."""
+    preservation = {
+        "type": "preservation",
+        "instrument": "eu-epoc-pr",
+        "data_categories": ["traffic", "content"],
+        "issuing_judge_or_court": None,
+        "order_reference": None,
+    }
+
+    _, _, request = await world.transmitted(**preservation)
+
+    assert request["status"] == "transmitted"

@@ -2,7 +2,7 @@
 
 import json
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -15,7 +15,9 @@ from mla.checks.rules import (
     IdentifierView,
     InstrumentView,
     OffenceView,
+    PartyView,
     RequestSnapshot,
+    TreatyView,
     attestable_codes,
     blocking_failures,
     check,
@@ -24,7 +26,16 @@ from mla.checks.rules import (
     passed,
     unregister,
 )
-from mla.enums import CounterpartyKind, DataCategory, Direction, IdentifierKind, RequestType, Urgency
+from mla.enums import (
+    CounterpartyKind,
+    DataCategory,
+    Direction,
+    EmergencyGround,
+    IdentifierKind,
+    OrganisationKind,
+    RequestType,
+    Urgency,
+)
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -35,13 +46,16 @@ ALL_CODES = [
     "emergency_justified",
     "period_bounded",
     "epoc_offence_threshold",
+    "issuer_competence",
     "scope_narrow",
-    "judicial_authorisation",
+    "instrument_in_force",
     "dual_criminality",
     "human_rights_risk",
     "privileged_persons",
 ]
-ATTESTED = {"judicial_authorisation", "dual_criminality", "human_rights_risk", "privileged_persons"}
+ATTESTED = {"instrument_in_force", "dual_criminality", "human_rights_risk", "privileged_persons"}
+TODAY = date(2026, 11, 2)
+EU_APPLIES_FROM = date(2026, 8, 18)
 
 FACTS = "The suspect sent ransom demands from the account between January and March 2026."
 LINK = "The account's subscriber and messages identify who sent the ransom demands."
@@ -63,12 +77,22 @@ def make_instrument(**overrides: object) -> InstrumentView:
     return InstrumentView(**values)  # type: ignore[arg-type]
 
 
+def bound(country: str, role: str, in_force_on: date | None = EU_APPLIES_FROM, verified: bool = True) -> PartyView:
+    return PartyView(
+        country, role, in_force_on=in_force_on, source="the treaty office's chart", source_verified=verified
+    )
+
+
+def eu_regulation(*parties: PartyView) -> TreatyView:
+    return TreatyView("eu-2023-1543", "Regulation (EU) 2023/1543", "eu_regulation", parties)
+
+
 def attest(outcome: str = "pass", by: str = "ca.officer@example.org", reason: str = "checked") -> AttestationView:
     return AttestationView(outcome=outcome, reason=reason, by=by, at=START)  # type: ignore[arg-type]
 
 
 def make_snapshot(**overrides: object) -> RequestSnapshot:
-    """A content EPOC to a provider for a 5-year offence, every required attestation passed."""
+    """A content EPOC to a provider for a 5-year offence, ordered by a judge, every attestation passed."""
     values: dict[str, object] = {
         "type": RequestType.PRODUCTION,
         "direction": Direction.OUTGOING,
@@ -87,7 +111,11 @@ def make_snapshot(**overrides: object) -> RequestSnapshot:
         "offences": (OffenceView("extortion", 5),),
         "instrument": make_instrument(),
         "counterparty": CounterpartyView(CounterpartyKind.PROVIDER, "IE", name="Example Mail Ltd"),
-        "attestations": {"judicial_authorisation": attest(), "privileged_persons": attest()},
+        "attestations": {"privileged_persons": attest()},
+        "issuing_judge_or_court": "Amtsgericht Tiergarten, investigating judge",
+        "order_reference": "352 Gs 17/26",
+        "treaty": eu_regulation(bound("DE", "requesting state")),
+        "as_of": TODAY,
     }
     values.update(overrides)
     return RequestSnapshot(**values)  # type: ignore[arg-type]
@@ -132,10 +160,10 @@ def test_non_applicable_checks_are_still_returned_as_passes_saying_not_applicabl
 
 
 def test_check_results_serialise_to_json_for_the_audit_trail() -> None:
-    record = result("judicial_authorisation", make_snapshot()).as_record()
+    record = result("privileged_persons", make_snapshot()).as_record()
 
     assert json.loads(json.dumps(record)) == {
-        "code": "judicial_authorisation",
+        "code": "privileged_persons",
         "severity": "blocking",
         "outcome": "pass",
         "explanation": record["explanation"],
@@ -248,21 +276,75 @@ def test_routine_request_needs_no_emergency_justification() -> None:
     assert outcome.explanation.startswith("not applicable")
 
 
+LIFE = frozenset({EmergencyGround.LIFE})
+
+
 @pytest.mark.parametrize("justification", [None, "", "urgent", "n/a", "!!!!!!!!!!!!!!!!!!!!!!!!!"])
 def test_emergency_without_a_real_justification_fails(justification: str | None) -> None:
-    snapshot = make_snapshot(urgency=Urgency.EMERGENCY, emergency_justification=justification)
+    snapshot = make_snapshot(urgency=Urgency.EMERGENCY, emergency_grounds=LIFE, emergency_justification=justification)
 
     assert result("emergency_justified", snapshot).outcome == "fail"
 
 
 def test_emergency_with_a_stated_threat_to_life_passes() -> None:
     snapshot = make_snapshot(
-        urgency=Urgency.EMERGENCY, emergency_justification="Kidnapped child held by the account holder since today."
+        urgency=Urgency.EMERGENCY,
+        emergency_grounds=LIFE,
+        emergency_justification="Kidnapped child held by the account holder since today.",
     )
 
     outcome = result("emergency_justified", snapshot)
     assert outcome.outcome == "pass"
-    assert not outcome.explanation.startswith("not applicable")
+    assert "life" in outcome.explanation and "art 3(18)" in outcome.explanation
+
+
+def test_an_emergency_without_a_named_ground_fails() -> None:
+    snapshot = make_snapshot(
+        urgency=Urgency.EMERGENCY, emergency_justification="Kidnapped child held by the account holder since today."
+    )
+
+    outcome = result("emergency_justified", snapshot)
+    assert outcome.outcome == "fail"
+    assert "no emergency ground" in outcome.explanation
+
+
+def test_a_risk_of_losing_evidence_makes_a_request_urgent_not_an_emergency() -> None:
+    """Worked example: the provider deletes logs after 7 days; the suspect may wipe the account today."""
+    snapshot = make_snapshot(
+        urgency=Urgency.EMERGENCY,
+        emergency_grounds=frozenset({EmergencyGround.LOSS_OF_EVIDENCE}),
+        emergency_justification="The suspect announced he will wipe the account tonight; logs rotate in 7 days.",
+    )
+
+    outcome = result("emergency_justified", snapshot)
+    assert outcome.outcome == "fail"
+    assert "urgent, not an emergency" in outcome.explanation
+    assert outcome in blocking_failures(evaluate(snapshot))
+
+
+def test_a_risk_to_a_persons_safety_is_an_emergency_even_when_evidence_is_also_at_risk() -> None:
+    snapshot = make_snapshot(
+        urgency=Urgency.EMERGENCY,
+        emergency_grounds=frozenset({EmergencyGround.SAFETY, EmergencyGround.LOSS_OF_EVIDENCE}),
+        emergency_justification="Threats to shoot a named teacher tomorrow were posted from this account.",
+    )
+
+    assert result("emergency_justified", snapshot).outcome == "pass"
+
+
+def test_critical_infrastructure_is_an_emergency_under_the_eu_regulation_only() -> None:
+    grid = {
+        "urgency": Urgency.EMERGENCY,
+        "emergency_grounds": frozenset({EmergencyGround.CRITICAL_INFRASTRUCTURE}),
+        "emergency_justification": "Ransomware is spreading through the regional power grid's control systems.",
+    }
+
+    under_regulation = result("emergency_justified", make_snapshot(**grid))
+    under_2ap = result("emergency_justified", make_snapshot(**grid, instrument=make_instrument(code="2ap-9")))
+
+    assert under_regulation.outcome == "pass"
+    assert under_2ap.outcome == "fail"
+    assert "only under Reg. 2023/1543" in under_2ap.explanation
 
 
 def test_emergency_disclosure_request_needs_a_justification_whatever_the_urgency() -> None:
@@ -366,7 +448,6 @@ def test_an_epoc_without_offences_for_content_fails() -> None:
         ("Ransomware attack on a hospital", "attacks against information systems"),
         ("DDoS against a bank", "attacks against information systems"),
         ("Payment card fraud via a fake shop", "non-cash payment fraud"),
-        ("Terrorist propaganda", "terrorist offences"),
     ],
 )
 def test_listed_offence_families_pass_below_three_years(description: str, family: str) -> None:
@@ -374,6 +455,23 @@ def test_listed_offence_families_pass_below_three_years(description: str, family
 
     assert outcome.outcome == "pass"
     assert family in outcome.explanation
+    assert outcome.explanation.endswith("art 5(4)(b)") and "by means of an information system" in outcome.explanation
+
+
+def test_terrorism_is_its_own_point_not_an_offence_by_means_of_an_information_system() -> None:
+    """Worked example: financing a terrorist group, 2 years maximum, no computer involved."""
+    outcome = result("epoc_offence_threshold", make_snapshot(offences=(OffenceView("Terrorist financing", 2),)))
+
+    assert outcome.outcome == "pass"
+    assert outcome.explanation.endswith("art 5(4)(c)")
+    assert "information system" not in outcome.explanation
+
+
+def test_the_refusal_names_the_three_points_of_article_5_4() -> None:
+    outcome = result("epoc_offence_threshold", make_snapshot(offences=(OffenceView("Insult", 1),)))
+
+    assert outcome.outcome == "fail"
+    assert all(point in outcome.explanation for point in ("art 5(4)(a)", "art 5(4)(b)", "art 5(4)(c)"))
 
 
 def test_subscriber_and_ip_identification_epoc_is_allowed_for_any_offence() -> None:
@@ -433,62 +531,175 @@ def test_a_long_identifier_window_warns() -> None:
     assert "+447700900123" in outcome.explanation
 
 
-# --- judicial_authorisation -----------------------------------------------------------------
+# --- issuer_competence ----------------------------------------------------------------------
+
+NO_JUDGE = {"issuing_judge_or_court": None, "order_reference": None}
 
 
-def test_content_needs_judicial_authorisation_until_attested() -> None:
-    results = evaluate(without_attestations(make_snapshot()))
-    outcome = next(r for r in results if r.code == "judicial_authorisation")
+def test_a_content_epoc_ordered_by_a_judge_passes_and_names_the_order() -> None:
+    outcome = result("issuer_competence", make_snapshot())
 
-    assert outcome.outcome == "needs_attestation"
-    assert not outcome.attested
-    assert outcome in blocking_failures(results)
-
-
-def test_traffic_needs_judicial_authorisation_too() -> None:
-    snapshot = without_attestations(make_snapshot(data_categories=frozenset({DataCategory.TRAFFIC})))
-
-    assert result("judicial_authorisation", snapshot).outcome == "needs_attestation"
-
-
-def test_attested_judicial_authorisation_passes_and_says_who_and_why() -> None:
-    attestation = attest("pass", by="judge.liaison@example.org", reason="warrant 2026/17 of the investigating judge")
-    snapshot = make_snapshot(attestations={"judicial_authorisation": attestation})
-
-    outcome = result("judicial_authorisation", snapshot)
     assert outcome.outcome == "pass"
-    assert outcome.attested
-    assert outcome.attested_by == "judge.liaison@example.org"
-    assert outcome.attested_reason == "warrant 2026/17 of the investigating judge"
-    assert "judge.liaison@example.org" in outcome.explanation
-    assert "warrant 2026/17" in outcome.explanation
+    assert "Amtsgericht Tiergarten" in outcome.explanation and "352 Gs 17/26" in outcome.explanation
+    assert "art 4(2)" in outcome.explanation
 
 
-def test_attested_failure_of_judicial_authorisation_stays_blocking() -> None:
-    snapshot = make_snapshot(attestations={"judicial_authorisation": attest("fail", reason="no warrant on file")})
+@pytest.mark.parametrize("category", [DataCategory.CONTENT, DataCategory.TRAFFIC])
+def test_a_traffic_or_content_epoc_of_a_prosecutor_without_a_judge_fails(category: DataCategory) -> None:
+    snapshot = make_snapshot(data_categories=frozenset({category}), **NO_JUDGE)
 
-    results = evaluate(snapshot)
-    outcome = next(r for r in results if r.code == "judicial_authorisation")
+    outcome = result("issuer_competence", snapshot)
     assert outcome.outcome == "fail"
-    assert "no warrant on file" in outcome.explanation
-    assert outcome in blocking_failures(results)
+    assert "judge" in outcome.explanation and "art 4(2)" in outcome.explanation
+    assert outcome in blocking_failures(evaluate(snapshot))
 
 
-def test_subscriber_data_needs_no_judicial_authorisation() -> None:
-    snapshot = without_attestations(make_snapshot(data_categories=frozenset({DataCategory.SUBSCRIBER})))
+def test_a_court_issues_a_content_epoc_itself() -> None:
+    snapshot = make_snapshot(owner_kind=OrganisationKind.COURT, **NO_JUDGE)
 
-    outcome = result("judicial_authorisation", snapshot)
+    assert result("issuer_competence", snapshot).outcome == "pass"
+
+
+@pytest.mark.parametrize(
+    "categories", [frozenset({DataCategory.SUBSCRIBER}), frozenset({DataCategory.IP_IDENTIFICATION})]
+)
+def test_a_prosecutor_issues_an_epoc_for_subscriber_or_ip_identification_data(categories: frozenset) -> None:
+    outcome = result("issuer_competence", make_snapshot(data_categories=categories, **NO_JUDGE))
+
     assert outcome.outcome == "pass"
-    assert outcome.explanation.startswith("not applicable")
+    assert "art 4(1)" in outcome.explanation
 
 
-def test_an_instrument_can_require_judicial_authorisation_for_other_categories() -> None:
-    instrument = make_instrument(requires_judicial_authorisation_for=frozenset({DataCategory.SUBSCRIBER}))
+def test_a_prosecutor_issues_a_european_preservation_order_for_traffic_and_content() -> None:
+    """The old check demanded a judge for every preservation of traffic data: art 4(3) says otherwise."""
     snapshot = make_snapshot(
-        instrument=instrument, data_categories=frozenset({DataCategory.SUBSCRIBER}), attestations={}
+        type=RequestType.PRESERVATION,
+        instrument=make_instrument(code="eu-epoc-pr", request_types=frozenset({RequestType.PRESERVATION})),
+        data_categories=frozenset({DataCategory.TRAFFIC, DataCategory.CONTENT}),
+        **NO_JUDGE,
     )
 
-    assert result("judicial_authorisation", snapshot).outcome == "needs_attestation"
+    outcome = result("issuer_competence", snapshot)
+    assert outcome.outcome == "pass"
+    assert "art 4(3)" in outcome.explanation
+
+
+def test_law_enforcement_needs_its_preservation_order_validated() -> None:
+    preservation = {
+        "type": RequestType.PRESERVATION,
+        "instrument": make_instrument(code="eu-epoc-pr", request_types=frozenset({RequestType.PRESERVATION})),
+        "owner_kind": OrganisationKind.LAW_ENFORCEMENT,
+    }
+
+    alone = result("issuer_competence", make_snapshot(**preservation, **NO_JUDGE))
+    validated = result(
+        "issuer_competence",
+        make_snapshot(**preservation, issuing_judge_or_court="Public prosecutor Berlin", order_reference="V 1/26"),
+    )
+
+    assert alone.outcome == "fail" and "art 4(3)(b)" in alone.explanation
+    assert validated.outcome == "pass"
+
+
+@pytest.mark.parametrize("code", ["budapest-29", "us-2703f"])
+def test_preservation_under_budapest_29_or_2703f_needs_no_court(code: str) -> None:
+    snapshot = make_snapshot(
+        type=RequestType.PRESERVATION,
+        instrument=make_instrument(code=code, request_types=frozenset({RequestType.PRESERVATION})),
+        data_categories=frozenset({DataCategory.TRAFFIC, DataCategory.CONTENT}),
+        **NO_JUDGE,
+    )
+
+    outcome = result("issuer_competence", snapshot)
+    assert outcome.outcome == "pass"
+    assert "no court order" in outcome.explanation
+
+
+# --- instrument_in_force --------------------------------------------------------------------
+
+
+def budapest(*parties: PartyView) -> TreatyView:
+    return TreatyView("ets-185", "Convention on Cybercrime", "multilateral", parties)
+
+
+def test_an_eu_regulation_in_force_for_the_issuing_state_passes() -> None:
+    outcome = result("instrument_in_force", make_snapshot())
+
+    assert outcome.outcome == "pass"
+    assert "DE (requesting state)" in outcome.explanation
+
+
+def test_the_eu_regulation_is_not_in_force_before_18_august_2026() -> None:
+    outcome = result("instrument_in_force", make_snapshot(as_of=date(2026, 8, 17)))
+
+    assert outcome.outcome == "fail"
+    assert "in force 2026-08-18" in outcome.explanation
+
+
+def test_a_member_state_not_bound_by_the_regulation_cannot_issue_under_it() -> None:
+    denmark = PartyView("DK", "requesting state", notes="Not bound by the Regulation (Protocol No 22).")
+
+    outcome = result("instrument_in_force", make_snapshot(treaty=eu_regulation(denmark)))
+
+    assert outcome.outcome == "fail"
+    assert (
+        "DK, the requesting state (not in force, Not bound by the Regulation (Protocol No 22))" in outcome.explanation
+    )
+
+
+def test_a_convention_must_bind_both_states() -> None:
+    """Worked example: Germany (in force 1 July 2009) asks Ireland, which signed in 2002 and has no ratification."""
+    ireland = PartyView("IE", "requested state", signed_on=date(2002, 2, 28), source="chart", source_verified=True)
+    treaty = budapest(bound("DE", "requesting state", date(2009, 7, 1)), ireland)
+
+    outcome = result("instrument_in_force", make_snapshot(treaty=treaty))
+
+    assert outcome.outcome == "fail"
+    assert "IE, the requested state (signed 2002-02-28, not in force)" in outcome.explanation
+    assert "DE, the requesting state" not in outcome.explanation
+
+
+def test_a_state_without_a_record_counts_as_not_bound() -> None:
+    treaty = budapest(
+        bound("DE", "requesting state", date(2009, 7, 1)), PartyView("BR", "requested state", recorded=False)
+    )
+
+    outcome = result("instrument_in_force", make_snapshot(treaty=treaty))
+
+    assert outcome.outcome == "fail"
+    assert "BR, the requested state (no record)" in outcome.explanation
+
+
+def test_unverified_reference_data_needs_an_officers_confirmation() -> None:
+    treaty = budapest(
+        bound("DE", "requesting state", date(2009, 7, 1), verified=False),
+        bound("US", "requested state", date(2007, 1, 1), verified=False),
+    )
+    snapshot = make_snapshot(treaty=treaty)
+
+    assert result("instrument_in_force", snapshot).outcome == "needs_attestation"
+    confirmed = replace(snapshot, attestations={**snapshot.attestations, "instrument_in_force": attest()})
+    assert result("instrument_in_force", confirmed).outcome == "pass"
+
+
+def test_a_generic_bilateral_treaty_must_be_named_then_confirmed() -> None:
+    states = (PartyView("DE", "requesting state", recorded=False), PartyView("US", "requested state", recorded=False))
+    treaty = TreatyView("bilateral", "Bilateral MLA treaty", "bilateral", states)
+    unnamed = make_snapshot(treaty=treaty, instrument=make_instrument(code="mlat"))
+    named = replace(unnamed, treaty_reference="Treaty on Mutual Legal Assistance DE-US of 14 October 2003, art 1")
+
+    assert result("instrument_in_force", unnamed).outcome == "fail"
+    assert "treaty_reference" in result("instrument_in_force", unnamed).explanation
+    outcome = result("instrument_in_force", named)
+    assert outcome.outcome == "needs_attestation"
+    assert "DE-US of 14 October 2003" in outcome.explanation and "DE (requesting state) and US" in outcome.explanation
+
+
+def test_an_instrument_resting_on_no_treaty_is_not_concerned() -> None:
+    outcome = result("instrument_in_force", make_snapshot(treaty=None))
+
+    assert outcome.outcome == "pass"
+    assert outcome.explanation.startswith("not applicable")
 
 
 # --- dual_criminality, human_rights_risk, privileged_persons --------------------------------
@@ -554,8 +765,9 @@ def test_blocking_failures_lists_exactly_the_failing_blocking_checks_and_open_at
         facts="n/a",  # statements_present fails
         identifiers=identifiers(12),  # scope_narrow warns: not blocking
         instrument=make_instrument(requires_dual_criminality=True),
+        issuing_judge_or_court=None,  # issuer_competence fails
+        treaty=eu_regulation(bound("DE", "requesting state", verified=False)),  # needs an attestation
         attestations={
-            # judicial_authorisation missing -> needs_attestation
             "privileged_persons": attest("pass"),
             "dual_criminality": attest("fail", reason="conduct not an offence there"),
         },
@@ -565,7 +777,8 @@ def test_blocking_failures_lists_exactly_the_failing_blocking_checks_and_open_at
 
     assert {r.code: r.outcome for r in blocking} == {
         "statements_present": "fail",
-        "judicial_authorisation": "needs_attestation",
+        "issuer_competence": "fail",
+        "instrument_in_force": "needs_attestation",
         "dual_criminality": "fail",
     }
 

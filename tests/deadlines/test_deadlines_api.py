@@ -8,7 +8,7 @@ import pytest
 
 from mla.clock import FixedClock
 from mla.enums import OrganisationKind, Role
-from tests.factories import Org, World
+from tests.factories import EMERGENCY, Org, World
 
 # The factory's provider is in the US: its calendar is New York's (EST in November).
 NEW_YORK = ZoneInfo("America/New_York")
@@ -27,9 +27,7 @@ def open_by_rule(items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 async def test_emergency_epoc_is_due_eight_hours_after_transmission(world: World, clock: FixedClock) -> None:
     """Reg. 2023/1543 art 10(4): 8 hours, exact elapsed time. The enforcing-authority review and the
     validation clock open only for a notified order and one issued without prior validation."""
-    prosecution, _, request = await world.transmitted(
-        urgency="emergency", emergency_justification="A child is at immediate risk of sexual abuse."
-    )
+    prosecution, _, request = await world.transmitted(**EMERGENCY)
 
     clocks = open_by_rule(await deadlines(world, prosecution, request))
 

@@ -46,6 +46,7 @@ from mla.instruments.catalogue import CATALOGUE
 from mla.migrate import PROJECT_ROOT
 from mla.reference_data import seed_reference_data
 from mla.settings import Settings
+from mla.treaties.catalogue import TREATIES
 from mla.users.models import ApiToken
 from mla.workflow.table import Action
 from tests.conftest import TEST_KEYRING, Servers, two_role_database
@@ -112,7 +113,9 @@ class Fixtures:
         return self.prosecutor
 
     def real_values(self, path: str, name: str) -> list[str]:
-        if name == "code":  # one name, two meanings
+        if name == "code":  # one name, three meanings
+            if "/treaties" in path:
+                return self.ids["treaty_code"]
             return self.ids["check_code" if path.startswith("/api/v1/requests/") else "instrument_code"]
         return self.ids.get(name, [])
 
@@ -203,7 +206,8 @@ async def fuzz_fixtures(server: Server, fuzz_database_url: str) -> AsyncIterator
             org = await world.organisation(central_authority=authority)
             target = await world.counterparty()
             case = await world.case(org)
-            request = await world.request(org, case, target)
+            # Evidence is recorded only on a request that was transmitted.
+            request = await world.walk_to_transmitted(org, authority, await world.request(org, case, target))
             production = await client.post(
                 f"/api/v1/requests/{request['id']}/productions",
                 json={
@@ -242,6 +246,8 @@ async def fuzz_fixtures(server: Server, fuzz_database_url: str) -> AsyncIterator
                 "action": [action.value for action in Action],
                 "check_code": sorted(REGISTRY),
                 "instrument_code": sorted(entry.code for entry in CATALOGUE),
+                "treaty_code": sorted(seed.code for seed in TREATIES),
+                "country": ["DE", "IE", "DK"],
             },
         )
     finally:

@@ -12,7 +12,7 @@ DIGEST = hashlib.sha256(b"export.zip").hexdigest()
 
 def production_body(**overrides: object) -> dict[str, object]:
     body = {
-        "received_at": "2026-11-20T10:00:00+01:00",
+        "received_at": "2026-11-01T10:00:00+01:00",  # the day before the tests' clock
         "description": "Account export delivered through the provider's portal",
         "size_bytes": 1_048_576,
         "sha256": DIGEST.upper(),
@@ -22,14 +22,13 @@ def production_body(**overrides: object) -> dict[str, object]:
 
 
 async def test_evidence_and_custody_are_recorded_listed_and_audited(world: World) -> None:
-    org = await world.organisation()
-    request = await world.request(org, await world.case(org), await world.counterparty())
+    org, _, request = await world.transmitted()
     base = f"/api/v1/requests/{request['id']}/productions"
 
     created = await world.client.post(base, json=production_body(), headers=org.headers())
     custody = await world.client.post(
         f"{base}/{created.json()['id']}/custody",
-        json={"at": "2026-11-21T09:00:00Z", "kind": "sealed", "holder": "Evidence room 3"},
+        json={"at": "2026-11-02T08:00:00Z", "kind": "sealed", "holder": "Evidence room 3"},
         headers=org.headers(),
     )
     listed = await world.client.get(base, headers=org.headers(Role.AUDITOR))
@@ -104,8 +103,7 @@ async def test_a_nul_character_in_a_communication_is_refused_and_nothing_is_stor
 )
 async def test_a_time_out_of_range_is_refused_and_nothing_is_stored(world: World, moment: str) -> None:
     """Outside 1900-2999 (UTC); before year 1 or after 9999 in UTC it used to reach asyncpg: a 500."""
-    org = await world.organisation()
-    request = await world.request(org, await world.case(org), await world.counterparty())
+    org, _, request = await world.transmitted()
     productions = f"/api/v1/requests/{request['id']}/productions"
     communications = f"/api/v1/requests/{request['id']}/communications"
     production = (await world.client.post(productions, json=production_body(), headers=org.headers())).json()

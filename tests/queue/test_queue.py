@@ -9,10 +9,9 @@ import httpx
 
 from mla.clock import FixedClock
 from mla.enums import CounterpartyKind, OrganisationKind, Role
-from tests.factories import Org, World
+from tests.factories import EMERGENCY, Org, World
 
 QUEUE = "/api/v1/queue"
-EMERGENCY = {"urgency": "emergency", "emergency_justification": "A child is at immediate risk of sexual abuse."}
 
 
 async def act(
@@ -121,10 +120,11 @@ async def test_each_bucket_holds_what_it_says_as_the_clock_moves(world: World, c
     assert unsent["id"] not in await ids_in(world.client, authority)  # a draft stays with the prosecutor
     clock.set(datetime(2026, 11, 8, 10, 0, tzinfo=UTC))  # the reviews fall due within 48 hours
     soon = await buckets()
-    assert soon["overdue"] == set() and soon["due_soon"] == {fresh["id"], taken["id"]}
+    # the received request must be acknowledged or decided within 5 business days too: Mon 9 Nov 09:00
+    assert soon["overdue"] == set() and soon["due_soon"] == {fresh["id"], taken["id"], received["id"]}
     clock.set(datetime(2026, 11, 11, 9, 0, tzinfo=UTC))  # reviews overdue; the EPOC answer due tomorrow
     late = await buckets()
-    assert late["overdue"] == {fresh["id"], taken["id"]} and late["due_soon"] == {sent["id"]}
+    assert late["overdue"] == {fresh["id"], taken["id"], received["id"]} and late["due_soon"] == {sent["id"]}
 
 
 async def test_counts_cover_every_bucket_whatever_bucket_is_asked(world: World, clock: FixedClock) -> None:

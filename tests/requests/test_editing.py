@@ -218,7 +218,9 @@ async def test_invalid_edit_is_refused_and_changes_nothing(world: World) -> None
             headers=org.headers(),
         ),
         await world.client.patch(
-            url(created), json={"version": 1, "confidentiality_reason": None}, headers=org.headers()
+            url(created),
+            json={"version": 1, "confidential": True, "confidentiality_reason": None},
+            headers=org.headers(),
         ),
         await world.client.patch(url(created), json={"version": 1, "status": "approved"}, headers=org.headers()),
         await world.client.patch(

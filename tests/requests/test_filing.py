@@ -32,7 +32,10 @@ async def test_request_of_another_organisation_is_not_found(world: World) -> Non
 
 async def test_marking_a_draft_confidential_may_rely_on_the_stored_reason(world: World) -> None:
     org = await world.organisation()
-    created = await world.request(org, await world.case(org), await world.counterparty())
+    reason = "Disclosure to the account holder would alert the suspect."
+    created = await world.request(
+        org, await world.case(org), await world.counterparty(), confidential=True, confidentiality_reason=reason
+    )
     url = f"/api/v1/requests/{created['id']}"
 
     public = await world.client.patch(url, json={"version": 1, "confidential": False}, headers=org.headers())

@@ -405,7 +405,7 @@ INVALID_PATCHES = [
         id="identifier window before year 1 in UTC",
     ),
     pytest.param(
-        {"version": 1, "confidentiality_reason": None}, {}, "confidentiality_reason", id="drop reason of confidential"
+        {"version": 1, "confidential": True}, {}, "confidentiality_reason", id="confidential without a stored reason"
     ),
     pytest.param(
         {"version": 1, "confidential": True, "confidentiality_reason": None},

@@ -27,10 +27,7 @@ async def act(
 
 async def transmit(world: World, prosecution: Org, authority: Org, request: dict[str, Any]) -> dict[str, Any]:
     """Submit, attest, approve and transmit a draft, all at the clock's current time."""
-    request = await act(world, prosecution, Role.PROSECUTOR, request, "submit")
-    await world.attest_pending(authority, request)
-    request = await act(world, authority, Role.CENTRAL_AUTHORITY, request, "approve")
-    return await act(world, authority, Role.CENTRAL_AUTHORITY, request, "transmit")
+    return await world.walk_to_transmitted(prosecution, authority, request)
 
 
 async def named_counterparty(world: World, name: str, kind: CounterpartyKind = CounterpartyKind.PROVIDER) -> uuid.UUID:

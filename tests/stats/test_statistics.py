@@ -31,7 +31,7 @@ from mla.alerts.scan import scan_due_alerts
 from mla.clock import FixedClock
 from mla.enums import CounterpartyKind, OrganisationKind, Role
 from tests.conftest import START_OF_TESTS
-from tests.factories import Org, World
+from tests.factories import BILATERAL, Org, World
 from tests.stats.support import act, get_stats, named_counterparty, parse_csv, transmit
 
 T0 = START_OF_TESTS
@@ -87,8 +87,9 @@ async def build_world(world: World, clock: FixedClock) -> StatsWorld:
     r2 = await transmit(world, prosecution, authority, await world.request(prosecution, case, z))
     preservation = {"type": "preservation", "instrument": "eu-epoc-pr"}
     r5 = await transmit(world, prosecution, authority, await world.request(prosecution, case, w, **preservation))
-    incoming = {"direction": "incoming", "type": "mla", "instrument": "mlat"}
+    incoming = {"direction": "incoming", "type": "mla", "instrument": "mlat", "treaty_reference": BILATERAL}
     i1 = await world.request(authority, await world.case(authority, role=Role.CENTRAL_AUTHORITY), s, **incoming)
+    await world.attest_pending(authority, i1)  # accept is gated by the checks
     rb = await transmit(world, other, other_authority, await world.request(other, await world.case(other), x))
 
     async def at(n: float, org: Org, role: Role, request: dict[str, Any], action: str, **fields: Any) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from typing import Any
 import httpx
 import pytest
 
-from mla.enums import CounterpartyKind, OrganisationKind, Role
+from mla.enums import Role
 from tests.factories import Org, World
 
 
@@ -60,25 +60,26 @@ async def test_preservation_walks_from_draft_to_superseded_with_a_verifiable_tra
     assert trail[2]["from_status"] == "under_review" and trail[2]["to_status"] == "draft"
     assert all(later["prev_hash"] == earlier["hash"] for earlier, later in zip(trail, trail[1:], strict=False))
     approval = next(e for e in trail if e["action"] == "approve")
-    assert {c["code"]: c["outcome"] for c in approval["checks"]}["judicial_authorisation"] == "pass"
+    issuer = {c["code"]: c for c in approval["checks"]}["issuer_competence"]
+    assert issuer["outcome"] == "pass" and "no court order" in issuer["explanation"]
     verdict = await world.client.get(f"/api/v1/requests/{request['id']}/audit/verify", headers=prosecution.headers())
     shown = verdict.json()
     assert (shown["valid"], shown["events"], shown["first_broken_seq"]) == (True, len(trail), None)
 
 
 async def test_incoming_request_is_accepted_and_executed(world: World) -> None:
-    authority = await world.organisation(OrganisationKind.CENTRAL_AUTHORITY)
-    state = await world.counterparty(kind=CounterpartyKind.STATE)
-    case = await world.case(authority, role=Role.CENTRAL_AUTHORITY)
-    request = await world.request(authority, case, state, direction="incoming", type="mla", instrument="mlat")
+    authority, request = await world.received()
     assert request["status"] == "received"
 
+    await world.attest_pending(authority, request)
     request = await world.act(authority, Role.CENTRAL_AUTHORITY, request, "accept")
     request = await world.act(authority, Role.CENTRAL_AUTHORITY, request, "execute")
 
     assert request["status"] == "fulfilled"
+    trail = await audit_trail(world, authority, request)
+    assert [e["action"] for e in trail if e["action"] != "attest"] == ["create", "accept", "execute"]
     verdict = await world.client.get(f"/api/v1/requests/{request['id']}/audit/verify", headers=authority.headers())
-    assert verdict.json()["valid"] is True and verdict.json()["events"] == 3
+    assert verdict.json()["valid"] is True and verdict.json()["events"] == len(trail)
 
 
 async def test_refusals_have_the_right_status_and_change_nothing(world: World) -> None:

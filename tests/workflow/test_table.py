@@ -72,20 +72,27 @@ SPEC_EDGES = {
     (OUT, "record_objection", frozenset({S.FULFILLED}), None, False, True),
     (OUT, "withdraw", frozenset(_OUTGOING_OPEN), S.WITHDRAWN, True, True),
     (IN, "accept", frozenset({S.RECEIVED}), S.IN_EXECUTION, True, True),
-    (IN, "execute", frozenset({S.IN_EXECUTION}), S.FULFILLED, True, True),
+    (IN, "hand_over", frozenset({S.IN_EXECUTION}), S.IN_EXECUTION, True, True),
+    (IN, "execute", frozenset({S.IN_EXECUTION}), S.FULFILLED, False, True),
     (IN, "refuse", frozenset({S.RECEIVED, S.IN_EXECUTION}), S.REFUSED, True, True),
-    (IN, "postpone", frozenset({S.RECEIVED, S.IN_EXECUTION}), S.POSTPONED, True, True),
+    # postponing defers an accepted request (Budapest art 27(5)): resume never skips accept's checks
+    (IN, "postpone", frozenset({S.IN_EXECUTION}), S.POSTPONED, True, True),
     (IN, "resume", frozenset({S.POSTPONED}), S.IN_EXECUTION, True, True),
     (IN, "request_more_info", frozenset({S.RECEIVED, S.IN_EXECUTION}), S.AWAITING_CLARIFICATION, True, True),
     (IN, "provide_clarification", frozenset({S.AWAITING_CLARIFICATION}), S.RECEIVED, True, True),
     (
         IN,
         "withdraw",
-        frozenset({S.RECEIVED, S.IN_EXECUTION, S.AWAITING_CLARIFICATION, S.POSTPONED}),
+        frozenset({S.RECEIVED, S.IN_EXECUTION, S.AWAITING_CLARIFICATION, S.POSTPONED, S.PRESERVED}),
         S.WITHDRAWN,
         True,
         True,
     ),
+    # an incoming preservation keeps its own preservation period (Budapest art 29(7))
+    (IN, "confirm_preserved", frozenset({S.IN_EXECUTION}), S.PRESERVED, True, False),
+    (IN, "extend", frozenset({S.PRESERVED}), S.PRESERVED, True, False),
+    (IN, "lapse", frozenset({S.PRESERVED}), S.EXPIRED, True, False),
+    (IN, "supersede", frozenset({S.PRESERVED}), S.FULFILLED, True, False),
 }
 
 
@@ -434,10 +441,14 @@ def test_only_a_prosecutor_submits_and_answers_clarification() -> None:
         assert transition is not None and transition.roles == {Role.PROSECUTOR}
 
 
-def test_incoming_requests_are_handled_by_the_central_authority() -> None:
+def test_incoming_requests_are_handled_by_the_central_authority_and_executed_by_a_prosecutor_too() -> None:
+    executing = {Action.EXECUTE, Action.CONFIRM_PRESERVED}
     for transition in TRANSITIONS:
-        if IN in transition.directions:
-            assert transition.roles == {Role.CENTRAL_AUTHORITY, Role.SUPERVISOR}, transition.action
+        if IN in transition.directions and transition.action != Action.LAPSE:
+            expected = {Role.CENTRAL_AUTHORITY, Role.SUPERVISOR} | (
+                {Role.PROSECUTOR} if transition.action in executing else set()
+            )
+            assert transition.roles == expected, transition.action
 
 
 def test_the_prosecutor_sees_only_their_actions_on_a_draft() -> None:
@@ -550,11 +561,33 @@ def test_incoming_clarification_returns_to_received_and_resume_to_execution() ->
         ("accept", Role.CENTRAL_AUTHORITY, {}),
         ("request_more_info", Role.CENTRAL_AUTHORITY, {"reason": "Dual criminality unclear."}),
         ("provide_clarification", Role.CENTRAL_AUTHORITY, {}),
+        ("accept", Role.CENTRAL_AUTHORITY, {}),
         ("postpone", Role.SUPERVISOR, {"reason": "Our own investigation", "until": _SAMPLE_VALUE["datetime"]}),
         ("resume", Role.SUPERVISOR, {}),
     ]
     visited = _walk(S.RECEIVED, steps, direction=IN, request_type=RequestType.MLA)
-    assert visited == [S.RECEIVED, S.IN_EXECUTION, S.AWAITING_CLARIFICATION, S.RECEIVED, S.POSTPONED, S.IN_EXECUTION]
+    assert visited == [
+        S.RECEIVED,
+        S.IN_EXECUTION,
+        S.AWAITING_CLARIFICATION,
+        S.RECEIVED,
+        S.IN_EXECUTION,
+        S.POSTPONED,
+        S.IN_EXECUTION,
+    ]
+
+
+def test_an_incoming_preservation_is_accepted_handed_over_preserved_extended_and_superseded() -> None:
+    steps = [
+        ("accept", Role.CENTRAL_AUTHORITY, {}),
+        ("hand_over", Role.CENTRAL_AUTHORITY, {"organisation_id": _SAMPLE_VALUE["uuid"]}),
+        ("confirm_preserved", Role.PROSECUTOR, {}),
+        ("extend", Role.CENTRAL_AUTHORITY, {"days": 60}),
+        ("supersede", Role.CENTRAL_AUTHORITY, {"follow_up_request_id": _SAMPLE_VALUE["uuid"]}),
+    ]
+    visited = _walk(S.RECEIVED, steps, direction=IN, request_type=PRESERVATION)
+    assert visited == [S.RECEIVED, S.IN_EXECUTION, S.IN_EXECUTION, S.PRESERVED, S.PRESERVED, S.FULFILLED]
+    assert _walk(S.PRESERVED, [("lapse", SYSTEM, {})], direction=IN, request_type=PRESERVATION)[-1] == S.EXPIRED
 
 
 @pytest.mark.parametrize("status", sorted(_OUTGOING_OPEN))
