@@ -398,7 +398,7 @@ async def set_party(ctx: Ctx) -> Call:
 
 async def remove_party(ctx: Ctx) -> Call:
     created = await ctx.world.client.put(
-        f"{API}/admin/treaties/cets-224/parties/AQ", json=PARTY_BODY, headers=ctx.owner.headers(Role.ADMIN)
+        f"{API}/admin/treaties/cets-224/parties/AQ", json=PARTY_BODY, headers=ctx.owner.headers(Role.PLATFORM_ADMIN)
     )
     assert created.status_code == 200, created.text
     return Call(PARTY)

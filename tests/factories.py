@@ -121,10 +121,14 @@ class World:
         assert response.status_code == 201, response.text
         return response.json()
 
-    async def request(self, org: Org, case: dict[str, Any], target_id: uuid.UUID, **overrides: Any) -> dict[str, Any]:
+    async def request(
+        self, org: Org, case: dict[str, Any], target_id: uuid.UUID, *, filer: Member | None = None, **overrides: Any
+    ) -> dict[str, Any]:
+        """Filed by `filer`, or else the organisation's prosecutor (outgoing) or officer (incoming)."""
         body = request_body(case["id"], target_id, self.clock.now(), **overrides)
         role = Role.CENTRAL_AUTHORITY if body["direction"] == "incoming" else Role.PROSECUTOR
-        response = await self.client.post("/api/v1/requests", json=body, headers=org.headers(role))
+        headers = org.headers(role) if filer is None else filer.headers
+        response = await self.client.post("/api/v1/requests", json=body, headers=headers)
         assert response.status_code == 201, response.text
         return response.json()
 
@@ -160,12 +164,16 @@ class World:
         return await self.act(authority, Role.CENTRAL_AUTHORITY, request, "transmit")
 
     async def received(self, **overrides: Any) -> tuple[Org, dict[str, Any]]:
-        """A central authority and an incoming MLA request it recorded from a foreign state (`received`)."""
+        """A central authority and an incoming MLA request it recorded from a foreign state (`received`).
+
+        A second officer records it, so that the authority's usual officer may attest and accept it (four eyes).
+        """
         authority = await self.organisation(OrganisationKind.CENTRAL_AUTHORITY)
         state = await self.counterparty(CounterpartyKind.STATE, country=overrides.pop("country", "FR"))
         case = await self.case(authority, role=Role.CENTRAL_AUTHORITY)
         values = {"direction": "incoming", "type": "mla", "instrument": "mlat", "treaty_reference": BILATERAL}
-        return authority, await self.request(authority, case, state, **(values | overrides))
+        recorder = await self.member(authority, Role.CENTRAL_AUTHORITY)
+        return authority, await self.request(authority, case, state, filer=recorder, **(values | overrides))
 
     async def accepted(self, **overrides: Any) -> tuple[Org, dict[str, Any]]:
         """An incoming request whose checks were attested and which was accepted (`in_execution`)."""

@@ -22,6 +22,7 @@ IN_FORCE = (
 class TreatyController(Controller):
     path = "/api/v1/treaties"
     tags = ["reference data"]
+    opt = OPEN_TO_PLATFORM_ADMINS
 
     @get("/", summary="Treaties and the states bound by them", description=IN_FORCE)
     async def list_treaties(self, session: AsyncSession) -> Page[TreatyOut]:

@@ -16,11 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from mla.alerts.scan import ScanReport, scan_due_alerts
 from mla.clock import FixedClock
 from mla.enums import CounterpartyKind, Role
-from tests.factories import Org, World, request_body
+from tests.factories import EMERGENCY, Org, World, request_body
 
 P = Role.PROSECUTOR
 NEW_YORK = ZoneInfo("America/New_York")
-EMERGENCY = {"urgency": "emergency", "emergency_justification": "A child is at immediate risk of sexual abuse."}
 EPOC_PR = {"type": "preservation", "instrument": "eu-epoc-pr"}
 
 
@@ -340,7 +339,7 @@ async def test_a_us_preservation_letter_is_renewed_once_for_ninety_days_then_ref
 
 async def test_a_budapest_preservation_has_no_cap_on_renewals(world: World) -> None:
     """Budapest art 29(7): not less than 60 days, renewable without a fixed cap (here three times)."""
-    state = await world.counterparty(CounterpartyKind.STATE, country="IE")
+    state = await world.counterparty(CounterpartyKind.STATE, country="FR")  # a Party (ETS 185 in force)
     prosecution, _, request = await world.transmitted(
         target_id=state, type="preservation", instrument="budapest-29", data_categories=["traffic"]
     )
@@ -366,7 +365,7 @@ async def test_an_extension_asked_after_the_expiry_is_refused(world: World, cloc
 async def test_budapest_art_30_disclosure_is_recorded_on_the_art_29_request(world: World) -> None:
     """Art 30: while executing the art 29 request, the requested Party discloses enough traffic data to
     identify a provider in a third State: an outcome of that request, not a request of its own."""
-    state = await world.counterparty(CounterpartyKind.STATE, country="IE")
+    state = await world.counterparty(CounterpartyKind.STATE, country="FR")  # a Party (ETS 185 in force)
     prosecution, _, request = await world.transmitted(
         target_id=state, type="preservation", instrument="budapest-29", data_categories=["traffic"]
     )

@@ -88,7 +88,9 @@ async def build_world(world: World, clock: FixedClock) -> StatsWorld:
     preservation = {"type": "preservation", "instrument": "eu-epoc-pr"}
     r5 = await transmit(world, prosecution, authority, await world.request(prosecution, case, w, **preservation))
     incoming = {"direction": "incoming", "type": "mla", "instrument": "mlat", "treaty_reference": BILATERAL}
-    i1 = await world.request(authority, await world.case(authority, role=Role.CENTRAL_AUTHORITY), s, **incoming)
+    recorder = await world.member(authority, Role.CENTRAL_AUTHORITY)  # four eyes: another officer attests
+    authority_case = await world.case(authority, role=Role.CENTRAL_AUTHORITY)
+    i1 = await world.request(authority, authority_case, s, filer=recorder, **incoming)
     await world.attest_pending(authority, i1)  # accept is gated by the checks
     rb = await transmit(world, other, other_authority, await world.request(other, await world.case(other), x))
 

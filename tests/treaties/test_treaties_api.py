@@ -62,7 +62,7 @@ async def test_a_request_to_a_state_the_convention_does_not_bind_is_blocked_unti
     )
     officer = authority.headers(Role.CENTRAL_AUTHORITY)
     checks_url = f"/api/v1/requests/{request['id']}/checks"
-    admin = authority.headers(Role.ADMIN)
+    admin = authority.headers(Role.PLATFORM_ADMIN)
     await world.client.delete(BRAZIL, headers=admin)  # in case an earlier run left a record
 
     def in_force(checks: dict[str, Any]) -> dict[str, Any]:
@@ -91,13 +91,13 @@ async def test_a_request_to_a_state_the_convention_does_not_bind_is_blocked_unti
             .order_by(AuditEvent.id)
         )
         trail = [(e.action, e.actor_id, e.changes["country"]) for e in events if e.changes["country"] == "BR"]
-    who = authority.members[Role.ADMIN].id
+    who = authority.members[Role.PLATFORM_ADMIN].id
     assert trail[-2:] == [("set_treaty_party", who, "BR"), ("remove_treaty_party", who, "BR")]
 
 
-async def test_editing_the_parties_is_for_admins_audited_and_validated(world: World) -> None:
+async def test_editing_the_parties_is_for_platform_admins_audited_and_validated(world: World) -> None:
     authority = await world.organisation(OrganisationKind.CENTRAL_AUTHORITY)
-    admin = authority.headers(Role.ADMIN)
+    admin = authority.headers(Role.PLATFORM_ADMIN)
     body = {"in_force_on": "2030-01-01", "source": "Test record"}
 
     by_officer = await world.client.put(BRAZIL, json=body, headers=authority.headers(Role.CENTRAL_AUTHORITY))
