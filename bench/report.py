@@ -10,6 +10,7 @@ from bench.seed import SeedReport
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 QUEUE_P99_AIM_MS = 50.0
+DESK_QUEUE_AIM_MS = 100.0  # issue 13: the desk's queue page, busiest authority, server time
 SCAN_AIM_SECONDS = 2.0
 FILING_AIM_RATIO = 0.5
 
@@ -60,6 +61,7 @@ def figures_table(run: Run) -> list[str]:
         "submit": "submit `POST /api/v1/requests/{id}/actions/submit`",
         "floor": "database floor: the filing's writes via raw asyncpg, no HTTP",
         "ceiling": "HTTP ceiling: `GET /health/live` (constant JSON), same servers",
+        "desk:queue:alone": "desk queue page `GET /desk/queue` (HTML), busiest authority, alone",
     }
     for key, result in run.loads.items():
         label = labels.get(key) or _list_label(key, result) or f"queue `GET /api/v1/queue?bucket={key.split(':')[1]}`"
@@ -117,6 +119,9 @@ def aims(run: Run) -> list[tuple[str, str, bool]]:
                 "s" if result.concurrency > 1 else ""
             )
             rows.append((aim, f"{result.p99:.1f} ms", result.p99 < QUEUE_P99_AIM_MS))
+    if (desk := run.loads.get("desk:queue:alone")) is not None:
+        aim = f"desk queue page p99 < {DESK_QUEUE_AIM_MS:.0f} ms at 1 connection (busiest authority)"
+        rows.append((aim, f"{desk.p99:.1f} ms", desk.p99 < DESK_QUEUE_AIM_MS))
     scan = run.scan.with_due
     rows.append((f"scan of {scan.due:,} due < {SCAN_AIM_SECONDS:.0f} s", f"{scan.decide_seconds:.2f} s",
                  scan.decide_seconds < SCAN_AIM_SECONDS))  # fmt: skip

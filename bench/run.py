@@ -2,7 +2,7 @@
 
 Order: create and seed `mla_bench`; time the deadline scan (before any HTTP load, then restore);
 count the SQL of each use case; start the API processes; run each load (HTTP ceiling, filing,
-database floor, submit, the five queue buckets); capture the queue's plans; report.
+database floor, submit, the five queue buckets, the desk's queue page); capture the queue's plans; report.
 """
 
 import argparse
@@ -20,7 +20,7 @@ from bench import database, load, plans, report, scenarios, seed
 from bench.load import LoadResult, Scenario
 from bench.machine import describe
 from bench.scan import measure_scan
-from bench.server import start_servers
+from bench.server import Servers, start_servers
 from bench.world import World
 from mla.queue.schemas import QueueBucket
 
@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> None:
         machine = describe(*asyncio.run(_postgres_facts(url)))
         servers = start_servers(args.servers, runtime_url, redis_url)
         try:
-            loads = _run_loads(args, world, drafts, servers.ports, servers.pids, runtime_url, warmup)
+            loads = _run_loads(args, world, drafts, servers, runtime_url, warmup)
         finally:
             servers.stop()
         biggest = world.authorities[0]  # the heaviest-weighted authority: the longest queue
@@ -119,11 +119,11 @@ def _run_loads(
     args: argparse.Namespace,
     world: World,
     drafts: list[tuple],  # type: ignore[type-arg]
-    ports: list[int],
-    pids: list[int],
+    servers: Servers,
     url: str,
     warmup: float,
 ) -> dict[str, LoadResult]:
+    ports, pids = servers.ports, servers.pids
     rng = random.Random(args.seed)
     processes = args.load_processes
     filing_calls = scenarios.filing_calls(world, datetime.now(UTC), rng)
@@ -150,6 +150,9 @@ def _run_loads(
         calls = scenarios.queue_calls(world, bucket.value)
         name = f"queue:{bucket.value}:alone"
         plan.append((name, [scenarios.HttpCalls(name, ports, calls, 200)], 1, max(1.0, duration / 2)))
+    # The desk's queue page for the busiest authority, alone: its server time (issue 13: < 100 ms).
+    desk = scenarios.desk_queue_calls(world, servers.secret_key)
+    plan.append(("desk:queue:alone", [scenarios.HttpCalls("desk queue", ports, desk, 200)], 1, max(1.0, duration / 2)))
     results = {}
     for name, workers, connections, seconds in plan:
         results[name] = _measure(name, workers, connections, seconds, warmup, pids, url)

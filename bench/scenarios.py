@@ -20,6 +20,8 @@ from bench.load import Operation
 from bench.rows import CONFIDENTIALITY_REASON, FACTS, STATEMENT
 from bench.world import World
 from mla.audit.chain import keyed_hash
+from mla.desk.session import SESSION_COOKIE
+from mla.users.credentials import issue_access_token
 
 # (instrument, type, target kind, data categories) of what the benchmark files.
 FILINGS = (
@@ -28,6 +30,7 @@ FILINGS = (
     ("us-2703f", "preservation", "provider", ["content", "subscriber", "traffic"]),
 )
 JSON = b"Content-Type: application/json\r\n"
+DESK_SESSION = timedelta(hours=8)  # outlasts any run
 
 
 @dataclass
@@ -135,6 +138,14 @@ def queue_calls(world: World, bucket: str) -> list[HttpCall]:
         HttpCall("GET", f"/api/v1/queue?bucket={bucket}", bearer(authority.members[0].token))
         for authority in world.authorities
     ]
+
+
+def desk_queue_calls(world: World, secret_key: str) -> list[HttpCall]:
+    """`GET /desk/queue` (the whole open queue's first page, as the desk opens) by the busiest authority's
+    first officer, signed in: its session cookie is an access token, signed with the servers' key."""
+    officer = world.authorities[0].members[0]
+    token, _ = issue_access_token(officer.id, secret=secret_key, now=datetime.now(UTC), ttl=DESK_SESSION)
+    return [HttpCall("GET", "/desk/queue", f"Cookie: {SESSION_COOKIE}={token}\r\n".encode())]
 
 
 def list_calls(world: World) -> list[HttpCall]:

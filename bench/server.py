@@ -23,6 +23,7 @@ FIRST_PORT = 8701
 class Servers:
     processes: list[subprocess.Popen[bytes]]
     ports: list[int]
+    secret_key: str  # signs their access tokens: the desk's session cookie is one
 
     @property
     def pids(self) -> list[int]:
@@ -42,11 +43,12 @@ class Servers:
 def start_servers(count: int, database_url: str, redis_url: str) -> Servers:
     """Start `count` API processes on consecutive ports and wait until each answers /health/ready."""
     LOGS.mkdir(exist_ok=True)
+    secret_key = secrets.token_urlsafe(32)
     env = {
         **os.environ,
         "MLA_DATABASE_URL": database_url,
         "MLA_REDIS_URL": redis_url,
-        "MLA_SECRET_KEY": secrets.token_urlsafe(32),
+        "MLA_SECRET_KEY": secret_key,
         "MLA_AUDIT_KEYS": BENCH_AUDIT_KEYS,
         # Failed log-ins of one run do not lock out the next one's.
         "MLA_REDIS_KEY_PREFIX": f"mla:bench:{secrets.token_hex(4)}",
@@ -57,7 +59,7 @@ def start_servers(count: int, database_url: str, redis_url: str) -> Servers:
         log = (LOGS / f"server-{port}.log").open("wb")
         command = [sys.executable, "-m", "mla", "serve", "--host", "127.0.0.1", "--port", str(port)]
         processes.append(subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT))
-    servers = Servers(processes, ports)
+    servers = Servers(processes, ports, secret_key)
     try:
         for port, process in zip(ports, processes, strict=True):
             _wait_ready(port, process)

@@ -9,7 +9,6 @@ from litestar.datastructures import State
 from litestar.logging import LoggingConfig
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from redis.asyncio import ConnectionPool
 
@@ -28,6 +27,8 @@ from mla.db import create_engine, create_sessionmaker
 from mla.deadlines.api import DeadlineCalculatorController, RequestDeadlineController
 from mla.deadlines.rules_api import AdminDeadlineRuleController, DeadlineRuleController
 from mla.dependencies import DEPENDENCIES
+from mla.desk.assets import api_docs_plugins
+from mla.desk.routes import DeskPlugin
 from mla.errors import EXCEPTION_HANDLERS
 from mla.guards import keep_platform_admins_out
 from mla.health import HealthController
@@ -97,6 +98,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
         middleware=[observe_requests, DefineMiddleware(BearerAuthenticationMiddleware, exclude=PUBLIC_PATHS)],
         before_send=[no_store_for_api],
         openapi_config=_openapi(),
+        plugins=[DeskPlugin()],
         request_max_body_size=settings.max_body_bytes,
         logging_config=LoggingConfig(
             # Our JSON handler on the root logger writes Litestar's lines too (see mla.observability.logs).
@@ -139,7 +141,7 @@ def _openapi() -> OpenAPIConfig:
         description="Cross-border mutual legal assistance and e-evidence requests: filing, workflow, "
         "deadlines, legality checks and a tamper-evident audit trail.",
         path="/schema",
-        render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        render_plugins=api_docs_plugins(),
         components=Components(
             security_schemes={
                 "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT or mla_ API token")

@@ -394,6 +394,7 @@ def print_welcome(base: str, demo_lines: list[str]) -> None:
     lines = [
         "",
         f"MLA tracker running at {base}",
+        f"desk (in a browser):   {base}/desk/   (sign in with an e-mail and its password below)",
         f"API docs (OpenAPI):    {base}/schema   (JSON: {base}/schema/openapi.json)",
         *demo_lines,
         "",

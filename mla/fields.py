@@ -465,6 +465,18 @@ def check_identifier(kind: IdentifierKind | str, value: str) -> str:
     return result
 
 
+def identifier_forms(value: str) -> list[tuple[str, str]]:
+    """Every (kind, normalised value) an identifier typed as `value` may be stored as: one per kind
+    that accepts it (`account` and `other` accept any non-blank text), none for a blank one."""
+    forms = []
+    for kind in IdentifierKind:
+        try:
+            forms.append((kind.value, check_identifier(kind, value)))
+        except ValueError:
+            continue  # not a well-formed identifier of this kind: no request can hold it as one
+    return forms
+
+
 def check_email(value: str) -> str:
     """Return an e-mail address normalised as for an ``email`` identifier (domain lower-cased).
 

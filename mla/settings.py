@@ -18,6 +18,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     secret_key: str = ""
     token_ttl_minutes: int = 480
     api_token_ttl_days: int = 90
+    desk_session_minutes: int = 480  # the desk's sign-in lasts a working day, then asks again
     max_body_bytes: int = 1_048_576
     queue_name: str = "mla:queue"
     smtp_host: str = "127.0.0.1"

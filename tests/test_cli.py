@@ -52,6 +52,7 @@ from tests.conftest import (
     drop_database,
     plain_dsn,
 )
+from tests.desk.support import csrf_of
 from tests.factories import request_body, unique
 
 COMMAND_TIMEOUT = 120  # seconds; a command that hangs fails the test instead of the run
@@ -633,6 +634,15 @@ def log_in(base: str, email: str, password: str) -> int:
     return response.status_code
 
 
+def desk_queue(base: str, email: str, password: str) -> int:
+    """Sign in to the desk as a browser would, then open the queue: its status."""
+    with httpx.Client(base_url=base, timeout=10) as browser:
+        form = browser.get("/desk/login")
+        fields = {"_csrf": csrf_of(form), "email": email, "password": password, "next": "/desk/queue"}
+        browser.post("/desk/login", data=fields)
+        return browser.get("/desk/queue").status_code
+
+
 def test_up_serves_keeps_data_and_tokens_across_restarts(up_data_dir: Path, tmp_path: Path) -> None:
     port = free_port()
     first = Up(up_data_dir, port, tmp_path / "up-1.log")
@@ -646,6 +656,8 @@ def test_up_serves_keeps_data_and_tokens_across_restarts(up_data_dir: Path, tmp_
         password, token = logins["prosecutor@demo.mla"]
         assert log_in(base, "prosecutor@demo.mla", password) == 200
         assert log_in(base, "admin@demo.mla", "demo-password") == 401  # the fixed password is gone
+        assert f"desk (in a browser):   {base}/desk/" in first.output
+        assert desk_queue(base, "officer@demo.mla", logins["officer@demo.mla"][0]) == 200
         headers = {"Authorization": f"Bearer {token}"}
         reference = unique("UP")
         body = {

@@ -2,7 +2,7 @@
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mla.alerts.models import Notification
@@ -37,6 +37,11 @@ async def list_notifications(
     elif unread is False:
         query = query.where(Notification.read_at.is_not(None))
     return await fetch_page(session, query, Notification, cursor, limit, to_out)
+
+
+async def unread_count(session: AsyncSession, principal: Principal) -> int:
+    query = select(func.count()).where(Notification.user_id == principal.user_id, Notification.read_at.is_(None))
+    return int(await session.scalar(query) or 0)
 
 
 async def mark_read(

@@ -1,5 +1,3 @@
-import asyncio
-import logging
 import uuid
 
 from litestar import Controller, get
@@ -7,16 +5,14 @@ from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mla.audit import service
-from mla.audit.checkpoint_log import CheckpointLogError
-from mla.audit.checkpoints import checkpoint_log
-from mla.audit.schemas import AuditEventOut, CheckpointOut, VerifyOut
+from mla.audit.checkpoints import verify_against_checkpoint
+from mla.audit.schemas import AuditEventOut, VerifyOut
 from mla.clock import Clock
 from mla.pagination import Page
 from mla.requests import service as requests
 from mla.settings import Settings
 from mla.users.principal import Principal
 
-log = logging.getLogger("mla.audit")
 # `seq` is a 32-bit column: a larger cursor is refused here, not by PostgreSQL (a 500).
 SEQ_CURSOR = Parameter(default=0, ge=0, le=2_147_483_647, description="The last `seq` already read")
 EVENTS_LIMIT = Parameter(default=200, ge=1, le=200)
@@ -44,17 +40,4 @@ class AuditController(Controller):
         self, request_id: uuid.UUID, session: AsyncSession, principal: Principal, settings: Settings
     ) -> VerifyOut:
         request = await requests.get_request(session, principal, request_id)
-        chain = service.request_chain(request.id)
-        try:
-            checkpoint = await asyncio.to_thread(checkpoint_log(settings).last_head, chain)
-        except CheckpointLogError:
-            log.exception("the audit checkpoint log does not verify")
-            return VerifyOut(valid=False, events=0, first_broken_seq=None, problem="the checkpoint log does not verify")
-        verdict = await service.verify_chain(session, chain, checkpoint)
-        return VerifyOut(
-            valid=verdict.valid,
-            events=verdict.events,
-            first_broken_seq=verdict.first_broken_seq,
-            problem=verdict.problem,
-            checkpoint=None if checkpoint is None else CheckpointOut.of(checkpoint),
-        )
+        return await verify_against_checkpoint(session, settings, service.request_chain(request.id))

@@ -7,6 +7,8 @@ truncated, rewritten or vanished chain is never signed again, it is reported. Ev
 key (written before keys existed) are sealed only by the first round of an empty log.
 """
 
+import asyncio
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,12 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mla.audit import repository
 from mla.audit.chain import ChainVerdict, ChainWalk, Head
-from mla.audit.checkpoint_log import CheckpointLog
+from mla.audit.checkpoint_log import CheckpointLog, CheckpointLogError
 from mla.audit.keys import CheckpointSigner, checkpoint_signer, checkpoint_verifier
-from mla.audit.service import session_keyring, verify_named_chains
+from mla.audit.schemas import CheckpointOut, VerifyOut
+from mla.audit.service import session_keyring, verify_chain, verify_named_chains
 from mla.clock import Clock
 from mla.settings import Settings
 
+log = logging.getLogger("mla.audit")
 LOG_FILE_NAME = "audit-checkpoints.jsonl"
 
 
@@ -68,3 +72,23 @@ async def write_checkpoint(session: AsyncSession, clock: Clock, checkpoints: Che
 
 def _signed(head: Head | None) -> tuple[int, str] | None:
     return None if head is None else (head.events, head.hash)
+
+
+async def verify_against_checkpoint(session: AsyncSession, settings: Settings, chain: str) -> VerifyOut:
+    """Recompute one chain and compare it with its last signed checkpoint (the API's and the desk's verdict).
+
+    A checkpoint log that does not verify makes the verdict invalid, saying so.
+    """
+    try:
+        checkpoint = await asyncio.to_thread(checkpoint_log(settings).last_head, chain)
+    except CheckpointLogError:
+        log.exception("the audit checkpoint log does not verify")
+        return VerifyOut(valid=False, events=0, first_broken_seq=None, problem="the checkpoint log does not verify")
+    verdict = await verify_chain(session, chain, checkpoint)
+    return VerifyOut(
+        valid=verdict.valid,
+        events=verdict.events,
+        first_broken_seq=verdict.first_broken_seq,
+        problem=verdict.problem,
+        checkpoint=None if checkpoint is None else CheckpointOut.of(checkpoint),
+    )

@@ -44,8 +44,9 @@ def is_accountable(actor: Principal, owner_id: uuid.UUID) -> bool:
     return actor.has_any(Role.AUDITOR) or actor.organisation_id != owner_id
 
 
-def query_of(filters: msgspec.Struct | None = None, **parameters: Any) -> dict[str, Any]:
-    """What the caller asked for, as the event keeps it: the filters and parameters that were given."""
+def query_of(filters: object | None = None, **parameters: Any) -> dict[str, Any]:
+    """What the caller asked for, as the event keeps it: the filters (a Struct or dataclass) and
+    parameters that were given."""
     asked = {**(msgspec.to_builtins(filters) if filters is not None else {}), **parameters}
     return {name: value for name, value in asked.items() if value is not None}
 

@@ -42,7 +42,7 @@ from mla.enums import (
     OrganisationKind,
     RequestType,
 )
-from mla.errors import Conflict, Forbidden, InvalidTransition, NotFound
+from mla.errors import Conflict, DomainError, Forbidden, InvalidTransition, NotFound
 from mla.instruments.models import Instrument
 from mla.organisations.models import Organisation
 from mla.requests import service as requests
@@ -216,6 +216,18 @@ def require_approvable(results: list[CheckResult], action: str = "approve") -> N
         )
 
 
+async def attestation_refusal(session: AsyncSession, actor: Principal, request: Request) -> DomainError | None:
+    """Why the actor may not attest this request's checks now (403, 403 four eyes, 409), or None if they may."""
+    if not effective_roles(actor, request) & AUTHORITY_ROLES:
+        return Forbidden("Only an officer or supervisor of the request's central authority attests checks.")
+    # Every attestable check, warning or blocking: a missing attestation blocks approval either way.
+    if await is_author(session, actor, request):
+        return FourEyesViolation(f"Four eyes: {FOUR_EYES_RULE} Another officer must attest its checks.")
+    if request.status in TERMINAL_STATUSES:
+        return InvalidTransition(f"A {request.status} request is closed.")
+    return None
+
+
 async def attest(
     session: AsyncSession,
     clock: Clock,
@@ -234,13 +246,8 @@ async def attest(
     request = await requests.get_request(session, actor, request_id, for_update=True)
     if code not in attestable_codes():
         raise NotFound(f"There is no attestable check {code!r}; attestable: {', '.join(sorted(attestable_codes()))}.")
-    if not effective_roles(actor, request) & AUTHORITY_ROLES:
-        raise Forbidden("Only an officer or supervisor of the request's central authority attests checks.")
-    # Every attestable check, warning or blocking: a missing attestation blocks approval either way.
-    if await is_author(session, actor, request):
-        raise FourEyesViolation(f"Four eyes: {FOUR_EYES_RULE} Another officer must attest {code!r}.")
-    if request.status in TERMINAL_STATUSES:
-        raise InvalidTransition(f"A {request.status} request is closed.")
+    if refusal := await attestation_refusal(session, actor, request):
+        raise refusal
     context = await load_context(session, request)
     session.add(
         Attestation(

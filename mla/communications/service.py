@@ -45,9 +45,14 @@ async def list_communications(
     session: AsyncSession, clock: Clock, actor: Principal, request_id: uuid.UUID
 ) -> list[CommunicationOut]:
     request = await requests.read_request(session, clock, actor, request_id, "read_communications")
+    return await communications_of(session, request.id)
+
+
+async def communications_of(session: AsyncSession, request_id: uuid.UUID) -> list[CommunicationOut]:
+    """The communications of a request the caller has already read (`requests.read_request`), oldest first."""
     query = (
         select(Communication)
-        .where(Communication.request_id == request.id)
+        .where(Communication.request_id == request_id)
         .order_by(Communication.occurred_at, Communication.id)
     )
     return [to_out(c) for c in await session.scalars(query)]

@@ -1,6 +1,7 @@
 """Foreign states and service providers: a catalogue every organisation reads, admins write."""
 
 import uuid
+from collections.abc import Collection
 
 import msgspec
 from sqlalchemy import select
@@ -65,6 +66,12 @@ async def get_counterparty(session: AsyncSession, counterparty_id: uuid.UUID) ->
     if counterparty is None:
         raise NotFound("No such counterparty.")
     return counterparty
+
+
+async def names(session: AsyncSession, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """Display names of counterparties by id (the catalogue every user may read)."""
+    rows = await session.execute(select(Counterparty.id, Counterparty.name).where(Counterparty.id.in_(set(ids))))
+    return {row.id: row.name for row in rows}
 
 
 async def find_by_name(session: AsyncSession, name: str) -> Counterparty | None:

@@ -1,6 +1,7 @@
 """Creating and listing organisations (platform administration)."""
 
 import uuid
+from collections.abc import Collection
 
 import msgspec
 from sqlalchemy import select
@@ -64,6 +65,16 @@ async def lock(session: AsyncSession, organisation_id: uuid.UUID) -> Organisatio
 
 async def find_by_name(session: AsyncSession, name: str) -> Organisation | None:
     return await session.scalar(select(Organisation).where(Organisation.name == name))
+
+
+async def get_organisation(session: AsyncSession, organisation_id: uuid.UUID) -> Organisation:
+    return await session.get_one(Organisation, organisation_id)
+
+
+async def names(session: AsyncSession, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """Display names of organisations by id (for pages that show who owns what)."""
+    rows = await session.execute(select(Organisation.id, Organisation.name).where(Organisation.id.in_(set(ids))))
+    return {row.id: row.name for row in rows}
 
 
 async def list_organisations(session: AsyncSession, cursor: str | None, limit: int) -> Page[OrganisationOut]:

@@ -1,8 +1,9 @@
 """Queries of the evidence domain."""
 
 import uuid
+from collections.abc import Collection
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mla.audit.models import AuditEvent
@@ -24,3 +25,13 @@ async def first_with_hash(session: AsyncSession, request_id: uuid.UUID, sha256: 
         .limit(1)
     )
     return await session.scalar(query)
+
+
+async def received_counts(session: AsyncSession, request_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """How many productions each request received (requests with none are absent)."""
+    query = (
+        select(Production.request_id, func.count())
+        .where(Production.request_id.in_(set(request_ids)))
+        .group_by(Production.request_id)
+    )
+    return {request_id: count for request_id, count in await session.execute(query)}

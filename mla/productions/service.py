@@ -1,6 +1,7 @@
 """Evidence received for a request, and its chain of custody (metadata and hashes only)."""
 
 import uuid
+from collections.abc import Collection
 from datetime import datetime
 
 import msgspec
@@ -128,10 +129,20 @@ async def list_productions(
     session: AsyncSession, clock: Clock, actor: Principal, request_id: uuid.UUID
 ) -> list[ProductionOut]:
     request = await requests.read_request(session, clock, actor, request_id, "read_productions")
+    return await productions_of(session, request.id)
+
+
+async def received_counts(session: AsyncSession, request_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """How much evidence came back for each of these requests, which a list already showed the caller."""
+    return await repository.received_counts(session, request_ids)
+
+
+async def productions_of(session: AsyncSession, request_id: uuid.UUID) -> list[ProductionOut]:
+    """The evidence of a request the caller has already read (`requests.read_request`), with custody."""
     productions = list(
         await session.scalars(
             select(Production)
-            .where(Production.request_id == request.id)
+            .where(Production.request_id == request_id)
             .order_by(Production.received_at, Production.id)
         )
     )

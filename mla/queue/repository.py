@@ -17,10 +17,10 @@ from sqlalchemy.orm import load_only
 
 from mla.deadlines.models import Deadline
 from mla.deadlines.service import OPEN
-from mla.enums import RequestStatus
-from mla.queue.schemas import QueueBucket, QueueItem
+from mla.enums import RequestStatus, RequestType, Urgency
+from mla.queue.schemas import QueueBucket, QueueItem, QueueOrder
 from mla.requests.models import Request, queue_due_at
-from mla.requests.repository import confidential_allows
+from mla.requests.repository import confidential_allows, matches_text
 from mla.users.principal import Principal
 
 # `due_soon`: a running clock falls due within the next 48 hours (not yet overdue: the buckets are disjoint).
@@ -40,6 +40,27 @@ class QueuePosition:
     urgency_rank: int
     due_at: datetime | None
     id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    """Narrow the queue (never the counts): each given value must match; `q` as in the request list."""
+
+    type: RequestType | None = None
+    urgency: Urgency | None = None
+    target_id: uuid.UUID | None = None
+    assignee_id: uuid.UUID | None = None
+    instrument: str | None = None
+    q: str | None = None
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        columns = {"type": Request.type, "urgency": Request.urgency, "target_id": Request.target_id}
+        columns |= {"assignee_id": Request.assignee_id, "instrument": Request.instrument}
+        found = [column == getattr(self, name) for name, column in columns.items() if getattr(self, name) is not None]
+        return found + ([matches_text(self.q)] if self.q else [])
+
+
+NO_FILTERS = QueueFilters()
 
 
 def in_queue_of(viewer: Principal) -> ColumnElement[bool]:
@@ -71,20 +92,23 @@ def queue_page(
     now: datetime,
     after: QueuePosition | None,
     limit: int,
+    filters: QueueFilters = NO_FILTERS,
+    order: QueueOrder = QueueOrder.PRIORITY,
 ) -> Select[Any]:
     """One page of the queue in order; fetches one extra row to tell whether there is more."""
     query = select(Request).options(
         load_only(*(getattr(Request, name) for name in _ITEM_COLUMNS), Request.urgency_rank)
     )
-    query = query.where(in_queue_of(viewer))
+    query = query.where(in_queue_of(viewer), *filters.conditions())
     if bucket is not None:
         query = query.where(bucket_condition(bucket, now, viewer.user_id))
+    # PRIORITY: emergencies first, then earliest due; DUE: earliest due whatever the urgency.
+    key = [queue_due_at, Request.id] if order is QueueOrder.DUE else [Request.urgency_rank, queue_due_at, Request.id]
     if after is not None:
         after_due = _INFINITY if after.due_at is None else bindparam("after_due", after.due_at)
-        query = query.where(
-            tuple_(Request.urgency_rank, queue_due_at, Request.id) > tuple_(after.urgency_rank, after_due, after.id)
-        )
-    return query.order_by(Request.urgency_rank, queue_due_at, Request.id).limit(limit + 1)
+        after_key = [after_due, after.id] if order is QueueOrder.DUE else [after.urgency_rank, after_due, after.id]
+        query = query.where(tuple_(*key) > tuple_(*after_key))
+    return query.order_by(*key).limit(limit + 1)
 
 
 async def bucket_counts(session: AsyncSession, viewer: Principal, now: datetime) -> dict[QueueBucket, int]:

@@ -15,6 +15,11 @@ class QueueBucket(StrEnum):
     UNASSIGNED = "unassigned"
 
 
+class QueueOrder(StrEnum):
+    PRIORITY = "priority"  # emergencies first, then the earliest running deadline
+    DUE = "due"  # the earliest running deadline first, whatever the urgency
+
+
 class NextDeadline(msgspec.Struct, kw_only=True):
     """The running clock the request is queued by: its earliest open, unpaused deadline."""
 

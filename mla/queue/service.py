@@ -14,6 +14,7 @@ between two pages may be shown twice or not at all, as with any live ordering.
 
 import base64
 import uuid
+from datetime import datetime
 from typing import Annotated
 
 import msgspec
@@ -25,8 +26,8 @@ from mla.enums import Role
 from mla.errors import Forbidden, Unprocessable
 from mla.fields import AwareDatetime, check_moment
 from mla.queue import repository
-from mla.queue.repository import QueuePosition
-from mla.queue.schemas import NextDeadline, QueueBucket, QueueCounts, QueueItem, QueuePage
+from mla.queue.repository import NO_FILTERS, QueueFilters, QueuePosition
+from mla.queue.schemas import NextDeadline, QueueBucket, QueueCounts, QueueItem, QueueOrder, QueuePage
 from mla.requests.models import Request
 from mla.users.principal import Principal
 
@@ -51,18 +52,20 @@ async def list_queue(
     bucket: QueueBucket | None,
     cursor: str | None,
     limit: int,
+    filters: QueueFilters = NO_FILTERS,
+    order: QueueOrder = QueueOrder.PRIORITY,
 ) -> QueuePage:
-    """One page of the caller's queue (one bucket, or all) with the counts of every bucket.
+    """One page of the caller's queue (one bucket, or all, narrowed by `filters`) with the counts of
+    every bucket (not narrowed).
 
     Refuses a caller without the central authority or supervisor role (403) and a cursor this
     API did not issue (422). An organisation responsible for nothing has an empty queue. A page
     showing another organisation's requests is recorded as one read (mla/audit/reads.py).
     """
-    if not actor.has_any(*QUEUE_ROLES):
-        raise Forbidden("The queue is for central authority officers and supervisors.")
+    _require_queue_role(actor)
     now = clock.now()
     after = None if cursor is None else decode_cursor(cursor)
-    query = repository.queue_page(actor, bucket, now, after, limit)
+    query = repository.queue_page(actor, bucket, now, after, limit, filters, order)
     rows = list(await session.scalars(query))
     shown, more = rows[:limit], len(rows) > limit
     deadlines = await repository.next_deadlines(session, [request.id for request in shown])
@@ -74,14 +77,29 @@ async def list_queue(
                 id=deadline.id, kind=deadline.kind, rule=deadline.rule_code, due_at=deadline.due_at
             )
         items.append(item)
-    counts = await repository.bucket_counts(session, actor, now)
-    query_asked = reads.query_of(bucket=bucket, cursor=cursor, limit=limit)
+    query_asked = reads.query_of(filters, bucket=bucket, cursor=cursor, limit=limit, order=order)
     await reads.record_page_read(session, clock, actor, "list_queue", shown, query_asked)
     return QueuePage(
         items=items,
         next_cursor=encode_cursor(shown[-1]) if more else None,
-        counts=QueueCounts(**{counted.value: count for counted, count in counts.items()}),
+        counts=await _counts(session, actor, now),
     )
+
+
+async def queue_counts(session: AsyncSession, clock: Clock, actor: Principal) -> QueueCounts:
+    """How many requests each bucket of the caller's queue holds (403 as `list_queue`)."""
+    _require_queue_role(actor)
+    return await _counts(session, actor, clock.now())
+
+
+async def _counts(session: AsyncSession, actor: Principal, now: datetime) -> QueueCounts:
+    counts = await repository.bucket_counts(session, actor, now)
+    return QueueCounts(**{counted.value: count for counted, count in counts.items()})
+
+
+def _require_queue_role(actor: Principal) -> None:
+    if not actor.has_any(*QUEUE_ROLES):
+        raise Forbidden("The queue is for central authority officers and supervisors.")
 
 
 def encode_cursor(request: Request) -> str:

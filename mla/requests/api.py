@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mla.clock import Clock
 from mla.enums import DataCategory, Direction, RequestStatus, RequestType, Urgency
+from mla.fields import IDENTIFIER_MAX_LENGTH
 from mla.pagination import DEFAULT_LIMIT, Page
 from mla.requests import service
 from mla.requests.repository import RequestFilters
@@ -39,6 +40,22 @@ async def require_json_body(request: Request[Any, Any, Any]) -> None:
         )
 
 
+REFERENCE_SEARCH = Parameter(
+    default=None,
+    max_length=100,
+    pattern=r"\A[^\x00]*\Z",  # PostgreSQL cannot compare with U+0000: a 500, not a 422
+    description="Text in our or the counterparty's reference",
+)
+IDENTIFIER_SEARCH = Parameter(
+    default=None,
+    max_length=IDENTIFIER_MAX_LENGTH,
+    pattern=r"\A[^\x00]*\Z",
+    description="An identifier the request asks about (an e-mail, phone, IP, account...), matched exactly after "
+    "the normalisation identifiers get when filed (e.g. `+49 30 1234567` finds `+49301234567`), under every "
+    "kind that accepts it: what was already asked about it, to whom, and what came back.",
+)
+
+
 def provide_request_filters(
     status: RequestStatus | None = None,
     type: RequestType | None = None,
@@ -48,12 +65,8 @@ def provide_request_filters(
     assignee: uuid.UUID | None = None,
     case: uuid.UUID | None = None,
     data_category: DataCategory | None = None,
-    q: str | None = Parameter(
-        default=None,
-        max_length=100,
-        pattern=r"\A[^\x00]*\Z",  # PostgreSQL cannot compare with U+0000: a 500, not a 422
-        description="Text in our or the counterparty's reference",
-    ),
+    q: str | None = REFERENCE_SEARCH,
+    identifier: str | None = IDENTIFIER_SEARCH,
 ) -> RequestFilters:
     """The filters of `GET /api/v1/requests`, with the same query parameter names."""
     return RequestFilters(
@@ -66,6 +79,7 @@ def provide_request_filters(
         case_id=case,
         data_category=data_category,
         q=q,
+        identifier=identifier,
     )
 
 

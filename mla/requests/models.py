@@ -20,6 +20,13 @@ class Request(UuidPrimaryKey, Base):
         Index("ix_requests_authority_keyset", "central_authority_id", "created_at", "id"),
         Index("ix_requests_counterparty_references", "counterparty_references", postgresql_using="gin"),
         Index("ix_requests_executing_keyset", "executing_organisation_id", "created_at", "id"),
+        # Search by identifier (`identifiers @> '[{"kind": ..., "value": ...}]'`): what was already asked about it.
+        Index(
+            "ix_requests_identifiers",
+            "identifiers",
+            postgresql_using="gin",
+            postgresql_ops={"identifiers": "jsonb_path_ops"},
+        ),
     )
 
     reference: Mapped[str] = mapped_column(String(32), unique=True)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import load_only
 
 from mla.audit.models import AuditEvent
 from mla.enums import DataCategory, Direction, RequestStatus, RequestType, Role, Urgency
+from mla.fields import identifier_forms
 from mla.requests.models import Request, reference_sequence
 from mla.requests.schemas import RequestSummary
 from mla.users.principal import Principal
@@ -26,6 +27,7 @@ class RequestFilters(msgspec.Struct, kw_only=True):
     case_id: uuid.UUID | None = None
     data_category: DataCategory | None = None
     q: str | None = None
+    identifier: str | None = None
 
 
 def visible_to(viewer: Principal) -> ColumnElement[bool]:
@@ -74,14 +76,15 @@ def filtered(viewer: Principal, filters: RequestFilters) -> Select[Any]:
     if filters.data_category is not None:
         query = query.where(str(filters.data_category) == any_(Request.data_categories))
     if filters.q:
-        text = filters.q.strip()
-        query = query.where(
-            or_(
-                Request.reference.ilike(f"%{_escape_like(text)}%", escape="\\"),
-                text == any_(Request.counterparty_references),
-            )
-        )
+        query = query.where(matches_text(filters.q))
+    if filters.identifier and (forms := identifier_forms(filters.identifier)):
+        query = query.where(holds_identifier(forms))
     return query
+
+
+def holds_identifier(forms: list[tuple[str, str]]) -> ColumnElement[bool]:
+    """Requests asking about one of these (kind, normalised value): exact matches, through the GIN index."""
+    return or_(*(Request.identifiers.contains([{"kind": kind, "value": value}]) for kind, value in forms))
 
 
 def summaries(viewer: Principal, filters: RequestFilters) -> Select[Any]:
@@ -91,6 +94,15 @@ def summaries(viewer: Principal, filters: RequestFilters) -> Select[Any]:
     """
     columns = [getattr(Request, name) for name in RequestSummary.__struct_fields__]
     return filtered(viewer, filters).options(load_only(*columns, raiseload=True))
+
+
+def matches_text(q: str) -> ColumnElement[bool]:
+    """Text in our reference, or exactly one of the counterparty's references."""
+    text = q.strip()
+    return or_(
+        Request.reference.ilike(f"%{_escape_like(text)}%", escape="\\"),
+        text == any_(Request.counterparty_references),
+    )
 
 
 def _escape_like(text: str) -> str:

@@ -77,21 +77,30 @@ async def create_request(session: AsyncSession, clock: Clock, actor: Principal, 
     a central authority, prosecutors for their service), and a case, target or instrument the
     caller cannot use (422, naming the field).
     """
-    organisation = await session.get_one(Organisation, actor.organisation_id)
-    roles = roles_for(actor, owner_id=organisation.id, authority_id=responsible_authority(organisation))
-    if not roles & FILING_ROLES[data.direction]:
-        allowed = ", ".join(sorted(FILING_ROLES[data.direction]))
-        raise Forbidden(f"Filing an {data.direction} request for your organisation needs one of: {allowed}.")
+    request = await unsaved_request(session, clock, actor, data)
+    request.reference = await _new_reference(session, data, request.created_at)
+    session.add(request)
+    await session.flush()
+    changes = {"after": snapshot(request)}
+    if data.direction == Direction.INCOMING:  # received now: acknowledge or decide within the rule's time
+        changes |= (await deadlines.apply_action(session, clock, request, deadlines.RECEIVE_ACTION)).as_audit()
+    await audit.record(session, clock, actor, audit.request_entry(request, "create", from_status=None, changes=changes))
+    return request
+
+
+async def unsaved_request(session: AsyncSession, clock: Clock, actor: Principal, data: RequestCreate) -> Request:
+    """The request `create_request` would file, not added to the session and without a reference
+    (so a form can preview its checks and deadlines); refuses exactly what filing refuses."""
+    organisation = await require_filing_role(session, actor, data.direction)
     case = await cases.get_own_case(session, actor, data.case_id)
     if case is None:
         raise field_error("case_id", "no such case in your organisation")
     await _require_target_and_instrument(session, data.target_id, data.instrument)
     now = clock.now()
-    values = msgspec.to_builtins(data)
     request = Request(
-        **values,
+        **msgspec.to_builtins(data),
         id=uuid.uuid4(),
-        reference=await _new_reference(session, data, now),
+        reference="",
         organisation_id=organisation.id,
         central_authority_id=responsible_authority(organisation),
         status=RequestStatus.DRAFT if data.direction == Direction.OUTGOING else RequestStatus.RECEIVED,
@@ -102,13 +111,17 @@ async def create_request(session: AsyncSession, clock: Clock, actor: Principal, 
         urgency_rank=URGENCY_RANK[data.urgency],
     )
     request.period_start, request.period_end = _utc(data.period_start), _utc(data.period_end)
-    session.add(request)
-    await session.flush()
-    changes = {"after": snapshot(request)}
-    if data.direction == Direction.INCOMING:  # received now: acknowledge or decide within the rule's time
-        changes |= (await deadlines.apply_action(session, clock, request, deadlines.RECEIVE_ACTION)).as_audit()
-    await audit.record(session, clock, actor, audit.request_entry(request, "create", from_status=None, changes=changes))
     return request
+
+
+async def require_filing_role(session: AsyncSession, actor: Principal, direction: Direction) -> Organisation:
+    """The caller's organisation, if the caller may file a request of this direction for it (else 403)."""
+    organisation = await session.get_one(Organisation, actor.organisation_id)
+    roles = roles_for(actor, owner_id=organisation.id, authority_id=responsible_authority(organisation))
+    if not roles & FILING_ROLES[direction]:
+        allowed = ", ".join(sorted(FILING_ROLES[direction]))
+        raise Forbidden(f"Filing an {direction} request for your organisation needs one of: {allowed}.")
+    return organisation
 
 
 async def get_request(

@@ -21,7 +21,7 @@ class BearerAuthenticationMiddleware(AbstractAuthenticationMiddleware):
         scheme, _, token = connection.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise NotAuthorizedException("Send 'Authorization: Bearer <token>'.", headers=_CHALLENGE)
-        principal = await _resolve(connection.app.state, token.strip())
+        principal = await resolve_principal(connection.app.state, token.strip())
         if principal is None:
             raise NotAuthorizedException("The token is invalid, expired or revoked.", headers=_CHALLENGE)
         return AuthenticationResult(user=principal, auth=None)
@@ -30,7 +30,8 @@ class BearerAuthenticationMiddleware(AbstractAuthenticationMiddleware):
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
-async def _resolve(state: Any, token: str) -> Principal | None:
+async def resolve_principal(state: Any, token: str) -> Principal | None:
+    """The user a bearer token (or the desk's session) stands for; None if invalid, expired or revoked."""
     sessionmaker: async_sessionmaker[AsyncSession] = state.sessionmaker
     settings: Settings = state.settings
     clock: Clock = state.clock

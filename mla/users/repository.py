@@ -1,6 +1,7 @@
 """Every query on users, API tokens and logged-out access tokens."""
 
 import uuid
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -40,6 +41,11 @@ async def principal_for_api_token(session: AsyncSession, digest: str, now: datet
     )
     row = (await session.execute(query)).first()
     return None if row is None else _principal(row.User, Credential(API_TOKEN, row.id, row.expires_at))
+
+
+async def names(session: AsyncSession, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, str]:
+    rows = await session.execute(select(User.id, User.name).where(User.id.in_(set(ids))))
+    return {row.id: row.name for row in rows}
 
 
 async def find_by_email(session: AsyncSession, email: str) -> User | None:

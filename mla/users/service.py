@@ -1,6 +1,7 @@
 """Users, logins and API tokens."""
 
 import uuid
+from collections.abc import Collection
 from datetime import timedelta
 
 import msgspec
@@ -104,6 +105,11 @@ async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User:
     if user is None:
         raise NotFound("No such user.")
     return user
+
+
+async def names(session: AsyncSession, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """Display names of users by id: who is assigned, who acted (ids the caller already sees)."""
+    return await repository.names(session, ids)
 
 
 async def list_users(

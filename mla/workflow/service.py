@@ -15,7 +15,7 @@ from mla.checks.rules import CheckResult, CheckSettings
 from mla.clock import Clock
 from mla.deadlines import service as deadlines
 from mla.enums import TERMINAL_STATUSES, OrganisationKind
-from mla.errors import Conflict, Forbidden, InvalidTransition, NotFound, Unprocessable
+from mla.errors import Conflict, DomainError, Forbidden, InvalidTransition, NotFound, Unprocessable
 from mla.organisations.models import Organisation
 from mla.requests import service as requests
 from mla.requests.access import FourEyesViolation, effective_roles, is_author
@@ -342,9 +342,9 @@ async def assign(
     if_match: int | None,
 ) -> Request:
     """Give a request to a user of its owning organisation or its central authority (None: unassign)."""
-    request = await requests.get_request_to_handle(session, actor, request_id)
-    if request.status in TERMINAL_STATUSES:
-        raise InvalidTransition(f"A {request.status} request is closed.")
+    request = await requests.get_request(session, actor, request_id, for_update=True)
+    if refusal := assignment_refusal(actor, request):
+        raise refusal
     requests.check_version(request, data.version if data.version is not None else if_match)
     if data.user_id is not None:
         await _require_assignable(session, request, data.user_id)
@@ -364,6 +364,15 @@ async def assign(
         ),
     )
     return request
+
+
+def assignment_refusal(actor: Principal, request: Request) -> DomainError | None:
+    """Why the actor may not (re)assign this request now (403 read-only, 409 closed), or None if they may."""
+    if not effective_roles(actor, request):
+        return Forbidden("Only the request's prosecutors and central authority officers may do this.")
+    if request.status in TERMINAL_STATUSES:
+        return InvalidTransition(f"A {request.status} request is closed.")
+    return None
 
 
 async def _require_assignable(session: AsyncSession, request: Request, user_id: uuid.UUID) -> None:

@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 from aiosmtpd.controller import Controller
+from litestar import Litestar
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -45,6 +46,7 @@ class Outbox:
     sessionmaker: async_sessionmaker[AsyncSession]
     world: World
     client: httpx.AsyncClient
+    app: Litestar
 
 
 @asynccontextmanager
@@ -65,7 +67,8 @@ async def own_outbox(servers: Servers, clock: FixedClock) -> AsyncIterator[Outbo
                 await seed_reference_data(session, clock)
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://mla.test") as client:
-                yield Outbox(settings, app.state.sessionmaker, World(client, app.state.sessionmaker, clock), client)
+                world = World(client, app.state.sessionmaker, clock)
+                yield Outbox(settings, app.state.sessionmaker, world, client, app)
 
 
 def free_port() -> int:

@@ -214,3 +214,35 @@ async def test_a_bad_bucket_cursor_or_limit_is_422(world: World) -> None:
     for params in refused:
         response = await world.client.get(QUEUE, params=params, headers=authority.headers(Role.CENTRAL_AUTHORITY))
         assert response.status_code == 422, (params, response.text)
+
+
+async def test_filters_narrow_the_items_not_the_counts_and_order_due_ignores_urgency(
+    world: World, clock: FixedClock
+) -> None:
+    authority, prosecution = await authority_with_prosecution(world)
+    routine = await submitted(world, prosecution)  # review due Mon 9 Nov, 09:00 UTC
+    clock.set(datetime(2026, 11, 9, 6, 0, tzinfo=UTC))
+    emergency = await submitted(world, prosecution, **EMERGENCY)  # due 4 hours later, after the routine
+
+    only_emergencies = await queue(world.client, authority, urgency="emergency")
+    by_due = await queue(world.client, authority, order="due")
+    by_reference = await queue(world.client, authority, q=routine["reference"])
+
+    assert [item["id"] for item in only_emergencies["items"]] == [emergency["id"]]
+    assert only_emergencies["counts"]["new"] == 2
+    assert [item["id"] for item in by_due["items"]] == [routine["id"], emergency["id"]]
+    assert [item["id"] for item in by_reference["items"]] == [routine["id"]]
+
+
+async def test_pages_in_due_order_show_every_request_once(world: World, clock: FixedClock) -> None:
+    authority, prosecution = await authority_with_prosecution(world)
+    expected = []
+    for _ in range(3):
+        expected.append((await submitted(world, prosecution))["id"])
+        clock.advance(timedelta(hours=1))
+
+    first = await queue(world.client, authority, order="due", limit=2)
+    second = await queue(world.client, authority, order="due", limit=2, cursor=first["next_cursor"])
+
+    assert [item["id"] for item in first["items"] + second["items"]] == expected
+    assert second["next_cursor"] is None
