@@ -1,8 +1,7 @@
 """Query plans (`EXPLAIN (ANALYZE, BUFFERS)`) of the alert scan and the queue, and statement counts per use case.
 
 The queue's SQL comes from `mla.queue.repository` itself (the page query and the bucket conditions);
-the scan's claim query is built and run inside `mla.alerts.scan._claim_due`, so it is rebuilt here
-clause for clause.
+the scan's claim query is `mla.alerts.repository.CLAIM`.
 """
 
 import uuid
@@ -12,17 +11,18 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import Select, event, func, select
+from sqlalchemy import Select, TextClause, event, func, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bench.database import BENCH_KEYRING
 from bench.scenarios import request_body
 from bench.world import World
+from mla.alerts import repository as alerts
 from mla.checks.rules import CheckSettings
 from mla.clock import SystemClock
 from mla.db import create_engine, create_sessionmaker
-from mla.deadlines.models import Deadline, DeadlineRule
+from mla.deadlines.models import Deadline
 from mla.deadlines.service import OPEN
 from mla.enums import Role
 from mla.queue import repository as queue
@@ -39,21 +39,9 @@ from mla.workflow.schemas import ActionInput
 from workers.jobs import SCAN_BATCH
 
 
-def scan_query(now: datetime, batch: int = SCAN_BATCH) -> Select[Any]:
-    """The claim query of `mla.alerts.scan.scan_due_alerts` (`_claim_due`), clause for clause."""
-    return (
-        select(Deadline, DeadlineRule)
-        .join(DeadlineRule, DeadlineRule.id == Deadline.rule_id)
-        .where(
-            Deadline.status == OPEN,
-            Deadline.paused_at.is_(None),
-            Deadline.next_alert_at.is_not(None),
-            Deadline.next_alert_at <= now,
-        )
-        .order_by(Deadline.next_alert_at)
-        .limit(batch)
-        .with_for_update(of=Deadline, skip_locked=True)
-    )
+def scan_query(now: datetime, batch: int = SCAN_BATCH) -> TextClause:
+    """The claim query of `mla.alerts.scan.scan_due_alerts` (`mla.alerts.repository.CLAIM`), with its parameters."""
+    return alerts.CLAIM.bindparams(**alerts.claim_parameters(now, batch))
 
 
 def officer(authority_id: uuid.UUID, user_id: uuid.UUID) -> Principal:
@@ -81,7 +69,7 @@ def next_deadlines_query(request_ids: list[uuid.UUID]) -> Select[Any]:
     )
 
 
-async def explain(session: AsyncSession, query: Select[Any]) -> str:
+async def explain(session: AsyncSession, query: Select[Any] | TextClause) -> str:
     """The plan PostgreSQL ran, with timings and buffers; run inside a transaction the caller rolls back."""
     connection = await session.connection()
     compiled = query.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})

@@ -43,6 +43,7 @@ SNAPSHOT_FIELDS = tuple(c for c in REQUEST_COLUMNS if c not in ("urgency_rank", 
 DEADLINE_COLUMNS = (
     "id", "request_id", "rule_id", "kind", "rule_code", "status", "started_at", "due_at", "window_seconds",
     "explanation", "paused_at", "next_alert_at", "fired_stages", "closed_at", "closed_by_action", "created_at",
+    "alert_stages", "alert_stage_times",
 )  # fmt: skip
 AUDIT_COLUMNS = (
     "chain", "seq", "at", "actor_id", "actor_roles", "organisation_id", "request_id", "case_id", "action",
@@ -302,16 +303,18 @@ class PlannedRequests:
             opened_at = opened_at or started_at
             if not paused:
                 running_due.append(due_at)
+            stages = _stages(rule, due_at, window)
             rows.append((
                 uuid.UUID(int=self.rng.getrandbits(128), version=4), request_id, rule.id, rule.kind, rule.code, "open",
                 started_at, due_at, window, _explanation(rule, started_at, due_at, urgency),
                 opened_at if paused else None, next_alert_at, fired, None, None, started_at,
+                [stage for stage, _ in stages], [at for _, at in stages],
             ))  # fmt: skip
         return opened_at, rows, min(running_due, default=None)
 
     def _fired(self, rule: Rule, due_at: datetime, window: int) -> tuple[list[str], datetime | None]:
         """Every stage at or before now counts as fired by earlier scans: nothing is due."""
-        stages = alert_stages(due_at, timedelta(seconds=window), rule.reminder_leads_hours)
+        stages = _stages(rule, due_at, window)
         fired = [stage for stage, at in stages if at <= self.now]
         return fired, next_stage_at(stages, fired)
 
@@ -323,7 +326,7 @@ class PlannedRequests:
         else:
             low, high = 0, max(window * 0.2, 3_600)
         due_at = self.now + timedelta(seconds=low + (high - low) * self.rng.uniform(0.05, 0.95))
-        stages = alert_stages(due_at, timedelta(seconds=window), rule.reminder_leads_hours)
+        stages = _stages(rule, due_at, window)
         first_at = stages[0][1]
         assert first_at <= self.now < stages[1][1], (rule.code, stages)
         return due_at, [], first_at
@@ -345,7 +348,7 @@ class PlannedRequests:
         return (
             uuid.UUID(int=self.rng.getrandbits(128), version=4), request_id, rule.id, rule.kind, rule.code, outcome,
             started_at, due_at, window, _explanation(rule, started_at, due_at, urgency), None, None, [],
-            closed_at, action, started_at,
+            closed_at, action, started_at, [], [],
         )  # fmt: skip
 
     def _audit(
@@ -424,6 +427,17 @@ def _check_against_event_hash(rows: list[tuple[Any, ...]]) -> None:
         event.checks = None if event.checks is None else msgspec.json.decode(event.checks)
         if keyed_hash(event, key) != event.hash:
             raise AssertionError(f"seeded audit hash differs from mla.audit.chain.keyed_hash at {event.chain}")
+
+
+def _stages(rule: Rule, due_at: datetime, window: int) -> list[tuple[str, datetime]]:
+    """The alert stages `mla.deadlines.service.schedule` stores on a deadline of this rule."""
+    return alert_stages(
+        due_at,
+        timedelta(seconds=window),
+        rule.reminder_leads_hours,
+        met_when_passed=rule.met_when_passed,
+        lapses_request=rule.lapses_request,
+    )
 
 
 def _explanation(rule: Rule, started_at: datetime, due_at: datetime, urgency: str) -> str:

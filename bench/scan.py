@@ -106,7 +106,7 @@ async def _timed(engine: AsyncEngine, context: dict[str, Any], due: int) -> Scan
     relay = next((k for k, (_, statement) in enumerate(sent) if statement.startswith(RELAY_STARTS)), len(sent))
     decided = sent[relay][0] if relay < len(sent) else finished
     waited = sum(end - begin for (begin, _), end in zip(sent[:relay], answered, strict=False))
-    batches = sum(1 for _, statement in sent[:relay] if "FOR UPDATE OF deadlines SKIP LOCKED" in statement)
+    batches = sum(1 for _, statement in sent[:relay] if "FOR UPDATE OF d SKIP LOCKED" in statement)
     return ScanRun(due, finished - started, decided - started, waited, totals, relay, batches, len(sent) - relay)
 
 

@@ -65,6 +65,8 @@ class Rule:
     durations: dict[str, tuple[int | None, str]]
     amount_from_instrument: bool
     pauses_on_clarification: bool
+    met_when_passed: bool
+    lapses_request: bool
 
 
 @dataclass
@@ -104,6 +106,7 @@ def _rule(row: asyncpg.Record) -> Rule:
     return Rule(
         row["id"], row["code"], row["kind"], row["name"], row["source"], row["opens_on"],
         list(row["reminder_leads_hours"]), durations, row["amount_from_instrument"], row["pauses_on_clarification"],
+        row["met_when_passed"], row["lapses_request"],
     )  # fmt: skip
 
 

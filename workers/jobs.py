@@ -12,8 +12,8 @@ from mla.audit import service as audit
 from mla.observability import metrics
 
 log = logging.getLogger("mla.worker")
-SCAN_BATCH = 500
-RELAY_BATCH = 200
+SCAN_BATCH = 1_000
+RELAY_BATCH = 1_000
 
 
 async def verify_audit_trails(ctx: dict[str, Any]) -> dict[str, Any]:

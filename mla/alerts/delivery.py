@@ -5,7 +5,8 @@ decides the alert (the outbox). From there:
 
 1. `publish_due_deliveries` (the worker's `relay_deliveries` cron) claims pending rows that are due
    and not yet published (`FOR UPDATE SKIP LOCKED`, so any number of workers relay at once),
-   enqueues one arq job `deliver_alert` per row with the job id `delivery:{id}:{attempts}`, and
+   enqueues one arq job `deliver_alert` per row with the job id `delivery:{id}:{attempts}` (the
+   whole batch in one Redis pipeline, mla.alerts.relay), and
    marks the rows published in the same transaction. If Redis is down the enqueue raises, the
    transaction rolls back and nothing is marked: the next tick tries again. A row published long
    ago and still pending (its job was lost: Redis flushed, a worker died past arq's own retries)
@@ -49,6 +50,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mla.alerts import targets
 from mla.alerts.models import Alert, Delivery, Webhook
+from mla.alerts.relay import QueuedJob, enqueue_jobs
 from mla.alerts.schemas import DeliveryOut, DeliveryStatus
 from mla.alerts.signature import signed_headers
 from mla.clock import Clock
@@ -149,11 +151,12 @@ async def publish_due_deliveries(
         .with_for_update(skip_locked=True)
     )
     rows = (await session.execute(due)).all()
-    for delivery_id, attempts in rows:
-        # None means a job with this id is still queued or running: it will do the work.
-        await redis.enqueue_job(
-            DELIVER_JOB, str(delivery_id), _job_id=delivery_job_id(delivery_id, attempts), _queue_name=queue_name
-        )
+    # One pipeline for the batch; a job id still queued or running is skipped: that job will do the work.
+    jobs = [
+        QueuedJob(delivery_job_id(delivery_id, attempts), DELIVER_JOB, (str(delivery_id),))
+        for delivery_id, attempts in rows
+    ]
+    await enqueue_jobs(redis, queue_name, jobs)
     if rows:
         await session.execute(
             update(Delivery)

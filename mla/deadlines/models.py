@@ -1,7 +1,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ARRAY, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import ARRAY, DateTime, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mla.db import Base, UuidPrimaryKey
@@ -86,6 +86,12 @@ class Deadline(UuidPrimaryKey, Base):
     paused_at: Mapped[datetime | None]
     next_alert_at: Mapped[datetime | None]
     fired_stages: Mapped[list[str]] = mapped_column(ARRAY(String(32)), default=list)
+    # Every alert stage with its moment, in time order (mla.deadlines.stages), kept by `schedule`:
+    # the alert scan decides in SQL which are due.
+    alert_stages: Mapped[list[str]] = mapped_column(ARRAY(String(32)), default=list, server_default="{}")
+    alert_stage_times: Mapped[list[datetime]] = mapped_column(
+        ARRAY(DateTime(timezone=True)), default=list, server_default="{}"
+    )
     closed_at: Mapped[datetime | None]
     closed_by_action: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime]

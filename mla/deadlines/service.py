@@ -279,13 +279,16 @@ def new_deadline(
 
 
 def schedule(deadline: Deadline, rule: DeadlineRule) -> None:
-    """Point `next_alert_at` at the first alert stage not yet fired."""
+    """Store the deadline's alert stages and point `next_alert_at` at the first one not yet fired."""
     stages = alert_stages(
         deadline.due_at,
         timedelta(seconds=deadline.window_seconds),
         rule.reminder_leads_hours,
         met_when_passed=rule.met_when_passed,
+        lapses_request=rule.lapses_request,
     )
+    deadline.alert_stages = [stage for stage, _ in stages]
+    deadline.alert_stage_times = [at for _, at in stages]
     deadline.next_alert_at = next_stage_at(stages, deadline.fired_stages)
 
 

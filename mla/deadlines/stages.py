@@ -7,6 +7,10 @@
 - `escalation`: overdue by 20 % of the window or 7 days, whichever is sooner.
 - `passed`, alone, for a window the other side may use (e.g. an enforcing authority's review):
   nobody is chased; at due the clock is met.
+- A preservation that lapses (`lapses_request`) escalates at its expiry: lost evidence cannot wait.
+
+`mla.deadlines.service.schedule` stores a deadline's stages on its row (`alert_stages`,
+`alert_stage_times`), so the alert scan decides in SQL which are due without repeating this arithmetic.
 """
 
 from collections.abc import Sequence
@@ -21,7 +25,12 @@ MIN_REMINDER_LEAD = timedelta(hours=1)
 
 
 def alert_stages(
-    due_at: datetime, window: timedelta, reminder_leads_hours: Sequence[int] = (), *, met_when_passed: bool = False
+    due_at: datetime,
+    window: timedelta,
+    reminder_leads_hours: Sequence[int] = (),
+    *,
+    met_when_passed: bool = False,
+    lapses_request: bool = False,
 ) -> list[tuple[str, datetime]]:
     """Every stage of a deadline with its moment, in time order."""
     if met_when_passed:
@@ -35,7 +44,7 @@ def alert_stages(
         reminders = [(stage, at) for stage, at in reminders if at > started_at]
     else:
         reminders = [(REMINDER, max(started_at, due_at - max(window * 0.2, MIN_REMINDER_LEAD)))]
-    escalation_at = due_at + min(window * 0.2, MAX_ESCALATION_DELAY)
+    escalation_at = due_at if lapses_request else due_at + min(window * 0.2, MAX_ESCALATION_DELAY)
     return [*reminders, (OVERDUE, due_at), (ESCALATION, escalation_at)]
 
 

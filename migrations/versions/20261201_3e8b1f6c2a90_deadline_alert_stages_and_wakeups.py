@@ -1,0 +1,96 @@
+"""deadlines: alert stages stored on the row; a NOTIFY when an alert is scheduled
+
+Revision ID: 3e8b1f6c2a90
+Revises: 7c3e5a9d1f42
+Create Date: 2026-12-01 11:00:00.000000
+
+"""
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+from mla.deadlines.stages import alert_stages
+
+revision: str = "3e8b1f6c2a90"
+down_revision: str | Sequence[str] | None = "7c3e5a9d1f42"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+CHANNEL = "mla_alert_scheduled"  # mla.alerts.wakeups.CHANNEL
+BACKFILL_BATCH = 5_000
+
+# One notification per statement that writes deadlines, carrying the earliest alert it scheduled:
+# PostgreSQL delivers it at commit, so the worker's scanner wakes for a nearer alert at once.
+NOTIFY_FUNCTION = f"""
+CREATE FUNCTION mla_notify_alert_scheduled() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE earliest timestamptz;
+BEGIN
+    SELECT min(next_alert_at) INTO earliest FROM scheduled
+    WHERE status = 'open' AND paused_at IS NULL AND next_alert_at IS NOT NULL;
+    IF earliest IS NOT NULL THEN
+        PERFORM pg_notify('{CHANNEL}', to_char(earliest AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'));
+    END IF;
+    RETURN NULL;
+END $$
+"""
+
+
+def upgrade() -> None:
+    """Add the stage columns, fill them for the open deadlines, and install the NOTIFY triggers."""
+    op.add_column(
+        "deadlines",
+        sa.Column("alert_stages", postgresql.ARRAY(sa.String(length=32)), server_default="{}", nullable=False),
+    )
+    op.add_column(
+        "deadlines",
+        sa.Column(
+            "alert_stage_times", postgresql.ARRAY(sa.DateTime(timezone=True)), server_default="{}", nullable=False
+        ),
+    )
+    _backfill()
+    op.execute(NOTIFY_FUNCTION)
+    for event in ("INSERT", "UPDATE"):
+        op.execute(
+            f"CREATE TRIGGER deadlines_alert_scheduled_{event.lower()} AFTER {event} ON deadlines "
+            "REFERENCING NEW TABLE AS scheduled FOR EACH STATEMENT EXECUTE FUNCTION mla_notify_alert_scheduled()"
+        )
+
+
+def _backfill() -> None:
+    """The stages of every open deadline, as `mla.deadlines.service.schedule` now stores them."""
+    connection = op.get_bind()
+    rows = connection.execute(
+        sa.text(
+            "SELECT d.id, d.due_at, d.window_seconds, r.reminder_leads_hours, r.met_when_passed, r.lapses_request "
+            "FROM deadlines d JOIN deadline_rules r ON r.id = d.rule_id WHERE d.status = 'open'"
+        )
+    ).all()
+    update = sa.text(
+        "UPDATE deadlines SET alert_stages = CAST(:names AS varchar(32)[]), "
+        "alert_stage_times = CAST(:times AS timestamptz[]) WHERE id = :id"
+    )
+    for start in range(0, len(rows), BACKFILL_BATCH):
+        values = []
+        for row in rows[start : start + BACKFILL_BATCH]:
+            stages = alert_stages(
+                row.due_at,
+                timedelta(seconds=row.window_seconds),
+                row.reminder_leads_hours,
+                met_when_passed=row.met_when_passed,
+                lapses_request=row.lapses_request,
+            )
+            values.append({"id": row.id, "names": [s for s, _ in stages], "times": [at for _, at in stages]})
+        connection.execute(update, values)
+
+
+def downgrade() -> None:
+    """Drop the triggers and the stage columns."""
+    for event in ("insert", "update"):
+        op.execute(f"DROP TRIGGER deadlines_alert_scheduled_{event} ON deadlines")
+    op.execute("DROP FUNCTION mla_notify_alert_scheduled()")
+    op.drop_column("deadlines", "alert_stage_times")
+    op.drop_column("deadlines", "alert_stages")
