@@ -15,6 +15,7 @@ from mla.clock import Clock, SystemClock
 from mla.db import create_engine, create_sessionmaker
 from mla.settings import Settings
 from workers import jobs
+from workers.alarm import start_alarm, stop_alarm
 from workers.observability import observed
 
 log = logging.getLogger("mla.worker")
@@ -48,15 +49,20 @@ def build_worker(
         sessionmaker = create_sessionmaker(engine, keyring)
         ctx.update(engine=engine, sessionmaker=sessionmaker, clock=worker_clock, settings=settings, checkpoints=signing)
         ctx["http"] = httpx.AsyncClient(timeout=SEND_TIMEOUT_SECONDS, follow_redirects=False)
+        if not burst:  # alerts on time; a burst run scans once, at startup
+            ctx["alarm"] = start_alarm(ctx, settings.database_url or "")
 
     async def shutdown(ctx: dict[str, Any]) -> None:
         # Idempotent, and safe when startup never ran (Redis was down when the worker began).
+        if "alarm" in ctx:
+            await stop_alarm(ctx.pop("alarm"))
         if "http" in ctx:
             await ctx.pop("http").aclose()
         if "engine" in ctx:
             await ctx.pop("engine").dispose()
 
     cron_jobs = [
+        # The safety net of the alarm (workers.alarm), which scans when the earliest alert falls due.
         cron(observed(jobs.scan_alerts), **every(settings.alert_scan_seconds), unique=True, run_at_startup=burst),
         cron(observed(jobs.relay_deliveries), unique=True, run_at_startup=burst, timeout=60),
         cron(observed(jobs.verify_audit_trails), hour={3}, minute={0}, second={0}, unique=True),

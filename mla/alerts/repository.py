@@ -13,16 +13,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mla.alerts.schemas import DeliveryStatus
 from mla.counterparties.models import Counterparty
-from mla.deadlines.service import CENTRAL_AUTHORITY
+from mla.deadlines.models import Deadline
+from mla.deadlines.service import CENTRAL_AUTHORITY, OPEN
 from mla.deadlines.stages import ESCALATION, OVERDUE, REMINDER
 from mla.enums import RequestStatus, Role
 from mla.requests.models import Request
 
+# A trigger on `deadlines` NOTIFYs this channel with the earliest alert a statement scheduled (ISO 8601).
+ALERT_SCHEDULED_CHANNEL = "mla_alert_scheduled"
 _DUE = "d.status = 'open' AND d.paused_at IS NULL AND d.next_alert_at IS NOT NULL AND d.next_alert_at <= :now"
 # A stage of `d` that is due at :now and not yet fired (`s` from unnest of its stages).
 _STAGE_DUE = "s.at <= :now AND NOT s.stage = ANY(d.fired_stages)"
@@ -176,6 +179,14 @@ class Rendered:
     title: str
     body: str
     payload: str
+
+
+async def earliest_alert_at(session: AsyncSession) -> datetime | None:
+    """When the next alert stage of any running clock falls due (one step down the scan's partial index)."""
+    query = select(func.min(Deadline.next_alert_at)).where(
+        Deadline.status == OPEN, Deadline.paused_at.is_(None), Deadline.next_alert_at.is_not(None)
+    )
+    return await session.scalar(query)
 
 
 def claim_parameters(now: datetime, batch: int) -> dict[str, Any]:
