@@ -1,6 +1,7 @@
 """`uv run python -m bench.run`: seed, measure, print and write bench/RESULTS.md; drop the database unless --keep.
 
-Order: create and seed `mla_bench`; time the deadline scan (before any HTTP load, then restore);
+Order: create and seed `mla_bench`; time the deadline scan, then the alert latency with a worker
+running (before any HTTP load, each restoring the database);
 count the SQL of each use case; start the API processes; run each load (HTTP ceiling, filing,
 database floor, submit, the five queue buckets, the desk's queue page); capture the queue's plans; report.
 """
@@ -17,6 +18,7 @@ from datetime import UTC, datetime
 import asyncpg
 
 from bench import database, load, plans, report, scenarios, seed
+from bench.latency import measure_latency
 from bench.load import LoadResult, Scenario
 from bench.machine import describe
 from bench.scan import measure_scan
@@ -72,6 +74,9 @@ def main(argv: list[str] | None = None) -> None:
         scan = asyncio.run(measure_scan(runtime_url, redis_url, now))
         _say(f"scan: {scan.with_due.due:,} due in {scan.with_due.seconds:.2f} s; none due in "
              f"{1000 * scan.none_due.seconds:.1f} ms")  # fmt: skip
+        _say("alert latency: a worker running, the due alerts falling due at once ...")
+        latency = asyncio.run(measure_latency(url, runtime_url, redis_url, now))
+        _say(report.latency_line(latency))
         drafts = asyncio.run(seed.drafts_to_submit(url))
         random.Random(args.seed).shuffle(drafts)
         statements = asyncio.run(plans.use_case_statements(runtime_url, world, drafts.pop()))
@@ -102,6 +107,7 @@ def main(argv: list[str] | None = None) -> None:
             seed=seeded,
             loads=loads,
             scan=scan,
+            latency=latency,
             statements=statements,
             queue_plans=queue_plans,
         )

@@ -1,0 +1,204 @@
+"""Alert latency as deployed: from the instant 10,000 alerts fall due to each webhook's arrival.
+
+A real `mla worker` process runs as docker-compose runs it (system clock, its alarm, the minute
+cron, `deliver_alert` jobs). Every organisation gets one webhook to a receiver in this process, so
+each alert sent is exactly one webhook; e-mail goes to an SMTP sink here that accepts and drops it.
+Once the worker is up, the seeded-due deadlines are moved, in one committed statement, so that
+their due stage falls at one instant a few seconds ahead (what the worker learns of by its
+notification, as it would of any clock an action schedules). Each webhook's latency is its
+arrival minus that instant. Afterwards the database is put back as seeded.
+"""
+
+import asyncio
+import contextlib
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+from aiosmtpd.controller import Controller
+from redis.asyncio import Redis
+
+from bench.database import BENCH_AUDIT_KEYS, plain_dsn
+from bench.server import LOGS
+
+WORKER_START = timedelta(seconds=8)  # the worker's imports and connections, on a loaded machine
+LEAD = timedelta(seconds=3)  # from the notifying commit to the instant the alerts fall due
+GIVE_UP = timedelta(seconds=300)
+RECEIVER_HOST = "127.0.0.1"
+
+DUE = """
+SELECT id, due_at, next_alert_at, alert_stage_times, fired_stages FROM deadlines
+WHERE status = 'open' AND paused_at IS NULL AND next_alert_at IS NOT NULL AND next_alert_at <= $1
+"""
+# Every stage of the due deadlines moves by the same amount: the one due now falls due at $2.
+MOVE = """
+UPDATE deadlines SET
+    due_at = due_at + ($2 - next_alert_at),
+    alert_stage_times = ARRAY(SELECT t + ($2 - next_alert_at) FROM unnest(alert_stage_times) WITH ORDINALITY
+                              AS s(t, n) ORDER BY n),
+    next_alert_at = $2
+WHERE id = ANY($1::uuid[])
+"""
+RESTORE = """
+UPDATE deadlines SET due_at = $2, next_alert_at = $3, alert_stage_times = $4, fired_stages = $5 WHERE id = $1
+"""
+
+
+@dataclass
+class LatencyRun:
+    due: int
+    received: int
+    p50: float  # seconds, from falling due to the webhook's arrival
+    p99: float
+    slowest: float
+    first: float
+
+
+class Receiver:
+    """A minimal HTTP/1.1 endpoint: records when each webhook arrives and answers 204."""
+
+    def __init__(self, expected: int) -> None:
+        self.arrivals: list[float] = []
+        self.keys: set[str] = set()
+        self.expected = expected
+        self.all_received = asyncio.Event()
+        self._server: asyncio.Server | None = None
+        self.port = 0
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._handle, RECEIVER_HOST, 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").lower()
+            headers = dict(line.split(":", 1) for line in head.split("\r\n")[1:] if ":" in line)
+            await reader.readexactly(int(headers.get("content-length", "0")))
+            self.arrivals.append(time.time())
+            self.keys.add(headers.get("idempotency-key", "").strip())
+            if len(self.keys) >= self.expected:
+                self.all_received.set()
+            writer.write(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+
+class DroppedMail:
+    """aiosmtpd handler: accept every message and keep nothing."""
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
+        return "250 OK"
+
+
+async def measure_latency(owner_url: str, runtime_url: str, redis_url: str, now: datetime) -> LatencyRun:
+    """Start a worker, make the seeded-due alerts fall due at once, time their webhooks; then restore."""
+    connection = await asyncpg.connect(plain_dsn(owner_url))
+    seeded = await connection.fetch(DUE, now)
+    receiver = Receiver(len(seeded))
+    await receiver.start()
+    mail = Controller(DroppedMail(), hostname=RECEIVER_HOST, port=0)
+    mail.start()
+    queue_name = f"mla:bench:latency:{secrets.token_hex(4)}"
+    worker: subprocess.Popen[bytes] | None = None
+    try:
+        url = f"http://{RECEIVER_HOST}:{receiver.port}/hook"
+        await connection.execute(
+            "INSERT INTO webhooks (id, organisation_id, url, secret, active, created_at) "
+            "SELECT gen_random_uuid(), id, $1, $2, true, $3 FROM organisations",
+            url,
+            secrets.token_urlsafe(32),
+            now,
+        )
+        worker = _start_worker(runtime_url, redis_url, queue_name, mail.port)
+        await asyncio.sleep(WORKER_START.total_seconds())
+        if worker.poll() is not None:
+            raise SystemExit(f"bench: the worker exited; see {LOGS}/worker.log")
+        falls_due = datetime.now(UTC) + LEAD
+        await connection.execute(MOVE, [row["id"] for row in seeded], falls_due)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(receiver.all_received.wait(), GIVE_UP.total_seconds())
+        await asyncio.sleep(1)  # a straggler or a duplicate would arrive now
+    finally:
+        if worker is not None:
+            _stop(worker)
+        mail.stop()
+        await receiver.stop()
+        await _restore(connection, seeded)
+        await _empty(redis_url, queue_name)
+        await connection.close()
+    return _figures(len(seeded), receiver, falls_due.timestamp())
+
+
+def _start_worker(runtime_url: str, redis_url: str, queue_name: str, smtp_port: int) -> subprocess.Popen[bytes]:
+    LOGS.mkdir(exist_ok=True)
+    env = {
+        **os.environ,
+        "MLA_DATABASE_URL": runtime_url,
+        "MLA_REDIS_URL": redis_url,
+        "MLA_QUEUE_NAME": queue_name,
+        "MLA_AUDIT_KEYS": BENCH_AUDIT_KEYS,
+        "MLA_SMTP_HOST": RECEIVER_HOST,
+        "MLA_SMTP_PORT": str(smtp_port),
+        "MLA_WEBHOOK_ALLOWED_NETWORKS": f"{RECEIVER_HOST}/32",
+        "MLA_DATA_DIR": tempfile.mkdtemp(prefix="mla-bench-worker-"),
+    }
+    log = (LOGS / "worker.log").open("wb")
+    return subprocess.Popen([sys.executable, "-m", "mla", "worker"], env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def _stop(worker: subprocess.Popen[bytes]) -> None:
+    worker.send_signal(signal.SIGTERM)
+    try:
+        worker.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
+
+
+async def _restore(connection: asyncpg.Connection, seeded: list[asyncpg.Record]) -> None:
+    """Back to the seed: no alerts, deliveries, notifications or webhooks; the due deadlines as they were."""
+    async with connection.transaction():
+        await connection.execute(
+            "DELETE FROM deliveries; DELETE FROM notifications; DELETE FROM alerts; DELETE FROM webhooks"
+        )
+        await connection.executemany(
+            RESTORE,
+            [(r["id"], r["due_at"], r["next_alert_at"], r["alert_stage_times"], r["fired_stages"]) for r in seeded],
+        )
+
+
+async def _empty(redis_url: str, queue_name: str) -> None:
+    redis = Redis.from_url(redis_url)
+    try:
+        await redis.delete(queue_name)
+    finally:
+        await redis.aclose()
+
+
+def _figures(due: int, receiver: Receiver, falls_due: float) -> LatencyRun:
+    latencies = sorted(arrival - falls_due for arrival in receiver.arrivals)
+    if not latencies:
+        return LatencyRun(due, 0, float("nan"), float("nan"), float("nan"), float("nan"))
+    # Alerts never received count as the slowest: the p99 is over what was due, not what arrived.
+    padded = latencies + [float("inf")] * max(due - len(receiver.keys), 0)
+
+    def percentile(p: float) -> float:
+        return padded[min(len(padded) - 1, int(p * len(padded)))]
+
+    return LatencyRun(due, len(receiver.keys), percentile(0.5), percentile(0.99), latencies[-1], latencies[0])
