@@ -5,6 +5,7 @@ row of their database.
 """
 
 import asyncio
+import inspect
 import os
 import signal
 import subprocess
@@ -264,8 +265,38 @@ async def expire_in_progress_keys(settings: Settings) -> None:
 
 
 async def until(condition: Any, limit_seconds: float = LIMIT) -> None:
+    """Wait (bounded) until `condition()` holds; it may be a coroutine function."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + limit_seconds
-    while not condition():
+    while not await holds(condition):
         assert loop.time() < deadline, "timed out waiting for the worker"
         await asyncio.sleep(0.05)
+
+
+async def test_a_long_running_worker_scans_and_publishes_an_alert_the_moment_it_is_due(
+    outbox: Outbox, smtp: SmtpSink, clock: FixedClock
+) -> None:
+    """No minute tick involved: the worker's startup starts the alarm, which finds the alert due and
+    decides and publishes it at once; its shutdown stops the alarm."""
+    prosecution, _, _ = await outbox.world.transmitted(**EMERGENCY)
+    settings = worker_settings(outbox, smtp)
+    worker = build_worker(settings, clock=FixedClock(clock.now() + timedelta(hours=9)), handle_signals=False)
+    ctx: dict[str, Any] = {"redis": ArqRedis(connection_pool=ConnectionPool.from_url(settings.redis_url or ""))}
+    await worker.on_startup(ctx)  # type: ignore[misc]
+    try:
+        email = select(Delivery.published_at).where(Delivery.recipient == prosecution.members[Role.PROSECUTOR].email)
+
+        async def published() -> bool:
+            async with outbox.sessionmaker() as session:
+                return (await session.scalar(email)) is not None
+
+        await until(published)
+    finally:
+        await worker.on_shutdown(ctx)  # type: ignore[misc]
+        await ctx["redis"].aclose()
+    assert "alarm" not in ctx
+
+
+async def holds(condition: Any) -> bool:
+    result = condition()
+    return bool(await result if inspect.isawaitable(result) else result)
