@@ -3,7 +3,9 @@
 The alarm sleeps until the earliest `next_alert_at` of the running clocks (at most
 `LONGEST_WAIT`), scans, and sleeps again. A transaction that schedules a nearer alert wakes it at
 once: a trigger on `deadlines` NOTIFYs `mla_alert_scheduled` with the earliest alert the statement
-wrote (migration 3e8b1f6c2a90), and PostgreSQL delivers it when that transaction commits. The
+wrote, if it falls within `LONGEST_WAIT` (migration 3e8b1f6c2a90), and PostgreSQL delivers it when
+that transaction commits. Nothing outside this module and the trigger needs to know: any code
+that schedules a deadline wakes the alarm by writing it. The
 minute cron (`scan_alerts`) stays as the safety net: a lost notification, a dropped listening
 connection or a stopped alarm delay an alert by a minute at most, and scanning twice is harmless
 (claims skip locked rows, unique keys make a second decision a no-op).
@@ -27,7 +29,9 @@ from mla.database_roles import plain_dsn
 from workers import jobs
 
 log = logging.getLogger("mla.worker")
-LONGEST_WAIT = timedelta(seconds=60)  # re-read the earliest alert at least this often
+# Re-read the earliest alert at least this often. The trigger notifies only alerts this near (its
+# NOTIFY_WITHIN, migration 3e8b1f6c2a90): a longer sleep would miss the farther ones.
+LONGEST_WAIT = timedelta(seconds=60)
 RETRY_WAIT = timedelta(seconds=1)  # after a scan that left something due (a request held by a user) or failed
 
 

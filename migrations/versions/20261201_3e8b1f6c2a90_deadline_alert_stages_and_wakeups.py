@@ -24,14 +24,19 @@ CHANNEL = "mla_alert_scheduled"  # mla.alerts.wakeups.CHANNEL
 BACKFILL_BATCH = 5_000
 
 # One notification per statement that writes deadlines, carrying the earliest alert it scheduled:
-# PostgreSQL delivers it at commit, so the worker's scanner wakes for a nearer alert at once.
+# PostgreSQL delivers it at commit, so the worker's alarm wakes for a nearer alert at once. Only an
+# alert within the alarm's longest sleep (workers.alarm.LONGEST_WAIT) is notified: a later one is
+# found by the alarm's own re-reading, and every notifying commit takes a cluster-wide lock
+# (PostgreSQL serialises them to keep the queue in commit order), which routine scheduling of
+# alerts days ahead must not pay.
+NOTIFY_WITHIN = "60 seconds"
 NOTIFY_FUNCTION = f"""
 CREATE FUNCTION mla_notify_alert_scheduled() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE earliest timestamptz;
 BEGIN
     SELECT min(next_alert_at) INTO earliest FROM scheduled
     WHERE status = 'open' AND paused_at IS NULL AND next_alert_at IS NOT NULL;
-    IF earliest IS NOT NULL THEN
+    IF earliest <= clock_timestamp() + interval '{NOTIFY_WITHIN}' THEN
         PERFORM pg_notify('{CHANNEL}', to_char(earliest AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'));
     END IF;
     RETURN NULL;
