@@ -7,6 +7,7 @@ it, and install the trigger that makes `audit_events` append-only.
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -15,10 +16,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.engine import Connection
 
-from mla.db import create_engine
+from mla.clock import FixedClock
+from mla.db import create_engine, create_sessionmaker
+from mla.deadlines.stages import alert_stages
 from mla.migrate import downgrade, upgrade
 from mla.models import Base
-from tests.conftest import Servers, create_database, drop_database, plain_dsn
+from mla.reference_data import seed_reference_data
+from tests.conftest import START_OF_TESTS, TEST_KEYRING, Servers, create_database, drop_database, plain_dsn
 
 # What a migrated database holds besides our objects.
 ALEMBIC_VERSION_TABLE = "alembic_version"
@@ -191,3 +195,51 @@ async def test_appending_to_the_audit_trail_is_allowed(audited_database: str) ->
         assert await connection.fetchval("SELECT count(*) FROM audit_events") == before + 1
     finally:
         await connection.close()
+
+
+# --------------------------------------------------------------------------- alert stages on the row
+
+BEFORE_ALERT_STAGES = "7c3e5a9d1f42"  # the revision before 3e8b1f6c2a90 stored them
+OPEN_DEADLINE = """
+    INSERT INTO deadlines (id, request_id, rule_id, kind, rule_code, status, started_at, due_at, window_seconds,
+                           explanation, next_alert_at, fired_stages, created_at)
+    SELECT $1, gen_random_uuid(), id, kind, code, 'open', $2, $3, $4, 'made by a test', $3, '{}', $2
+    FROM deadline_rules WHERE code = $5
+"""
+
+
+async def test_open_deadlines_get_their_alert_stages_when_the_migration_stores_them(fresh_database_url: str) -> None:
+    await asyncio.to_thread(upgrade, fresh_database_url)
+    await asyncio.to_thread(downgrade, fresh_database_url, BEFORE_ALERT_STAGES)
+    engine = create_engine(fresh_database_url, null_pool=True)
+    try:
+        async with create_sessionmaker(engine, TEST_KEYRING)() as session, session.begin():
+            await seed_reference_data(session, FixedClock(START_OF_TESTS))
+    finally:
+        await engine.dispose()
+    started, window = START_OF_TESTS, timedelta(days=60)
+    deadline_id = uuid.uuid4()
+    connection = await asyncpg.connect(plain_dsn(fresh_database_url))
+    try:
+        await connection.execute("SET session_replication_role = replica")  # no request: foreign keys unchecked
+        await connection.execute(
+            OPEN_DEADLINE, deadline_id, started, started + window, int(window.total_seconds()), "epoc-pr-expiry"
+        )
+        rule = await connection.fetchrow("SELECT * FROM deadline_rules WHERE code = 'epoc-pr-expiry'")
+
+        await asyncio.to_thread(upgrade, fresh_database_url)
+
+        stored = await connection.fetchrow(
+            "SELECT alert_stages, alert_stage_times FROM deadlines WHERE id = $1", deadline_id
+        )
+    finally:
+        await connection.close()
+    expected = alert_stages(
+        started + window,
+        window,
+        rule["reminder_leads_hours"],
+        met_when_passed=rule["met_when_passed"],
+        lapses_request=rule["lapses_request"],
+    )
+    assert list(zip(stored["alert_stages"], stored["alert_stage_times"], strict=True)) == expected
+    assert [stage for stage, _ in expected] == ["reminder-336h", "reminder-72h", "overdue", "escalation"]
