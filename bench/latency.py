@@ -14,6 +14,7 @@ import contextlib
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -112,7 +113,7 @@ async def measure_latency(owner_url: str, runtime_url: str, redis_url: str, now:
     seeded = await connection.fetch(DUE, now)
     receiver = Receiver(len(seeded))
     await receiver.start()
-    mail = Controller(DroppedMail(), hostname=RECEIVER_HOST, port=0)
+    mail = Controller(DroppedMail(), hostname=RECEIVER_HOST, port=_free_port())
     mail.start()
     queue_name = f"mla:bench:latency:{secrets.token_hex(4)}"
     worker: subprocess.Popen[bytes] | None = None
@@ -143,6 +144,12 @@ async def measure_latency(owner_url: str, runtime_url: str, redis_url: str, now:
         await _empty(redis_url, queue_name)
         await connection.close()
     return _figures(len(seeded), receiver, falls_due.timestamp())
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((RECEIVER_HOST, 0))
+        return probe.getsockname()[1]
 
 
 def _start_worker(runtime_url: str, redis_url: str, queue_name: str, smtp_port: int) -> subprocess.Popen[bytes]:
