@@ -3,14 +3,17 @@
 A real `mla worker` process runs as docker-compose runs it (system clock, its alarm, the minute
 cron, `deliver_alert` jobs). Every organisation gets one webhook to a receiver in this process, so
 each alert sent is exactly one webhook; e-mail goes to an SMTP sink here that accepts and drops it.
-Once the worker is up, the seeded-due deadlines are moved, in one committed statement, so that
-their due stage falls at one instant a few seconds ahead (what the worker learns of by its
+The seeded-due deadlines are parked a day ahead while the worker starts (it decides at once
+whatever fell due by the wall clock since the seed instant: answered, not counted); once it is up
+they are moved, in one committed statement, so that their due stage falls at one instant a few
+seconds ahead (what the worker learns of by its
 notification, as it would of any clock an action schedules). Each webhook's latency is its
 arrival minus that instant. Afterwards the database is put back as seeded.
 """
 
 import asyncio
 import contextlib
+import json
 import os
 import secrets
 import signal
@@ -31,6 +34,7 @@ from bench.database import BENCH_AUDIT_KEYS, plain_dsn
 from bench.server import LOGS
 
 WORKER_START = timedelta(seconds=8)  # the worker's imports and connections, on a loaded machine
+PARKED = timedelta(days=1)  # where the awaited alerts wait while the worker starts
 LEAD = timedelta(seconds=3)  # from the notifying commit to the instant the alerts fall due
 GIVE_UP = timedelta(seconds=300)
 RECEIVER_HOST = "127.0.0.1"
@@ -64,12 +68,15 @@ class LatencyRun:
 
 
 class Receiver:
-    """A minimal HTTP/1.1 endpoint: records when each webhook arrives and answers 204."""
+    """A minimal HTTP/1.1 endpoint: records when the first webhook of each awaited deadline arrives; answers 204.
 
-    def __init__(self, expected: int) -> None:
-        self.arrivals: list[float] = []
-        self.keys: set[str] = set()
-        self.expected = expected
+    Webhooks of other deadlines (alerts that fell due in real time since the seed instant) are answered
+    and not counted.
+    """
+
+    def __init__(self, awaited: set[str]) -> None:
+        self.awaited = awaited
+        self.arrivals: dict[str, float] = {}  # deadline id -> first arrival (unix time)
         self.all_received = asyncio.Event()
         self._server: asyncio.Server | None = None
         self.port = 0
@@ -87,17 +94,20 @@ class Receiver:
         try:
             head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").lower()
             headers = dict(line.split(":", 1) for line in head.split("\r\n")[1:] if ":" in line)
-            await reader.readexactly(int(headers.get("content-length", "0")))
-            self.arrivals.append(time.time())
-            self.keys.add(headers.get("idempotency-key", "").strip())
-            if len(self.keys) >= self.expected:
-                self.all_received.set()
+            body = await reader.readexactly(int(headers.get("content-length", "0")))
+            self._record(json.loads(body)["deadline"]["id"], time.time())
             writer.write(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
             await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:
             writer.close()
+
+    def _record(self, deadline_id: str, at: float) -> None:
+        if deadline_id in self.awaited and deadline_id not in self.arrivals:
+            self.arrivals[deadline_id] = at
+            if len(self.arrivals) == len(self.awaited):
+                self.all_received.set()
 
 
 class DroppedMail:
@@ -111,13 +121,16 @@ async def measure_latency(owner_url: str, runtime_url: str, redis_url: str, now:
     """Start a worker, make the seeded-due alerts fall due at once, time their webhooks; then restore."""
     connection = await asyncpg.connect(plain_dsn(owner_url))
     seeded = await connection.fetch(DUE, now)
-    receiver = Receiver(len(seeded))
+    ids = [row["id"] for row in seeded]
+    receiver = Receiver({str(i) for i in ids})
     await receiver.start()
     mail = Controller(DroppedMail(), hostname=RECEIVER_HOST, port=_free_port())
     mail.start()
     queue_name = f"mla:bench:latency:{secrets.token_hex(4)}"
     worker: subprocess.Popen[bytes] | None = None
     try:
+        # Out of the way while the worker starts: it decides at once what is due by the wall clock.
+        await connection.execute(MOVE, ids, datetime.now(UTC) + PARKED)
         url = f"http://{RECEIVER_HOST}:{receiver.port}/hook"
         await connection.execute(
             "INSERT INTO webhooks (id, organisation_id, url, secret, active, created_at) "
@@ -131,10 +144,9 @@ async def measure_latency(owner_url: str, runtime_url: str, redis_url: str, now:
         if worker.poll() is not None:
             raise SystemExit(f"bench: the worker exited; see {LOGS}/worker.log")
         falls_due = datetime.now(UTC) + LEAD
-        await connection.execute(MOVE, [row["id"] for row in seeded], falls_due)
+        await connection.execute(MOVE, ids, falls_due)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(receiver.all_received.wait(), GIVE_UP.total_seconds())
-        await asyncio.sleep(1)  # a straggler or a duplicate would arrive now
     finally:
         if worker is not None:
             _stop(worker)
@@ -143,7 +155,7 @@ async def measure_latency(owner_url: str, runtime_url: str, redis_url: str, now:
         await _restore(connection, seeded)
         await _empty(redis_url, queue_name)
         await connection.close()
-    return _figures(len(seeded), receiver, falls_due.timestamp())
+    return _figures(len(ids), receiver, falls_due.timestamp())
 
 
 def _free_port() -> int:
@@ -199,13 +211,13 @@ async def _empty(redis_url: str, queue_name: str) -> None:
 
 
 def _figures(due: int, receiver: Receiver, falls_due: float) -> LatencyRun:
-    latencies = sorted(arrival - falls_due for arrival in receiver.arrivals)
+    latencies = sorted(arrival - falls_due for arrival in receiver.arrivals.values())
     if not latencies:
         return LatencyRun(due, 0, float("nan"), float("nan"), float("nan"), float("nan"))
     # Alerts never received count as the slowest: the p99 is over what was due, not what arrived.
-    padded = latencies + [float("inf")] * max(due - len(receiver.keys), 0)
+    padded = latencies + [float("inf")] * (due - len(latencies))
 
     def percentile(p: float) -> float:
         return padded[min(len(padded) - 1, int(p * len(padded)))]
 
-    return LatencyRun(due, len(receiver.keys), percentile(0.5), percentile(0.99), latencies[-1], latencies[0])
+    return LatencyRun(due, len(latencies), percentile(0.5), percentile(0.99), latencies[-1], latencies[0])
