@@ -760,8 +760,11 @@ async def make_overdue(data_dir: Path, request_id: str) -> None:
         connection = await asyncpg.connect(plain_dsn(url))
         try:
             await connection.execute(
+                # Every stage moves with the due moment, as `schedule()` would place them.
                 "UPDATE deadlines SET due_at = now() - interval '1 minute', next_alert_at = now() - interval "
-                "'1 minute' WHERE request_id = $1 AND status = 'open'",
+                "'1 minute' + (alert_stage_times[1] - due_at), alert_stage_times = ARRAY(SELECT t + (now() - "
+                "interval '1 minute' - due_at) FROM unnest(alert_stage_times) WITH ORDINALITY AS s(t, n) ORDER BY n) "
+                "WHERE request_id = $1 AND status = 'open'",
                 uuid.UUID(request_id),
             )
         finally:

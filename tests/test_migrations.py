@@ -208,7 +208,9 @@ OPEN_DEADLINE = """
 """
 
 
-async def test_open_deadlines_get_their_alert_stages_when_the_migration_stores_them(fresh_database_url: str) -> None:
+async def test_open_deadlines_get_their_alert_stages_and_a_deadline_moved_without_them_is_refused(
+    fresh_database_url: str,
+) -> None:
     await asyncio.to_thread(upgrade, fresh_database_url)
     await asyncio.to_thread(downgrade, fresh_database_url, BEFORE_ALERT_STAGES)
     engine = create_engine(fresh_database_url, null_pool=True)
@@ -230,8 +232,12 @@ async def test_open_deadlines_get_their_alert_stages_when_the_migration_stores_t
         await asyncio.to_thread(upgrade, fresh_database_url)
 
         stored = await connection.fetchrow(
-            "SELECT alert_stages, alert_stage_times FROM deadlines WHERE id = $1", deadline_id
+            "SELECT alert_stages, alert_stage_times, next_alert_at FROM deadlines WHERE id = $1", deadline_id
         )
+        with pytest.raises(asyncpg.CheckViolationError):  # moved without its stages: refused
+            await connection.execute(
+                "UPDATE deadlines SET due_at = due_at + interval '1 day' WHERE id = $1", deadline_id
+            )
     finally:
         await connection.close()
     expected = alert_stages(
@@ -243,3 +249,4 @@ async def test_open_deadlines_get_their_alert_stages_when_the_migration_stores_t
     )
     assert list(zip(stored["alert_stages"], stored["alert_stage_times"], strict=True)) == expected
     assert [stage for stage, _ in expected] == ["reminder-336h", "reminder-72h", "overdue", "escalation"]
+    assert stored["next_alert_at"] == expected[0][1]  # the first stage not yet fired

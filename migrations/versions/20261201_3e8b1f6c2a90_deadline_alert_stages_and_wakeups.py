@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from mla.deadlines.stages import alert_stages
+from mla.deadlines.stages import alert_stages, next_stage_at
 
 revision: str = "3e8b1f6c2a90"
 down_revision: str | Sequence[str] | None = "7c3e5a9d1f42"
@@ -22,6 +22,12 @@ depends_on: str | Sequence[str] | None = None
 
 CHANNEL = "mla_alert_scheduled"  # mla.alerts.wakeups.CHANNEL
 BACKFILL_BATCH = 5_000
+# The scan trusts the stored stages: a write that moves a deadline without `schedule()` is refused
+# rather than left to alert at the wrong time (mla.deadlines.models.Deadline).
+CHECKS = {
+    "next_alert_is_a_stage": "next_alert_at IS NULL OR next_alert_at = ANY (alert_stage_times)",
+    "due_is_a_stage": "cardinality(alert_stage_times) = 0 OR due_at = ANY (alert_stage_times)",
+}
 
 # One notification per statement that writes deadlines, carrying the earliest alert it scheduled:
 # PostgreSQL delivers it at commit, so the worker's alarm wakes for a nearer alert at once. Only an
@@ -57,6 +63,8 @@ def upgrade() -> None:
         ),
     )
     _backfill()
+    for name, condition in CHECKS.items():
+        op.create_check_constraint(op.f(f"ck_deadlines_{name}"), "deadlines", condition)
     op.execute(NOTIFY_FUNCTION)
     for event in ("INSERT", "UPDATE"):
         op.execute(
@@ -66,17 +74,18 @@ def upgrade() -> None:
 
 
 def _backfill() -> None:
-    """The stages of every open deadline, as `mla.deadlines.service.schedule` now stores them."""
+    """The stages of every open deadline and its next one, as `mla.deadlines.service.schedule` now keeps them."""
     connection = op.get_bind()
     rows = connection.execute(
         sa.text(
-            "SELECT d.id, d.due_at, d.window_seconds, r.reminder_leads_hours, r.met_when_passed, r.lapses_request "
-            "FROM deadlines d JOIN deadline_rules r ON r.id = d.rule_id WHERE d.status = 'open'"
+            "SELECT d.id, d.due_at, d.window_seconds, d.fired_stages, r.reminder_leads_hours, r.met_when_passed, "
+            "r.lapses_request FROM deadlines d JOIN deadline_rules r ON r.id = d.rule_id WHERE d.status = 'open'"
         )
     ).all()
     update = sa.text(
         "UPDATE deadlines SET alert_stages = CAST(:names AS varchar(32)[]), "
-        "alert_stage_times = CAST(:times AS timestamptz[]) WHERE id = :id"
+        "alert_stage_times = CAST(:times AS timestamptz[]), "
+        "next_alert_at = CASE WHEN next_alert_at IS NULL THEN NULL ELSE CAST(:next AS timestamptz) END WHERE id = :id"
     )
     for start in range(0, len(rows), BACKFILL_BATCH):
         values = []
@@ -88,14 +97,19 @@ def _backfill() -> None:
                 met_when_passed=row.met_when_passed,
                 lapses_request=row.lapses_request,
             )
-            values.append({"id": row.id, "names": [s for s, _ in stages], "times": [at for _, at in stages]})
+            next_at = next_stage_at(stages, row.fired_stages)
+            values.append(
+                {"id": row.id, "names": [s for s, _ in stages], "times": [at for _, at in stages], "next": next_at}
+            )
         connection.execute(update, values)
 
 
 def downgrade() -> None:
-    """Drop the triggers and the stage columns."""
+    """Drop the triggers, the checks and the stage columns."""
     for event in ("insert", "update"):
         op.execute(f"DROP TRIGGER deadlines_alert_scheduled_{event} ON deadlines")
     op.execute("DROP FUNCTION mla_notify_alert_scheduled()")
+    for name in CHECKS:
+        op.drop_constraint(op.f(f"ck_deadlines_{name}"), "deadlines", type_="check")
     op.drop_column("deadlines", "alert_stage_times")
     op.drop_column("deadlines", "alert_stages")

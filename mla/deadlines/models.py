@@ -1,7 +1,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ARRAY, DateTime, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import ARRAY, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mla.db import Base, UuidPrimaryKey
@@ -72,6 +72,14 @@ class Deadline(UuidPrimaryKey, Base):
             postgresql_where=text("status = 'open' AND paused_at IS NULL AND next_alert_at IS NOT NULL"),
         ),
         Index("ix_deadlines_request_status", "request_id", "status"),
+        # The alert scan trusts the stored stages: a write that moves a deadline without
+        # `mla.deadlines.service.schedule` is refused rather than left to alert at the wrong time.
+        CheckConstraint(
+            "next_alert_at IS NULL OR next_alert_at = ANY (alert_stage_times)", name="next_alert_is_a_stage"
+        ),
+        CheckConstraint(
+            "cardinality(alert_stage_times) = 0 OR due_at = ANY (alert_stage_times)", name="due_is_a_stage"
+        ),
     )
 
     request_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("requests.id"))

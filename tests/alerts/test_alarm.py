@@ -20,6 +20,15 @@ from tests.conftest import Servers
 from tests.factories import EMERGENCY
 from workers.alarm import AlarmListener, ScanAlarm
 
+# Every stage of a deadline moves by the same amount, so that its next one falls at :at.
+MOVE = text("""
+    UPDATE deadlines SET
+        due_at = due_at + (:at - next_alert_at),
+        alert_stage_times = ARRAY(SELECT t + (:at - next_alert_at) FROM unnest(alert_stage_times) WITH ORDINALITY
+                                  AS s(t, n) ORDER BY n),
+        next_alert_at = :at
+    WHERE id = :id
+""")
 NOTIFIED_WITHIN = 10.0  # seconds: a notification is delivered at commit, in milliseconds
 QUIET_FOR = 0.5  # seconds without a wake-up that show nothing was delivered
 
@@ -87,7 +96,7 @@ async def test_a_nearer_alert_wakes_the_sleeping_alarm_when_its_transaction_comm
         async with outbox.sessionmaker() as session, session.begin():
             deadline_id = await session.scalar(text("SELECT id FROM deadlines WHERE next_alert_at IS NOT NULL LIMIT 1"))
             nearer = {"id": deadline_id, "at": clock.now() + timedelta(hours=1)}
-            await session.execute(text("UPDATE deadlines SET next_alert_at = :at WHERE id = :id"), nearer)
+            await session.execute(MOVE, nearer)
             await asyncio.sleep(QUIET_FOR)
             assert not sleeping.done()  # not before the commit
 

@@ -43,8 +43,9 @@ async def run_queue(redis: ArqRedis, queue_name: str) -> list[tuple[str, str]]:
 
 
 async def test_a_batch_enqueued_in_one_pipeline_runs_each_job_once_with_its_arguments(redis: ArqRedis) -> None:
-    queue_name = f"mla:test:relay:{uuid.uuid4().hex[:8]}"
-    jobs = [QueuedJob(f"job:{k}", "record", (f"argument {k}",)) for k in range(50)]
+    run = uuid.uuid4().hex[:8]  # arq keeps results: job ids of an earlier run are known
+    queue_name = f"mla:test:relay:{run}"
+    jobs = [QueuedJob(f"job:{run}:{k}", "record", (f"argument {k}",)) for k in range(50)]
 
     assert await enqueue_jobs(redis, queue_name, jobs) == 50
 
@@ -52,15 +53,12 @@ async def test_a_batch_enqueued_in_one_pipeline_runs_each_job_once_with_its_argu
 
 
 async def test_a_job_id_already_queued_is_not_queued_again(redis: ArqRedis) -> None:
-    queue_name = f"mla:test:relay:{uuid.uuid4().hex[:8]}"
-    first = [QueuedJob("delivery:a:0", "record", ("a",)), QueuedJob("delivery:b:0", "record", ("b",))]
-    await enqueue_jobs(redis, queue_name, first)
+    run = uuid.uuid4().hex[:8]
+    queue_name = f"mla:test:relay:{run}"
+    a, b, c = (f"delivery:{run}:{name}:0" for name in "abc")
+    await enqueue_jobs(redis, queue_name, [QueuedJob(a, "record", ("a",)), QueuedJob(b, "record", ("b",))])
 
-    again = [QueuedJob("delivery:b:0", "record", ("b",)), QueuedJob("delivery:c:0", "record", ("c",))]
+    again = [QueuedJob(b, "record", ("b",)), QueuedJob(c, "record", ("c",))]
     assert await enqueue_jobs(redis, queue_name, again) == 1
 
-    assert sorted(await run_queue(redis, queue_name)) == [
-        ("delivery:a:0", "a"),
-        ("delivery:b:0", "b"),
-        ("delivery:c:0", "c"),
-    ]
+    assert sorted(await run_queue(redis, queue_name)) == [(a, "a"), (b, "b"), (c, "c")]
