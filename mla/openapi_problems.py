@@ -78,7 +78,11 @@ _SCHEMAS = {
     ),
 }
 
-MALFORMED = "Malformed request: a query parameter this operation does not take, or a body that is not JSON."
+MALFORMED = "Malformed request: a query parameter this operation does not take."
+MALFORMED_BODY = (
+    "Malformed request: a query parameter this operation does not take, or a body that cannot be read as JSON "
+    "(none, invalid UTF-8 or JSON, nested too deeply)."
+)
 UNAUTHENTICATED = "No valid bearer token: missing, expired or revoked, or its user is disabled."
 FORBIDDEN = (
     "Your roles do not allow this here (a platform administrator reaches only the installation's administration)."
@@ -87,6 +91,8 @@ NOT_FOUND = "No such resource, or none you may see: another organisation's data 
 TOO_LARGE = "The body is larger than the installation's limit (MLA_MAX_BODY_BYTES)."
 NOT_JSON = "The body is declared as something else than JSON (`Content-Type` must be `application/json`)."
 INVALID = "Well-formed but invalid input: `errors` names every field or parameter at fault."
+# A write based on an old version of a request (mla.requests.service.check_version).
+STALE_VERSION = "The `version` sent (body or `If-Match`) is not the request's current one (`current_version`)"
 UNAVAILABLE = "The database cannot be reached; nothing was saved. Retry after `Retry-After` seconds."
 
 
@@ -127,7 +133,7 @@ def _split_docstring(operation: Operation) -> None:
 def _document_operation(operation: Operation, inferred: dict[str, str]) -> None:
     responses = operation.responses if operation.responses is not None else {}
     # Litestar's 400 describes a body our handlers never send; no handler declares its own.
-    responses["400"] = OpenAPIResponse(description=MALFORMED)
+    responses["400"] = OpenAPIResponse(description=MALFORMED if operation.request_body is None else MALFORMED_BODY)
     for status, description in inferred.items():
         responses.setdefault(status, OpenAPIResponse(description=description))
     for status, response in responses.items():
