@@ -32,9 +32,10 @@ class AdminWebhookController(Controller):
         at every delivery, and redirects are not followed.
 
         Each alert is POSTed to `url` as JSON with the headers `X-MLA-Timestamp` (unix seconds),
-        `X-MLA-Webhook-Id`, `Idempotency-Key` (the delivery's id, the same on every retry) and `X-MLA-Signature: sha256=<hex
-        HMAC-SHA256 keyed with the secret of "{timestamp}.{webhook_id}.{idempotency_key}.{body}">`. Receivers
-        verify it with `mla.alerts.signature.verify_webhook`, refuse timestamps more than 5 minutes old and drop
+        `X-MLA-Webhook-Id`, `Idempotency-Key` (the delivery's id, the same on every retry) and
+        `X-MLA-Signature: sha256=<hex HMAC-SHA256 keyed with the secret of
+        "{timestamp}.{webhook_id}.{idempotency_key}.{body}">`. Receivers verify it with
+        `mla.alerts.signature.verify_webhook`, refuse timestamps more than 5 minutes old and drop
         repeated `Idempotency-Key`s. Audited.
         """
         created = await webhooks.create_webhook(session, clock, principal, data, settings.webhook_networks)

@@ -1,5 +1,6 @@
 import uuid
 
+import msgspec
 from litestar import Controller, get, post
 from litestar.status_codes import HTTP_200_OK
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,7 +15,11 @@ from mla.requests.schemas import RequestOut
 from mla.settings import Settings
 from mla.users.principal import Principal
 from mla.workflow import service
-from mla.workflow.schemas import ActionInput, AssignInput, AvailableAction
+from mla.workflow.schemas import ActionFieldOut, ActionInput, AssignInput, AvailableAction
+
+# Every action writes the request, so each needs the version it was based on (in the body, or as
+# `If-Match`): the table lists only the fields that differ between actions (the desk sends it hidden).
+VERSION_FIELD = ActionFieldOut(name="version", required=True, kind="int")
 
 
 class WorkflowController(Controller):
@@ -31,7 +36,9 @@ class WorkflowController(Controller):
         the status it leads to and the body fields it takes (`version` always: the request's current version, or
         send it as `If-Match`). Changes nothing.
         """
-        return Page(items=await service.actions_for(session, principal, request_id), next_cursor=None)
+        actions = await service.actions_for(session, principal, request_id)
+        items = [msgspec.structs.replace(action, fields=[*action.fields, VERSION_FIELD]) for action in actions]
+        return Page(items=items, next_cursor=None)
 
     @post(
         "/actions/{action:str}",
