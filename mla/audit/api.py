@@ -47,9 +47,9 @@ class AuditController(Controller):
     ) -> VerifyOut:
         """Recompute the keyed hash chain, compare it with its last signed checkpoint
 
-        Any role that sees the request. `valid` is false, with `first_broken_seq`, when an event was altered,
-        removed or inserted, or when the chain is shorter than its last signed checkpoint (truncation). Changes
-        nothing.
+        Any role that sees the request. `valid` is false when an event was altered, removed or inserted, when
+        the chain no longer reaches its last signed checkpoint (truncation), or when the checkpoint log itself
+        does not verify; `first_broken_seq` and `problem` say where and what. Changes nothing.
         """
         request = await requests.get_request(session, principal, request_id)
         return await verify_against_checkpoint(session, settings, service.request_chain(request.id))
