@@ -35,6 +35,7 @@ from mla.health import HealthController
 from mla.instruments.api import AdminInstrumentController, InstrumentController
 from mla.observability.api import MetricsController
 from mla.observability.middleware import observe_requests
+from mla.openapi_problems import document_problems
 from mla.organisations.api import AdminOrganisationController
 from mla.productions.api import ProductionController
 from mla.queue.api import QueueController
@@ -88,7 +89,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
     if len(settings.secret_key) < 16:
         raise ValueError("set MLA_SECRET_KEY to a random string of at least 16 characters (it signs access tokens)")
 
-    return Litestar(
+    app = Litestar(
         route_handlers=ROUTES,
         lifespan=[hold_resources],
         state=_initial_state(settings, clock or SystemClock()),
@@ -108,6 +109,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
         ),
         debug=False,
     )
+    document_problems(app)
+    return app
 
 
 @asynccontextmanager
@@ -148,4 +151,5 @@ def _openapi() -> OpenAPIConfig:
             }
         ),
         security=[{"bearer": []}],
+        use_handler_docstrings=True,  # first paragraph: the summary (see mla.openapi_problems)
     )
