@@ -10,7 +10,6 @@ from mla.counterparties.schemas import CounterpartyCreate, CounterpartyOut, Coun
 from mla.enums import CounterpartyKind, Role
 from mla.guards import OPEN_TO_PLATFORM_ADMINS, requires
 from mla.pagination import DEFAULT_LIMIT, Page
-from mla.requests.api import require_json_body
 from mla.users.principal import Principal
 
 
@@ -49,7 +48,6 @@ class AdminCounterpartyController(Controller):
     @patch(
         "/{counterparty_id:uuid}",
         summary="Set the time zone a counterparty's answers are counted in",
-        before_request=require_json_body,
     )
     async def update_counterparty(
         self,
