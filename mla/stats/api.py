@@ -18,7 +18,7 @@ from mla.stats import service
 from mla.stats.schemas import Period, Statistics
 from mla.users.principal import Principal
 
-CSV = "text/csv; charset=utf-8"
+CSV = "text/csv"  # Litestar adds "; charset=utf-8" to text types
 PeriodFrom = Annotated[
     datetime | None,
     QueryParameter(name="from", description="RFC 3339 with an offset: requests created (deadlines due) at or after it"),
