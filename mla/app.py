@@ -14,6 +14,7 @@ from redis.asyncio import ConnectionPool
 
 from mla.alerts.admin_api import AdminDeliveryController, AdminWebhookController
 from mla.alerts.api import NotificationController
+from mla.api_input import ApiContract, check_api_input
 from mla.audit.admin_api import AdminAuditController
 from mla.audit.api import AuditController
 from mla.audit.keys import AuditKeyring
@@ -97,6 +98,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
         guards=[keep_platform_admins_out],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         middleware=[observe_requests, DefineMiddleware(BearerAuthenticationMiddleware, exclude=PUBLIC_PATHS)],
+        before_request=check_api_input,
         before_send=[no_store_for_api],
         openapi_config=_openapi(),
         plugins=[DeskPlugin()],
@@ -110,6 +112,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
         debug=False,
     )
     document_problems(app)
+    # What each operation accepts, as the OpenAPI document declares it (see mla.api_input).
+    app.state.api_contract = ApiContract(app.openapi_schema.to_schema())
     return app
 
 

@@ -30,7 +30,7 @@ class CommunicationCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=Tr
 
     def __post_init__(self) -> None:
         with at_field("occurred_at"):
-            check_moment(self.occurred_at)
+            self.occurred_at = check_moment(self.occurred_at)
 
 
 class CommunicationOut(msgspec.Struct, kw_only=True):

@@ -11,7 +11,6 @@ from mla.enums import CounterpartyKind, Role
 from mla.guards import OPEN_TO_PLATFORM_ADMINS, requires
 from mla.openapi_problems import problem
 from mla.pagination import DEFAULT_LIMIT, Page
-from mla.requests.api import require_json_body
 from mla.users.principal import Principal
 
 
@@ -64,7 +63,6 @@ class AdminCounterpartyController(Controller):
 
     @patch(
         "/{counterparty_id:uuid}",
-        before_request=require_json_body,
     )
     async def update_counterparty(
         self,

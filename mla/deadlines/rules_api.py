@@ -7,7 +7,6 @@ from mla.deadlines.schemas import DeadlineRuleOut, DeadlineRulePatch
 from mla.enums import Role
 from mla.guards import OPEN_TO_PLATFORM_ADMINS, requires
 from mla.pagination import Page
-from mla.requests.api import require_json_body
 from mla.users.principal import Principal
 
 
@@ -43,7 +42,6 @@ class AdminDeadlineRuleController(Controller):
 
     @patch(
         "/{code:str}",
-        before_request=require_json_body,
     )
     async def update_rule(
         self, code: str, data: DeadlineRulePatch, session: AsyncSession, clock: Clock, principal: Principal

@@ -1,11 +1,9 @@
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Controller, Request, get, patch, post
+from litestar import Controller, get, patch, post
 from litestar.di import Provide
-from litestar.exceptions import HTTPException
 from litestar.params import HeaderParameter, Parameter
-from litestar.status_codes import HTTP_415_UNSUPPORTED_MEDIA_TYPE
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mla.clock import Clock
@@ -29,16 +27,6 @@ def parse_if_match(header: str | None) -> int | None:
     if not (value.isascii() and value.isdigit()):  # str.isdigit() also accepts "²", which int() refuses
         raise service.field_error("If-Match", "must be the request's version number")
     return int(value)
-
-
-async def require_json_body(request: Request[Any, Any, Any]) -> None:
-    """Refuse a body declared as anything but JSON (415) instead of decoding a form or text as JSON."""
-    media_type = request.headers.get("content-type", "application/json").partition(";")[0].strip().lower()
-    if media_type != "application/json" and not media_type.endswith("+json"):
-        raise HTTPException(
-            status_code=HTTP_415_UNSUPPORTED_MEDIA_TYPE,
-            detail=f"Send the body as JSON with 'Content-Type: application/json', not {media_type!r}.",
-        )
 
 
 REFERENCE_SEARCH = Parameter(
@@ -88,7 +76,7 @@ class RequestController(Controller):
     path = "/api/v1/requests"
     tags = ["requests"]
 
-    @post("/", before_request=require_json_body)
+    @post("/")
     async def create_request(
         self, data: RequestCreate, session: AsyncSession, clock: Clock, principal: Principal
     ) -> RequestOut:
@@ -138,7 +126,6 @@ class RequestController(Controller):
 
     @patch(
         "/{request_id:uuid}",
-        before_request=require_json_body,
         responses={409: problem(f"{STALE_VERSION}, or the request's status no longer allows this edit.")},
     )
     async def update_request(

@@ -6,7 +6,6 @@ from mla.clock import Clock
 from mla.enums import Role
 from mla.guards import OPEN_TO_PLATFORM_ADMINS, requires
 from mla.pagination import Page
-from mla.requests.api import require_json_body
 from mla.treaties import service
 from mla.treaties.schemas import PartyInput, TreatyOut, TreatyPartyOut
 from mla.users.principal import Principal
@@ -48,7 +47,6 @@ class AdminTreatyController(Controller):
     @put(
         "/",
         status_code=HTTP_200_OK,
-        before_request=require_json_body,
     )
     async def set_party(
         self, code: str, country: str, data: PartyInput, session: AsyncSession, clock: Clock, principal: Principal
