@@ -43,10 +43,15 @@ class DirectionGiven(StrEnum):
 
     @property
     def canonical(self) -> Direction:
-        return _CANONICAL_DIRECTION.get(self, Direction(self.value))
+        return _CANONICAL_DIRECTION[self]
 
 
-_CANONICAL_DIRECTION = {DirectionGiven.SENT: Direction.OUTGOING, DirectionGiven.RECEIVED: Direction.INCOMING}
+_CANONICAL_DIRECTION = {
+    DirectionGiven.OUTGOING: Direction.OUTGOING,
+    DirectionGiven.SENT: Direction.OUTGOING,
+    DirectionGiven.INCOMING: Direction.INCOMING,
+    DirectionGiven.RECEIVED: Direction.INCOMING,
+}
 
 
 class CaseStatus(StrEnum):
