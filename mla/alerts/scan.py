@@ -7,7 +7,7 @@ delays an alert but never loses or duplicates it. Due deadlines are claimed with
 (deadline, stage) makes a second decision of the same stage a no-op.
 
 A batch costs a fixed number of statements whatever its size (claim, requests, alerts, recipients,
-webhooks, notifications, deliveries, deadline updates): only a lapsing preservation is handled on
+webhooks, time zones, notifications, deliveries, deadline updates): only a lapsing preservation is handled on
 its own, through the workflow.
 
 Who is alerted (issue 10 §5):
@@ -33,6 +33,7 @@ from sqlalchemy import any_, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mla.alerts.messages import AlertMoment, alert_message
 from mla.alerts.models import Alert, Delivery, Notification, Webhook
 from mla.clock import Clock
 from mla.counterparties.models import Counterparty
@@ -40,11 +41,11 @@ from mla.deadlines.models import Deadline, DeadlineRule
 from mla.deadlines.service import OPEN, close_passed, schedule
 from mla.deadlines.stages import ESCALATION, OVERDUE, alert_stages, is_reminder
 from mla.enums import RequestStatus, Role
+from mla.organisations.models import Organisation
 from mla.requests.models import Request
 from mla.users.models import User
 from mla.workflow import service as workflow
 
-STAGE_TITLES = {OVERDUE: "Overdue", ESCALATION: "Escalation"}
 PRESERVED = RequestStatus.PRESERVED.value
 CENTRAL_AUTHORITY_CLOCK = "central_authority"
 
@@ -206,13 +207,16 @@ async def _notify(
     people = await _people(session, decisions)
     webhooks = await _webhooks(session, decisions)
     targets = await _targets(session, [d.request for d in decisions if d.rule.lapses_request])
+    zones = await _zones(session, people, decisions)
     notifications: list[dict[str, Any]] = []
     deliveries: list[dict[str, Any]] = []
     for d in decisions:
         alert_id = recorded[(d.deadline.id, d.stage)]
-        title, body = _message(d, now, targets)
+        moment = AlertMoment(d.rule, d.request, d.stage, d.deadline.due_at)
+        target = targets.get(d.request.target_id)
         chased, informed = people.recipients(d)
         for user in [*chased, *informed]:
+            title, body = alert_message(moment, now, zones[user.organisation_id], target)
             notifications.append(
                 {
                     "id": uuid.uuid4(),
@@ -225,9 +229,12 @@ async def _notify(
                     "created_at": now,
                 }
             )
-        deliveries += [_delivery(alert_id, "email", user.email, title, body, now) for user in chased]
-        payload = json.dumps(_payload(d, alert_id, now), sort_keys=True)
-        for webhook in webhooks.get(_alerted_organisation(d), []):
+            if user in chased:
+                deliveries.append(_delivery(alert_id, "email", user.email, title, body, now))
+        alerted = _alerted_organisation(d)
+        title, text = alert_message(moment, now, zones[alerted], target)
+        payload = json.dumps(_payload(d, alert_id, now) | {"title": title, "text": text}, sort_keys=True)
+        for webhook in webhooks.get(alerted, []):
             deliveries.append(
                 _delivery(alert_id, "webhook", str(webhook.id), title, payload, now) | {"webhook_id": webhook.id}
             )
@@ -238,29 +245,12 @@ async def _notify(
     report.notifications, report.deliveries = len(notifications), len(deliveries)
 
 
-def _message(d: Decision, now: datetime, targets: dict[uuid.UUID, Counterparty]) -> tuple[str, str]:
-    if d.rule.lapses_request and d.stage in (OVERDUE, ESCALATION):
-        return _lapse_message(d, targets.get(d.request.target_id))
-    title = f"{STAGE_TITLES.get(d.stage, 'Reminder')}: {d.request.reference} — {d.rule.name}"
-    body = (
-        f"{d.rule.name} for request {d.request.reference} is due {d.deadline.due_at.isoformat()} "
-        f"({'overdue' if d.deadline.due_at <= now else 'not yet due'}).\nLegal source: {d.rule.source}"
-    )
-    return title, body
-
-
-def _lapse_message(d: Decision, target: Counterparty | None) -> tuple[str, str]:
-    """What was lost when a preservation lapsed: who held the data, which categories, which identifiers."""
-    holder = "the counterparty" if target is None else f"{target.name} ({target.kind}, {target.country})"
-    identifiers = "; ".join(f"{i['kind']} {i['value']}" for i in d.request.identifiers) or "none recorded"
-    title = f"Preservation lapsed: {d.request.reference} — {d.rule.name}"
-    body = (
-        f"The preservation of request {d.request.reference} lapsed at {d.deadline.due_at.isoformat()}: "
-        f"{holder} is no longer bound to keep the data.\n"
-        f"Lost: {', '.join(d.request.data_categories) or 'no category recorded'} data for {identifiers}.\n"
-        f"Legal source: {d.rule.source}"
-    )
-    return title, body
+async def _zones(session: AsyncSession, people: "People", decisions: list[Decision]) -> dict[uuid.UUID, str]:
+    """The time zone of every organisation whose users or webhooks the decisions may alert."""
+    organisations = {u.organisation_id for u in people.by_id.values()} | {org for org, _ in people.by_role}
+    organisations |= {_alerted_organisation(d) for d in decisions}
+    query = select(Organisation.id, Organisation.timezone).where(Organisation.id.in_(organisations))
+    return {row.id: row.timezone for row in await session.execute(query)}
 
 
 async def _targets(session: AsyncSession, requests: list[Request]) -> dict[uuid.UUID, Counterparty]:

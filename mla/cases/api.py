@@ -1,11 +1,11 @@
 import uuid
 
-from litestar import Controller, get, post
+from litestar import Controller, get, patch, post
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mla.cases import service
-from mla.cases.schemas import CaseCreate, CaseOut, CaseSummary
+from mla.cases.schemas import CaseClose, CaseCreate, CaseOut, CasePatch, CaseSummary
 from mla.clock import Clock
 from mla.enums import Role
 from mla.guards import requires
@@ -57,3 +57,28 @@ class CaseController(Controller):
         404, whether it exists or not. An auditor's or another organisation's read is recorded.
         """
         return service.to_out(await service.read_case(session, clock, principal, case_id))
+
+    @patch("/{case_id:uuid}", summary="Edit a case (send its version)")
+    async def update_case(
+        self, case_id: uuid.UUID, data: CasePatch, session: AsyncSession, clock: Clock, principal: Principal
+    ) -> CaseOut:
+        """Change an open case's reference, title, summary or offences; fields left out stay as they are.
+
+        Only the owning organisation's prosecutors and central authority officers may (403 for an
+        authority a request of the case is routed to; 404 for anyone else). The body names the
+        version last read: another is 409, as is a closed case or a reference already in use.
+        Recorded on the case's audit trail (`update_case`).
+        """
+        return service.to_out(await service.update_case(session, clock, principal, case_id, data))
+
+    @post("/{case_id:uuid}/close", summary="Close a case whose requests are all closed", status_code=200)
+    async def close_case(
+        self, case_id: uuid.UUID, data: CaseClose, session: AsyncSession, clock: Clock, principal: Principal
+    ) -> CaseOut:
+        """Close a case once every request of it is closed (fulfilled, refused, rejected, withdrawn or
+        expired); otherwise 409 with the open requests' references in `open_requests`.
+
+        A closed case takes no new request and no edit (409). Who may close it, and the version, as
+        for `PATCH /cases/{id}`. Recorded on the case's audit trail (`close_case`).
+        """
+        return service.to_out(await service.close_case(session, clock, principal, case_id, data))
