@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mla.alerts.scan import ScanReport, scan_due_alerts
 from mla.clock import FixedClock
-from mla.enums import CounterpartyKind, Role
+from mla.enums import CounterpartyKind, OrganisationKind, Role
 from tests.factories import EMERGENCY, Org, World, request_body
 
 P = Role.PROSECUTOR
@@ -195,55 +195,89 @@ async def test_an_objection_after_the_data_arrived_is_recorded_and_the_data_must
 # --- Emergency validation: art 4(5) ---------------------------------------------------------------
 
 
+async def police_order_without_prior_validation(world: World, **overrides: Any) -> tuple[Org, Org, dict[str, Any]]:
+    """Art 4(5): a police unit (an authority of art 4(1)(b), which needs validation) issues an emergency
+    EPOC for subscriber data without prior validation; its authority approves and transmits it."""
+    authority = await world.organisation(OrganisationKind.CENTRAL_AUTHORITY)
+    police = await world.organisation(OrganisationKind.LAW_ENFORCEMENT, central_authority=authority)
+    values = {
+        "data_categories": ["subscriber"],
+        "issuing_judge_or_court": None,
+        "order_reference": None,
+        "issued_without_prior_validation": True,
+    }
+    draft = await world.request(police, await world.case(police), await world.counterparty(), **EMERGENCY, **values)
+    return police, authority, await world.walk_to_transmitted(police, authority, draft)
+
+
+async def issuer_competence(world: World, org: Org, request: dict[str, Any]) -> dict[str, Any]:
+    checks = await world.client.get(f"/api/v1/requests/{request['id']}/checks", headers=org.headers())
+    return next(c for c in checks.json()["items"] if c["code"] == "issuer_competence")
+
+
 async def test_an_emergency_order_issued_without_prior_validation_must_be_validated_within_48_hours(
     world: World, clock: FixedClock
 ) -> None:
-    """Art 4(5): 48 hours from transmission (Mon 2 Nov 09:00 UTC → Wed 4 Nov 09:00 UTC), not closed
-    by the data arriving, met by `validate` with who validated, when and the reference."""
-    prosecution, _, request = await world.transmitted(**EMERGENCY, issued_without_prior_validation=True)
+    """Art 4(5): the order passes the issuer check pending validation; 48 hours from transmission
+    (Mon 2 Nov 09:00 UTC → Wed 4 Nov 09:00 UTC), not closed by the data arriving, met by `validate`
+    with who validated, when and the reference."""
+    police, _, request = await police_order_without_prior_validation(world)
+    pending = await issuer_competence(world, police, request)
+    assert pending["outcome"] == "pass" and "pending validation" in pending["explanation"]
     clock.advance(timedelta(hours=6))
-    request = await world.act(prosecution, P, request, "fulfil")
-    validation = (await by_rule(world, prosecution, request))["epoc-emergency-validation"]
+    request = await world.act(police, P, request, "fulfil")
+    validation = (await by_rule(world, police, request))["epoc-emergency-validation"]
     assert (validation["status"], due(validation)) == ("open", utc(2026, 11, 4, 9, 0))
+    assert validation["counting"] == "legal"
 
     clock.advance(timedelta(hours=24))
     request = await world.act(
-        prosecution,
+        police,
         P,
         request,
         "validate",
-        validated_by="Judge A. Müller, Amtsgericht Köln",
+        validated_by="Public prosecutor S. Weber, Staatsanwaltschaft Köln",
         validated_at="2026-11-03T14:00:00+01:00",
-        validation_reference="AG-KOELN-2026-481",
+        validation_reference="StA-KOELN-2026-481",
     )
 
-    met = (await by_rule(world, prosecution, request))["epoc-emergency-validation"]
+    met = (await by_rule(world, police, request))["epoc-emergency-validation"]
     assert (met["status"], met["closed_by_action"]) == ("met", "validate")
     assert request["status"] == "fulfilled"
     assert request["validation"] == {
-        "validated_by": "Judge A. Müller, Amtsgericht Köln",
+        "validated_by": "Public prosecutor S. Weber, Staatsanwaltschaft Köln",
         "validated_at": "2026-11-03T13:00:00Z",
-        "reference": "AG-KOELN-2026-481",
+        "reference": "StA-KOELN-2026-481",
     }
-    twice = await action(world, prosecution, request, "validate", validated_by="X", validated_at="2026-11-03T14:00:00Z")
+    validated = await issuer_competence(world, police, request)
+    assert "validated ex post by Public prosecutor S. Weber" in validated["explanation"]
+    twice = await action(world, police, request, "validate", validated_by="X", validated_at="2026-11-03T14:00:00Z")
     assert twice.status_code == 409
 
 
 async def test_an_unvalidated_emergency_order_alerts_that_it_must_be_withdrawn(
     world: World, clock: FixedClock, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    """Art 4(5): past 48 hours the overdue alert reminds that the order must be withdrawn and the data
-    not used; an order that needed no validation has no such clock and refuses `validate`."""
-    prosecution, _, request = await world.transmitted(**EMERGENCY, issued_without_prior_validation=True)
+    """Art 4(5): past 48 hours (Wed 4 Nov 09:00 UTC) the overdue alert reminds the issuer that the
+    order must be withdrawn and the data not used; 20 % of the window later (Wed 4 Nov 18:36 UTC) it
+    escalates to the authority's supervisors with the same reminder. An order that needed no
+    validation has no such clock and refuses `validate`."""
+    police, authority, request = await police_order_without_prior_validation(world)
     other, _, validated_before = await world.transmitted(**EMERGENCY)
 
     clock.advance(timedelta(hours=49))
     await scan(sessionmaker, clock)
+    clock.set(utc(2026, 11, 4, 18, 37))
+    await scan(sessionmaker, clock)
 
-    notifications = (await world.client.get("/api/v1/notifications", headers=prosecution.headers())).json()["items"]
+    notifications = (await world.client.get("/api/v1/notifications", headers=police.headers())).json()["items"]
     [overdue] = [n for n in notifications if n["stage"] == "overdue" and "Validation of an emergency" in n["title"]]
     assert overdue["request_id"] == request["id"]
     assert "withdraw the order" in overdue["body"] and "do not use the data" in overdue["body"]
+    escalations = (await world.client.get("/api/v1/notifications", headers=authority.headers(Role.SUPERVISOR))).json()
+    [escalation] = [n for n in escalations["items"] if "Validation of an emergency" in n["title"]]
+    assert (escalation["stage"], escalation["request_id"]) == ("escalation", request["id"])
+    assert "withdraw the order" in escalation["body"] and "do not use the data" in escalation["body"]
     assert "epoc-emergency-validation" not in {d["rule"] for d in await deadlines(world, other, validated_before)}
     refused = await action(
         world, other, validated_before, "validate", validated_by="Judge B", validated_at="2026-11-02T10:00:00Z"
