@@ -254,9 +254,10 @@ def _lapse_message(d: Decision, target: Counterparty | None) -> tuple[str, str]:
     holder = "the counterparty" if target is None else f"{target.name} ({target.kind}, {target.country})"
     identifiers = "; ".join(f"{i['kind']} {i['value']}" for i in d.request.identifiers) or "none recorded"
     title = f"Preservation lapsed: {d.request.reference} — {d.rule.name}"
+    unconfirmed = "" if d.request.status == PRESERVED else f"{holder} never confirmed the preservation.\n"
     body = (
         f"The preservation of request {d.request.reference} lapsed at {d.deadline.due_at.isoformat()}: "
-        f"{holder} is no longer bound to keep the data.\n"
+        f"{holder} is no longer bound to keep the data.\n{unconfirmed}"
         f"Lost: {', '.join(d.request.data_categories) or 'no category recorded'} data for {identifiers}.\n"
         f"Legal source: {d.rule.source}"
     )

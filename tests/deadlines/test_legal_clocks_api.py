@@ -330,6 +330,42 @@ async def test_a_preservation_never_confirmed_is_chased_and_its_expiry_runs_from
     assert (await by_rule(world, prosecution, request))["preservation-confirmation"]["status"] == "met"
 
 
+async def test_an_emergency_preservation_never_confirmed_is_chased_within_hours_and_its_lapse_escalates(
+    world: World, clock: FixedClock, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """An emergency 18 U.S.C. § 2703(f) letter transmitted Mon 2 Nov 2026 09:00 UTC: the provider's
+    confirmation is due in 4 hours (13:00, own SLA), escalated to the supervisors 20 % of the window
+    later (13:48). The 90 days of § 2703(f)(2) run from receipt, visible before any confirmation: day 90
+    is Sun 31 Jan 2027 → Mon 1 Feb 23:59:59 in New York. The provider never answers: when that passes,
+    the prosecutor hears at once that the preservation lapsed and was never confirmed, and the
+    authority's supervisors get the escalation at the same moment."""
+    prosecution, authority, request = await world.transmitted(type="preservation", instrument="us-2703f", **EMERGENCY)
+    clocks = await by_rule(world, prosecution, request)
+    assert due(clocks["preservation-confirmation"]) == utc(2026, 11, 2, 13, 0)
+    assert due(clocks["preservation-expiry"]) == datetime(2027, 2, 1, 23, 59, 59, tzinfo=NEW_YORK)
+    assert "ends Sun 31 Jan → Mon 1 Feb, end of day, America/New_York" in clocks["preservation-expiry"]["explanation"]
+
+    clock.set(utc(2026, 11, 2, 13, 50))
+    await scan(sessionmaker, clock)
+    clock.set(utc(2027, 2, 2, 5, 5))  # Mon 1 Feb 23:59:59 EST has passed
+    await scan(sessionmaker, clock)
+    clock.set(utc(2026, 11, 3))  # read back while the test's API tokens (90 days) are still valid
+
+    mine = (await world.client.get("/api/v1/notifications", headers=prosecution.headers())).json()["items"]
+    theirs = (await world.client.get("/api/v1/notifications", headers=authority.headers(Role.SUPERVISOR))).json()
+    confirmation = "Confirmation of a preservation"
+    assert [n["stage"] for n in mine if confirmation in n["title"]] == ["overdue"]
+    assert [n["stage"] for n in theirs["items"] if confirmation in n["title"]] == ["escalation"]
+    [lapsed] = [n for n in mine if n["title"].startswith("Preservation lapsed")]
+    [escalated] = [n for n in theirs["items"] if n["title"].startswith("Preservation lapsed")]
+    assert (lapsed["stage"], escalated["stage"]) == ("overdue", "escalation")
+    assert "never confirmed the preservation" in lapsed["body"] and "no longer bound" in escalated["body"]
+    request = await current(world, prosecution, request)
+    expiry = (await by_rule(world, prosecution, request))["preservation-expiry"]
+    # Never preserved, so it cannot lapse to `expired`: it stays transmitted and overdue until someone acts.
+    assert (request["status"], expiry["status"]) == ("transmitted", "open")
+
+
 async def test_an_epoc_pr_is_extended_once_by_thirty_days_and_a_second_extension_is_refused(world: World) -> None:
     """Art 11(1): one extension of 30 days, asked within the 60 days. Expiry Mon 4 Jan 2027 (day 60,
     Fri 1 Jan, rolled past New Year in New York); extended from it to Wed 3 Feb 2027 23:59:59 EST."""
