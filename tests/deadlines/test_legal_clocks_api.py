@@ -79,6 +79,7 @@ async def test_an_epoc_whose_tenth_day_is_a_saturday_is_due_monday_at_the_end_of
     assert due(response) == utc(2026, 11, 16, 23, 59, 59)
     assert response["counting"] == "legal" and response["source_verified"] is True
     explanation = response["explanation"]
+    assert "Counting: legal (" in explanation and "the day of the event, 2026-11-04 Wed, is not counted" in explanation
     assert "Calendar: IE, time zone Europe/Dublin, of the provider" in explanation
     assert "ends Sat 14 Nov → Mon 16 Nov, end of day, Europe/Dublin; 14-15 Nov are a weekend" in explanation
     assert "art 10(3)" in explanation
