@@ -424,6 +424,26 @@ async def test_a_budapest_preservation_has_no_cap_on_renewals(world: World) -> N
     assert due(expiries[-1]) >= utc(2027, 5, 1)
 
 
+async def test_a_confirmed_production_request_keeps_an_epoc_pr_preserved_until_production(
+    world: World, clock: FixedClock, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """Art 11(1): once the issuer confirms, within the 60 days, that the production request was issued,
+    the provider keeps the data until production: the expiry is met, not missed, and its end (Mon 4
+    Jan 2027) passes without a lapse."""
+    prosecution, _, request = await world.transmitted(**EPOC_PR)
+    request = await world.act(prosecution, P, request, "confirm_preserved")
+    production = await world.request(prosecution, await world.case(prosecution), uuid.UUID(request["target_id"]))
+
+    request = await world.act(prosecution, P, request, "supersede", follow_up_request_id=production["id"])
+    clock.set(utc(2027, 1, 5, 6, 0))
+    await scan(sessionmaker, clock)
+    clock.set(utc(2026, 11, 3))  # read back while the test's API tokens are valid
+
+    expiry = (await by_rule(world, prosecution, request))["epoc-pr-expiry"]
+    assert (expiry["status"], expiry["closed_by_action"]) == ("met", "supersede")
+    assert (await current(world, prosecution, request))["status"] == "fulfilled"
+
+
 async def test_an_extension_asked_after_the_expiry_is_refused(world: World, clock: FixedClock) -> None:
     prosecution, _, request = await world.transmitted(**EPOC_PR)
     clock.set(utc(2027, 1, 5, 6, 0))  # Mon 4 Jan 2027 23:59:59 in New York has passed
