@@ -232,6 +232,8 @@ async def test_an_emergency_order_issued_without_prior_validation_must_be_valida
     assert validation["counting"] == "legal"
 
     clock.advance(timedelta(hours=24))
+    before = await action(world, police, request, "validate", validated_by="X", validated_at="2026-11-02T08:59:00Z")
+    assert before.status_code == 422 and before.json()["errors"][0]["field"] == "validated_at"
     request = await world.act(
         police,
         P,
