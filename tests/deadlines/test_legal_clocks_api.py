@@ -369,6 +369,25 @@ async def test_an_emergency_preservation_never_confirmed_is_chased_within_hours_
     assert (request["status"], expiry["status"]) == ("transmitted", "open")
 
 
+async def test_a_preservation_confirmed_only_after_its_expiry_is_refused_unless_receipt_came_later(
+    world: World, clock: FixedClock
+) -> None:
+    """Art 11(1): sent Mon 2 Nov 2026 to a New York provider, the duty to preserve ended Mon 4 Jan 2027
+    23:59:59 EST. A confirmation on Tue 5 Jan 06:00 UTC preserves nothing (409); if the provider says
+    it received the order Fri 6 Nov, the 60 days end Tue 5 Jan 23:59:59 EST and it is accepted."""
+    prosecution, _, request = await world.transmitted(**EPOC_PR)
+    clock.set(utc(2027, 1, 5, 6, 0))
+
+    late = await action(world, prosecution, request, "confirm_preserved")
+    received_later = await action(world, prosecution, request, "confirm_preserved", received_at="2026-11-06T15:00:00Z")
+
+    assert late.status_code == 409 and "preservation period ended at 2027-01-05T04:59:59" in late.json()["detail"]
+    assert received_later.status_code == 200, received_later.text
+    assert received_later.json()["status"] == "preserved"
+    expiry = (await by_rule(world, prosecution, request))["epoc-pr-expiry"]
+    assert due(expiry) == datetime(2027, 1, 5, 23, 59, 59, tzinfo=NEW_YORK)
+
+
 async def test_an_epoc_pr_is_extended_once_by_thirty_days_and_a_second_extension_is_refused(world: World) -> None:
     """Art 11(1): one extension of 30 days, asked within the 60 days. Expiry Mon 4 Jan 2027 (day 60,
     Fri 1 Jan, rolled past New Year in New York); extended from it to Wed 3 Feb 2027 23:59:59 EST."""
