@@ -1,7 +1,7 @@
 """cases can be closed; communications share the requests' direction vocabulary (issue 12)
 
 Revision ID: c4a5e0d7b311
-Revises: 7c3e5a9d1f42
+Revises: 3e8b1f6c2a57
 Create Date: 2026-12-01 10:45:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "c4a5e0d7b311"
-down_revision: str | Sequence[str] | None = "7c3e5a9d1f42"
+down_revision: str | Sequence[str] | None = "3e8b1f6c2a57"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

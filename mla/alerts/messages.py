@@ -11,6 +11,7 @@ from datetime import datetime
 from mla.counterparties.models import Counterparty
 from mla.deadlines.models import DeadlineRule
 from mla.deadlines.stages import ESCALATION, OVERDUE
+from mla.enums import RequestStatus
 from mla.local_time import local_time
 from mla.requests.models import Request
 
@@ -46,9 +47,10 @@ def _lapse_message(alert: AlertMoment, zone: str, target: Counterparty | None) -
     holder = "the counterparty" if target is None else f"{target.name} ({target.kind}, {target.country})"
     identifiers = "; ".join(f"{i['kind']} {i['value']}" for i in request.identifiers) or "none recorded"
     title = f"Preservation lapsed: {request.reference} — {alert.rule.name}"
+    unconfirmed = "" if request.status == RequestStatus.PRESERVED else f"{holder} never confirmed the preservation.\n"
     body = (
         f"The preservation of request {request.reference} lapsed at {local_time(alert.due_at, zone)}: "
-        f"{holder} is no longer bound to keep the data.\n"
+        f"{holder} is no longer bound to keep the data.\n{unconfirmed}"
         f"Lost: {', '.join(request.data_categories) or 'no category recorded'} data for {identifiers}.\n"
         f"Legal source: {alert.rule.source}"
     )
