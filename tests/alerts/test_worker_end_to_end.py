@@ -184,11 +184,9 @@ async def test_a_worker_killed_mid_delivery_is_delivered_after_restart_with_one_
     request = await world.request(org, await world.case(org), await world.counterparty())
     await register_webhook(outbox, org, receiver.url)
     async with outbox.sessionmaker() as session:
-        webhook_id = (
-            await outbox.client.get(
-                "/api/v1/admin/webhooks", params={"organisation_id": str(org.id)}, headers=org.headers(Role.ADMIN)
-            )
-        ).json()["items"][0]["id"]
+        webhook_id = (await outbox.client.get("/api/v1/admin/webhooks", headers=org.headers(Role.ADMIN))).json()[
+            "items"
+        ][0]["id"]
     alert_id = await arrange_alert(outbox.sessionmaker, clock, request["id"])
     delivery_id = await add_delivery(
         outbox.sessionmaker,
