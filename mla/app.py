@@ -14,6 +14,7 @@ from redis.asyncio import ConnectionPool
 
 from mla.alerts.admin_api import AdminDeliveryController, AdminWebhookController
 from mla.alerts.api import NotificationController
+from mla.api_input import ApiContract, check_api_input
 from mla.audit.admin_api import AdminAuditController
 from mla.audit.api import AuditController
 from mla.audit.keys import AuditKeyring
@@ -35,6 +36,7 @@ from mla.health import HealthController
 from mla.instruments.api import AdminInstrumentController, InstrumentController
 from mla.observability.api import MetricsController
 from mla.observability.middleware import observe_requests
+from mla.openapi_problems import document_problems
 from mla.organisations.api import AdminOrganisationController
 from mla.productions.api import ProductionController
 from mla.queue.api import QueueController
@@ -88,7 +90,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
     if len(settings.secret_key) < 16:
         raise ValueError("set MLA_SECRET_KEY to a random string of at least 16 characters (it signs access tokens)")
 
-    return Litestar(
+    app = Litestar(
         route_handlers=ROUTES,
         lifespan=[hold_resources],
         state=_initial_state(settings, clock or SystemClock()),
@@ -96,6 +98,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
         guards=[keep_platform_admins_out],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         middleware=[observe_requests, DefineMiddleware(BearerAuthenticationMiddleware, exclude=PUBLIC_PATHS)],
+        before_request=check_api_input,
         before_send=[no_store_for_api],
         openapi_config=_openapi(),
         plugins=[DeskPlugin()],
@@ -108,6 +111,10 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
         ),
         debug=False,
     )
+    document_problems(app)
+    # What each operation accepts, as the OpenAPI document declares it (see mla.api_input).
+    app.state.api_contract = ApiContract(app.openapi_schema.to_schema())
+    return app
 
 
 @asynccontextmanager
@@ -148,4 +155,5 @@ def _openapi() -> OpenAPIConfig:
             }
         ),
         security=[{"bearer": []}],
+        use_handler_docstrings=True,  # first paragraph: the summary (see mla.openapi_problems)
     )

@@ -34,7 +34,7 @@ from mla.audit.keys import (
 )
 from mla.clock import Clock, FixedClock, SystemClock
 from mla.database_roles import with_role
-from mla.db import create_engine, create_sessionmaker
+from mla.db import DatabaseUnreachable, create_engine, create_sessionmaker
 from mla.embedded import EmbeddedServices, start_embedded_services
 from mla.enums import OrganisationKind, Role
 from mla.errors import DomainError
@@ -96,7 +96,7 @@ async def in_transaction(settings: Settings, work: Callable[[AsyncSession], Awai
                 "MLA_DATA_DIR to the data folder of `mla up`"
             ) from exc
         raise
-    except (OSError, InterfaceError, OperationalError) as exc:
+    except (DatabaseUnreachable, InterfaceError, OperationalError) as exc:
         raise CommandError(f"cannot reach the database {describe_database(url)}: {exc}") from exc
     finally:
         await engine.dispose()

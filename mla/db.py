@@ -1,12 +1,14 @@
 """Engine, declarative base and the one-transaction-per-request session."""
 
 import uuid
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+import asyncpg
 from litestar.datastructures import State
 from sqlalchemy import DateTime, MetaData
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.pool import NullPool
@@ -46,12 +48,47 @@ def asyncpg_url(url: str) -> str:
     raise ValueError("MLA_DATABASE_URL must be a postgresql:// URL")
 
 
+# asyncpg's errors for "the server is gone, or not accepting connections yet"; the rest (a wrong
+# password, an unknown database) are configuration errors, not outages.
+CONNECTION_LOST_ERRORS = (
+    OSError,  # refused, reset, unknown host, timed out
+    asyncpg.ConnectionDoesNotExistError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.ConnectionFailureError,
+    asyncpg.AdminShutdownError,
+    asyncpg.TooManyConnectionsError,
+)
+
+
+class DatabaseUnreachable(Exception):
+    """No connection to PostgreSQL could be opened: the API answers 503 (mla.errors)."""
+
+
+def connector(url: str) -> Callable[[], Awaitable[asyncpg.Connection]]:
+    """Open asyncpg connections to `url`, raising `DatabaseUnreachable` when the server cannot be reached."""
+    dsn = make_url(asyncpg_url(url)).set(drivername="postgresql").render_as_string(hide_password=False)
+
+    async def connect() -> asyncpg.Connection:
+        try:
+            return await asyncpg.connect(dsn)
+        except CONNECTION_LOST_ERRORS as error:
+            raise DatabaseUnreachable(f"cannot connect to PostgreSQL: {type(error).__name__}") from error
+
+    return connect
+
+
 def create_engine(url: str, *, pool_size: int = 10, null_pool: bool = False) -> AsyncEngine:
     # Statement errors never carry their parameters: they are personal data (mla.observability.logs).
+    engine_url, connect = asyncpg_url(url), connector(url)
     if null_pool:
-        return create_async_engine(asyncpg_url(url), poolclass=NullPool, hide_parameters=True)
+        return create_async_engine(engine_url, poolclass=NullPool, hide_parameters=True, async_creator=connect)
     return create_async_engine(
-        asyncpg_url(url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, hide_parameters=True
+        engine_url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        hide_parameters=True,
+        async_creator=connect,
     )
 
 

@@ -26,8 +26,37 @@ class CounterpartyKind(StrEnum):
 
 
 class Direction(StrEnum):
+    """The one direction vocabulary of the API's answers: requests and communications alike."""
+
     OUTGOING = "outgoing"
     INCOMING = "incoming"
+
+
+class DirectionGiven(StrEnum):
+    """A direction as a communication may be recorded: `sent` and `received` (the words used
+    before) are still accepted and stored as `outgoing` and `incoming` (README "Decisions")."""
+
+    OUTGOING = "outgoing"
+    INCOMING = "incoming"
+    SENT = "sent"
+    RECEIVED = "received"
+
+    @property
+    def canonical(self) -> Direction:
+        return _CANONICAL_DIRECTION[self]
+
+
+_CANONICAL_DIRECTION = {
+    DirectionGiven.OUTGOING: Direction.OUTGOING,
+    DirectionGiven.SENT: Direction.OUTGOING,
+    DirectionGiven.INCOMING: Direction.INCOMING,
+    DirectionGiven.RECEIVED: Direction.INCOMING,
+}
+
+
+class CaseStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"  # every request of it closed; takes no new request and no edit
 
 
 class RequestType(StrEnum):

@@ -1,8 +1,6 @@
 """Domain exceptions, mapped once to RFC 9457 problem details (`application/problem+json`)."""
 
 import logging
-import re
-import traceback
 from typing import Any
 
 from litestar import Request, Response
@@ -13,9 +11,9 @@ from litestar.exceptions import (
     ValidationException,
 )
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError
 
-from mla.fields import FieldError
+from mla.db import CONNECTION_LOST_ERRORS, DatabaseUnreachable
 
 log = logging.getLogger("mla.errors")
 PROBLEM_JSON = "application/problem+json"
@@ -61,6 +59,19 @@ class InvalidTransition(Conflict):
     title = "Action not allowed in this status"
 
 
+class MalformedRequest(DomainError):
+    """A request that cannot be read at all: not JSON, no body, a query parameter the operation does not take."""
+
+    problem = "malformed-request"
+    title = "Malformed request"
+
+
+class UnsupportedMediaType(DomainError):
+    status_code = 415
+    problem = "unsupported-media-type"
+    title = "Unsupported media type"
+
+
 class Unprocessable(DomainError):
     """Well-formed input that the domain refuses; `errors` lists the fields at fault."""
 
@@ -79,8 +90,8 @@ def handle_domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response
 
 
 def handle_validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
-    """Litestar's body/parameter validation: malformed JSON is 400, well-formed but invalid is 422."""
-    errors = _field_errors(exc)
+    """Litestar's path, query and header parameter validation (bodies are checked by mla.api_input)."""
+    errors = _parameter_errors(exc)
     if not errors:
         return problem_response(400, "malformed-request", "Malformed request", _first_line(exc.detail))
     return problem_response(422, "validation-error", "Invalid input", errors[0]["message"], errors=errors)
@@ -104,17 +115,6 @@ def handle_http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response
     return response
 
 
-def handle_undecodable_body(
-    request: Request[Any, Any, Any], exc: UnicodeDecodeError | RecursionError
-) -> Response[dict[str, Any]]:
-    """Bad UTF-8 and too deeply nested JSON escape Litestar's body decoder as these, not as a 400."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    if not frames or frames[-1].name != "decode_json":
-        return handle_internal_error(request, exc)
-    detail = "The body is not valid UTF-8." if isinstance(exc, UnicodeDecodeError) else "The JSON is nested too deeply."
-    return problem_response(400, "malformed-request", "Malformed request", detail)
-
-
 def handle_internal_error(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     # The only answers logged as errors, with their traceback: 4xx are the client's business.
     log.error("unhandled %s", type(exc).__name__, exc_info=exc)
@@ -123,16 +123,9 @@ def handle_internal_error(_: Request[Any, Any, Any], exc: Exception) -> Response
     )
 
 
-def handle_connection_refused(request: Request[Any, Any, Any], exc: OSError) -> Response[dict[str, Any]]:
-    """The pool could not open a connection at all (server down): also a 503."""
-    return handle_database_error(request, DBAPIError(None, None, exc, connection_invalidated=True))
-
-
-def handle_database_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[dict[str, Any]]:
-    """A lost or refused database connection is a 503 the client may retry; anything else stays a 500."""
-    if not _is_connection_problem(exc):
-        return handle_internal_error(request, exc)
-    log.warning("database unavailable: %s", type(exc.orig).__name__)
+def handle_unreachable_database(_: Request[Any, Any, Any], exc: DatabaseUnreachable) -> Response[dict[str, Any]]:
+    """A lost or refused database connection is a 503 the client may retry; nothing was saved."""
+    log.warning("database unavailable: %s", exc)
     response = problem_response(
         503,
         "database-unavailable",
@@ -143,52 +136,40 @@ def handle_database_error(request: Request[Any, Any, Any], exc: DBAPIError) -> R
     return response
 
 
-def _is_connection_problem(exc: DBAPIError) -> bool:
-    if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
-        return True
+def handle_database_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[dict[str, Any]]:
+    """A statement that failed because the connection went away is a 503; any other failure stays a 500."""
+    if exc.connection_invalidated or _lost_connection(exc):
+        return handle_unreachable_database(request, DatabaseUnreachable(type(exc.orig).__name__))
+    return handle_internal_error(request, exc)
+
+
+def _lost_connection(exc: DBAPIError) -> bool:
+    # SQLAlchemy's asyncpg adapter raises its own DBAPI error `from` the driver's: follow `__cause__`.
     cause: BaseException | None = exc.orig
-    while cause is not None:  # the driver's own exception sits below SQLAlchemy's adapter
-        if isinstance(cause, OSError) or type(cause).__name__ in _LOST_CONNECTION_ERRORS:
+    while cause is not None:
+        if isinstance(cause, CONNECTION_LOST_ERRORS):
             return True
         cause = cause.__cause__
     return False
 
 
-# asyncpg's names for "the server went away or is not accepting connections yet".
-_LOST_CONNECTION_ERRORS = frozenset(
-    {"ConnectionDoesNotExistError", "CannotConnectNowError", "ConnectionFailureError", "AdminShutdownError"}
-)
-
-
-# msgspec reports these, and a Struct's own refusals (FieldError), at the Struct's path.
-_FIELD_IN_MESSAGE = re.compile(r"^Object (?:missing required|contains unknown) field `([^`]+)`")
-
-
-def _field_errors(exc: ValidationException) -> list[dict[str, str]]:
+def _parameter_errors(exc: ValidationException) -> list[dict[str, str]]:
+    # `extra` is Litestar's documented list of {"key", "message", "source"} for a failed parameter.
     if not isinstance(exc.extra, list):
         return []
-    # Litestar raises from msgspec's error, which is raised from the Struct's FieldError, if any.
-    refused = exc.__cause__.__cause__ if exc.__cause__ is not None else None
     errors = []
     for item in exc.extra:
         if isinstance(item, dict) and "message" in item:
-            message = str(item["message"])
-            field = _field_path(str(item.get("key") or ""), message, refused)
             source = item.get("source", "")
-            # Litestar gives "body" for the body but a ParamType ("query", "header"...) for parameters.
-            errors.append({"field": field, "message": message, "source": str(getattr(source, "value", source))})
+            # Litestar gives a ParamType ("query", "header", "path") for parameters.
+            errors.append(
+                {
+                    "field": str(item.get("key") or ""),
+                    "message": str(item["message"]),
+                    "source": str(getattr(source, "value", source)),
+                }
+            )
     return errors
-
-
-def _field_path(key: str, message: str, refused: BaseException | None) -> str:
-    """`key` is the Struct's path (`data` is the body itself); add the field the message is about."""
-    if named := _FIELD_IN_MESSAGE.match(message):
-        field = named.group(1)
-    elif isinstance(refused, FieldError) and message and str(refused).startswith(message):
-        field = refused.field
-    else:
-        return key
-    return field if key in ("", "data") else f"{key}.{field}"
 
 
 def _first_line(text: str) -> str:
@@ -201,9 +182,7 @@ EXCEPTION_HANDLERS = {
     NotAuthorizedException: handle_http_error,
     PermissionDeniedException: handle_http_error,
     HTTPException: handle_http_error,
-    UnicodeDecodeError: handle_undecodable_body,
-    RecursionError: handle_undecodable_body,
+    DatabaseUnreachable: handle_unreachable_database,
     DBAPIError: handle_database_error,
-    OSError: handle_connection_refused,
     HTTP_500_INTERNAL_SERVER_ERROR: handle_internal_error,
 }

@@ -222,10 +222,11 @@ LATEST_MOMENT = datetime(3000, 1, 1, tzinfo=UTC)  # excluded
 
 
 def check_moment(value: datetime) -> datetime:
-    """Return the aware ``value`` if it lies in the years 1900 to 2999 (in UTC); refuse it otherwise."""
+    """Return the aware ``value`` in UTC, as it is stored and answered (SPEC §11), if it lies in the years
+    1900 to 2999; refuse it otherwise."""
     if not EARLIEST_MOMENT <= value < LATEST_MOMENT:
         raise ValueError(f"{value.isoformat()} is out of range: give a time in the years 1900 to 2999")
-    return value
+    return value.astimezone(UTC)
 
 
 def check_period(

@@ -1,10 +1,12 @@
 """Liveness and readiness probes (no authentication)."""
 
-from typing import Any
+from typing import Literal
 
+import msgspec
 from arq.constants import health_check_key_suffix
 from litestar import Controller, Response, get
 from litestar.datastructures import State
+from litestar.openapi.datastructures import ResponseSpec
 from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -12,29 +14,53 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from mla.settings import Settings
 
 
+class Readiness(msgspec.Struct, kw_only=True):
+    status: Literal["ok", "degraded", "unavailable"]
+    database: bool
+    redis: bool
+    worker: bool
+
+
 class HealthController(Controller):
     path = "/health"
     tags = ["health"]
 
-    @get("/live", summary="The process is up")
+    @get("/live", security=[])
     async def live(self) -> dict[str, str]:
+        """The process is up
+
+        No token needed; touches neither PostgreSQL nor Redis. Answers `{"status": "ok"}` as long as the process
+        serves HTTP: a liveness probe restarts the process only when this fails.
+        """
         return {"status": "ok"}
 
     @get(
         "/ready",
-        summary="PostgreSQL and Redis answer; whether a worker is alive",
-        description="`worker` is true while a worker on this installation's queue has reported within its "
-        "health-check interval (arq's health-check key). A worker that is down makes `status` `degraded`; "
-        "it makes the answer 503 only where the worker runs in this process (`mla up`), since an API "
-        "process on its own can still serve while the workers are restarted.",
+        security=[],
+        responses={
+            503: ResponseSpec(
+                Readiness,
+                description="Not ready: PostgreSQL or Redis does not answer (under `mla up`, or the worker is "
+                "down); the body says which.",
+                generate_examples=False,
+            )
+        },
     )
-    async def ready(self, state: State) -> Response[dict[str, Any]]:
+    async def ready(self, state: State) -> Response[Readiness]:
+        """PostgreSQL and Redis answer; whether a worker is alive
+
+        No token needed. `database` and `redis` say whether each answered just now. `worker` is true while a
+        worker on this installation's queue has reported within its health-check interval (arq's health-check
+        key). A worker that is down makes `status` `degraded`; it makes the answer 503 only where the worker
+        runs in this process (`mla up`), since an API process on its own can still serve while the workers are
+        restarted.
+        """
         settings: Settings = state.settings
         checks = {"database": await _database_ok(state.sessionmaker), "redis": await _redis_ok(state.redis)}
         worker = checks["redis"] and await _worker_alive(state.redis, settings.queue_name)
         serving = all(checks.values()) and (worker or not settings.ready_requires_worker)
         status = "unavailable" if not serving else "ok" if worker else "degraded"
-        return Response({"status": status, **checks, "worker": worker}, status_code=200 if serving else 503)
+        return Response(Readiness(status=status, **checks, worker=worker), status_code=200 if serving else 503)
 
 
 async def _database_ok(sessionmaker: async_sessionmaker[AsyncSession]) -> bool:

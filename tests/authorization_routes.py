@@ -56,7 +56,8 @@ Decisions recorded by the table (what the application does today and README/SPEC
   (with a reason) on a request under review; auditor and admin `withdraw` (with a reason) on a
   draft — an action other roles may take in that status, so their 403 is about the role only.
 - Attesting a check: a central-authority officer or supervisor of the responsible authority.
-- Filing a case: prosecutors and central-authority-role users, in their own organisation. Filing
+- Filing a case: prosecutors and central-authority-role users, in their own organisation; the same
+  roles of the owning organisation edit and close it (the authority it is routed to sees it: 403). Filing
   an outgoing request: the roles held for a request of the caller's organisation — prosecutors,
   and central-authority officers only in a central authority (checked before the case is read).
   The queue: central authority officers and supervisors. Lists, statistics, exports and
@@ -76,6 +77,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mla.alerts.models import Webhook
+from mla.cases.models import Case
 from mla.checks.rules import attestable_codes
 from mla.enums import OrganisationKind, Role
 from mla.organisations import service as organisations
@@ -415,6 +417,22 @@ async def new_case(ctx: Ctx) -> Call:
     )
 
 
+async def patch_case(ctx: Ctx) -> Call:
+    """The pair's shared case (routed to the authority, so both sides see it), at its current version."""
+    case_id = ctx.pair.cases[Side.OWNER]["id"]
+    async with ctx.world.sessionmaker() as session:
+        version = await session.scalar(select(Case.version).where(Case.id == uuid.UUID(case_id)))
+    return Call({"case_id": case_id}, {"version": version, "title": unique("Edited case")})
+
+
+async def closable_case(ctx: Ctx) -> Call:
+    """A fresh case of the pair's owner whose only request, routed to the authority, was withdrawn."""
+    case = await ctx.world.case(ctx.owner)
+    request = await ctx.world.request(ctx.owner, case, ctx.scene.provider)
+    await ctx.world.act(ctx.owner, Role.PROSECUTOR, request, "withdraw", reason="The case is being closed.")
+    return Call({"case_id": case["id"]}, {"version": case["version"]})
+
+
 async def new_request(ctx: Ctx) -> Call:
     """An outgoing draft in the case of the caller's organisation (FOREIGN: its counterpart's)."""
     case = ctx.pair.cases[ctx.side]
@@ -649,6 +667,9 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("POST", f"{API}/notifications/{{notification_id}}/read"): everyone(OBJ, 200, mark_read, foreign=404),
     # a case, a request and what hangs off it
     ("GET", f"{API}/cases/{{case_id}}"): request_read(on_case),
+    # The authority a request of the case is routed to sees the case (403, not 404) but never changes it.
+    ("PATCH", f"{API}/cases/{{case_id}}"): Entry(OBJ, FILERS, NOBODY, 200, patch_case, foreign=404),
+    ("POST", f"{API}/cases/{{case_id}}/close"): Entry(OBJ, FILERS, NOBODY, 200, closable_case, foreign=404),
     ("GET", R): request_read(),
     # The authority sees the request (403, not 404) but never edits it.
     ("PATCH", R): Entry(OBJ, EDITORS, NOBODY, 200, patch_request, foreign=404),

@@ -197,9 +197,42 @@ async def test_appending_to_the_audit_trail_is_allowed(audited_database: str) ->
         await connection.close()
 
 
+# --------------------------------------------------------------------------- data conversions
+
+ONE_DIRECTION = "c4a5e0d7b311"  # cases closed; communications answer outgoing/incoming
+
+
+async def test_stored_communication_directions_become_outgoing_and_incoming_and_back(fresh_database_url: str) -> None:
+    await asyncio.to_thread(upgrade, fresh_database_url)
+    await asyncio.to_thread(downgrade, fresh_database_url, f"{ONE_DIRECTION}-1")
+    connection = await asyncpg.connect(plain_dsn(fresh_database_url))
+    try:
+        await connection.execute("SET session_replication_role = replica")  # rows without their parents
+        for direction in ("sent", "received"):
+            await connection.execute(
+                "INSERT INTO communications (id, request_id, kind, direction, occurred_at, summary, recorded_by, "
+                "created_at) VALUES ($1, $2, 'letter', $3, now(), 'A letter', $4, now())",
+                uuid.uuid4(),
+                uuid.uuid4(),
+                direction,
+                uuid.uuid4(),
+            )
+        stored = "SELECT array_agg(direction ORDER BY direction) FROM communications"
+
+        await asyncio.to_thread(upgrade, fresh_database_url, ONE_DIRECTION)
+        assert await connection.fetchval(stored) == ["incoming", "outgoing"]
+
+        await asyncio.to_thread(downgrade, fresh_database_url, f"{ONE_DIRECTION}-1")
+        assert await connection.fetchval(stored) == ["received", "sent"]
+        await connection.execute("DELETE FROM communications")
+    finally:
+        await connection.close()
+        await asyncio.to_thread(upgrade, fresh_database_url)
+
+
 # --------------------------------------------------------------------------- alert stages on the row
 
-BEFORE_ALERT_STAGES = "7c3e5a9d1f42"  # the revision before 3e8b1f6c2a90 stored them
+BEFORE_ALERT_STAGES = "c4a5e0d7b311"  # the revision before 3e8b1f6c2a90 stored them
 OPEN_DEADLINE = """
     INSERT INTO deadlines (id, request_id, rule_id, kind, rule_code, status, started_at, due_at, window_seconds,
                            explanation, next_alert_at, fired_stages, created_at)

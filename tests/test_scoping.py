@@ -104,6 +104,12 @@ async def notification_probe(world: World, scene: "Scene") -> Probe:
     return Probe({"notification_id": str(notification_id)}, {})
 
 
+async def closable_case_probe(world: World, scene: "Scene") -> Probe:
+    """Another case of organisation A, with no request yet: one its owner may close."""
+    case = await world.case(scene.owner)
+    return Probe({"case_id": case["id"]}, {"version": case["version"]})
+
+
 # Writes on organisation A's objects, by (method, path): each prepares what it needs and returns a
 # body the owner's prosecutor could send successfully, so a stranger's 404 is about scope only.
 WRITE_PROBES: dict[tuple[str, str], Callable[[World, "Scene"], Awaitable[Probe]]] = {
@@ -120,6 +126,8 @@ WRITE_PROBES: dict[tuple[str, str], Callable[[World, "Scene"], Awaitable[Probe]]
         Probe({"code": min(attestable_codes())}, {"outcome": "pass", "reason": "Judged fine."}, by_authority=True)
     ),
     ("POST", "/api/v1/notifications/{notification_id}/read"): notification_probe,
+    ("PATCH", "/api/v1/cases/{case_id}"): lambda w, s: fixed(Probe({}, {"version": 1, "title": "Edited title"})),
+    ("POST", "/api/v1/cases/{case_id}/close"): closable_case_probe,
     ("POST", "/api/v1/requests/{request_id}/communications"): lambda w, s: fixed(
         Probe(
             {},

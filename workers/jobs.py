@@ -73,8 +73,9 @@ async def relay_deliveries(ctx: dict[str, Any]) -> dict[str, int]:
 
 async def deliver_alert(ctx: dict[str, Any], delivery_id: str) -> str:
     """Send one delivery; failures are recorded on its row and retried by the relay, never by arq."""
-    async with ctx["sessionmaker"]() as session, session.begin():
-        outcome = await delivery.deliver(session, ctx["clock"], ctx["settings"], uuid.UUID(delivery_id), ctx["http"])
+    outcome = await delivery.deliver(
+        ctx["sessionmaker"], ctx["clock"], ctx["settings"], uuid.UUID(delivery_id), ctx["http"]
+    )
     return outcome.value
 
 

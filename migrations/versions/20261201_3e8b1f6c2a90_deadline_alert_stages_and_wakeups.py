@@ -1,7 +1,7 @@
 """deadlines: alert stages stored on the row; a NOTIFY when an alert is scheduled
 
 Revision ID: 3e8b1f6c2a90
-Revises: 7c3e5a9d1f42
+Revises: c4a5e0d7b311
 Create Date: 2026-12-01 11:00:00.000000
 
 """
@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql
 from mla.deadlines.stages import alert_stages, next_stage_at
 
 revision: str = "3e8b1f6c2a90"
-down_revision: str | Sequence[str] | None = "7c3e5a9d1f42"
+down_revision: str | Sequence[str] | None = "c4a5e0d7b311"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -16,7 +16,7 @@ class NotificationController(Controller):
     path = "/api/v1/notifications"
     tags = ["notifications"]
 
-    @get("/", summary="My notifications, newest first")
+    @get("/")
     async def list_notifications(
         self,
         session: AsyncSession,
@@ -25,11 +25,20 @@ class NotificationController(Controller):
         cursor: str | None = None,
         limit: int = Parameter(default=DEFAULT_LIMIT, ge=1, le=200),
     ) -> Page[NotificationOut]:
+        """My notifications, newest first
+
+        Any signed-in user of an organisation: the caller's own in-app alerts (reminders, overdue and
+        escalations of deadlines), `unread` to filter.
+        """
         return await service.list_notifications(session, principal, unread, cursor, limit)
 
     # 200: marking read changes a notification, it creates nothing; repeating it changes nothing.
-    @post("/{notification_id:uuid}/read", summary="Mark one of my notifications read", status_code=HTTP_200_OK)
+    @post("/{notification_id:uuid}/read", status_code=HTTP_200_OK)
     async def mark_read(
         self, notification_id: uuid.UUID, session: AsyncSession, clock: Clock, principal: Principal
     ) -> NotificationOut:
+        """Mark one of my notifications read
+
+        The notification's recipient only (anyone else's is 404). Idempotent. Answers the notification.
+        """
         return service.to_out(await service.mark_read(session, clock, principal, notification_id))

@@ -11,12 +11,15 @@ decides the alert (the outbox). From there:
    transaction rolls back and nothing is marked: the next tick tries again. A row published long
    ago and still pending (its job was lost: Redis flushed, a worker died past arq's own retries)
    is published again.
-2. `deliver` (the `deliver_alert` job) locks the row, sends it once, and records the outcome in
-   the same transaction. A row that is no longer pending, or not yet due, is left alone, so a job
-   that arq runs twice never sends twice once the first run has committed. A worker that dies
-   after sending but before committing sends again on the retry: webhooks carry an
-   `Idempotency-Key` (the delivery id, the same on every attempt) and e-mails a `Message-ID`
-   derived from it, so receivers can drop the duplicate.
+2. `deliver` (the `deliver_alert` job) counts the attempt on the row and commits, leasing the row
+   for `ATTEMPT_LEASE` (not due meanwhile), then sends it once and records the outcome in a second
+   transaction. A row that is no longer pending, or not yet due, is left alone, so a job that arq
+   runs twice never sends twice. The attempt is counted before anything leaves, so what
+   administrators see is true: an attempt cut off by a crash after the POST left shows in
+   `attempts`, and is retried once the lease runs out (the relay republishes the row); a sent row
+   keeps no `last_error` of an earlier failure. A retried send may reach a receiver twice:
+   webhooks carry an `Idempotency-Key` (the delivery id, the same on every attempt) and e-mails a
+   `Message-ID` derived from it, so receivers can drop the duplicate.
 
 Webhooks go only to allowed addresses (`mla.alerts.targets`): the host is resolved at every
 attempt, every address checked, and the POST made to a checked address (with the name in the
@@ -38,6 +41,7 @@ import contextlib
 import enum
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -46,7 +50,7 @@ import aiosmtplib
 import httpx
 from arq.connections import ArqRedis
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mla.alerts import targets
 from mla.alerts.models import Alert, Delivery, Webhook
@@ -65,6 +69,8 @@ MAX_ATTEMPTS = 8
 MAX_BACKOFF = timedelta(minutes=60)
 # A published row still pending after this long lost its job; no job runs anywhere near this long.
 REPUBLISH_AFTER = timedelta(minutes=5)
+# While an attempt runs its row is not due; a job outlives this only if its worker died (job_timeout: 60 s).
+ATTEMPT_LEASE = timedelta(minutes=5)
 SEND_TIMEOUT_SECONDS = 10
 MAX_ERROR_LENGTH = 300
 
@@ -170,34 +176,84 @@ async def publish_due_deliveries(
 # --------------------------------------------------------------------------- sending
 
 
-async def deliver(
-    session: AsyncSession, clock: Clock, settings: Settings, delivery_id: uuid.UUID, http: httpx.AsyncClient
-) -> Outcome:
-    """Send one delivery, in the caller's transaction, and record the outcome on its row.
+@dataclass(frozen=True)
+class Attempt:
+    """One attempt, counted and committed before anything is sent (rows read in its transaction)."""
 
-    The row is locked for the attempt, so two jobs for the same delivery never send at once.
-    Does nothing (SKIPPED) for an unknown delivery, one no longer pending or one not yet due.
+    delivery: Delivery
+    webhook: Webhook | None
+
+
+async def deliver(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    settings: Settings,
+    delivery_id: uuid.UUID,
+    http: httpx.AsyncClient,
+) -> Outcome:
+    """Send one delivery and record the outcome on its row, in two transactions around the send.
+
+    The first counts the attempt and commits before anything leaves, so an attempt cut off by a
+    crash after the POST left still shows in `attempts`; it also leases the row (`next_attempt_at`
+    moves `ATTEMPT_LEASE` ahead), so another job for it finds it not due and skips it. The second
+    records the outcome: `sent` clears the error of an earlier failure. Does nothing (SKIPPED) for
+    an unknown delivery, one no longer pending or one not yet due.
     """
+    async with sessionmaker() as session, session.begin():
+        attempt = await _start_attempt(session, clock, delivery_id)
+    if not isinstance(attempt, Attempt):
+        return attempt
+    error = await _attempt(settings, attempt, clock.now(), http)
+    async with sessionmaker() as session, session.begin():
+        return await _record_outcome(session, clock, attempt.delivery, error)
+
+
+async def _start_attempt(session: AsyncSession, clock: Clock, delivery_id: uuid.UUID) -> Attempt | Outcome:
     delivery = await session.scalar(select(Delivery).where(Delivery.id == delivery_id).with_for_update())
     now = clock.now()
     if delivery is None or delivery.status != PENDING or delivery.next_attempt_at > now:
         return Outcome.SKIPPED
+    if delivery.attempts >= MAX_ATTEMPTS:  # the last attempt was cut off before its outcome was recorded
+        return _record_failure(delivery, now, _shown(delivery, "the last attempt was cut off"), permanent=True)
     delivery.attempts += 1
+    delivery.next_attempt_at = now + ATTEMPT_LEASE
+    webhook = None if delivery.webhook_id is None else await session.get(Webhook, delivery.webhook_id)
+    return Attempt(delivery, webhook)
+
+
+async def _attempt(settings: Settings, attempt: Attempt, now: datetime, http: httpx.AsyncClient) -> SendFailed | None:
+    """Send once; the failure, if any, as what the administrator will see."""
+    delivery = attempt.delivery
     try:
         # Bounds a slow SMTP dialogue as a whole; the job's own timeout is longer still.
         async with asyncio.timeout(2 * SEND_TIMEOUT_SECONDS):
-            await _send(session, settings, delivery, now, http)
+            await _send(settings, attempt, now, http)
     except SendFailed as exc:
-        return _record_failure(delivery, now, str(exc), permanent=isinstance(exc, Undeliverable))
+        return exc
     except TimeoutError:
         log.info("delivery %s: timed out after %d s", delivery.id, 2 * SEND_TIMEOUT_SECONDS)
-        error = _shown(delivery, f"timed out after {2 * SEND_TIMEOUT_SECONDS} s")
-        return _record_failure(delivery, now, error, permanent=False)
+        return SendFailed(_shown(delivery, f"timed out after {2 * SEND_TIMEOUT_SECONDS} s"))
     except Exception as exc:  # any failure to send is a failed attempt, bounded by MAX_ATTEMPTS
         log.warning("delivery %s: unexpected error while sending", delivery.id, exc_info=True)
-        return _record_failure(delivery, now, _shown(delivery, type(exc).__name__), permanent=False)
+        return SendFailed(_shown(delivery, type(exc).__name__))
+    return None
+
+
+async def _record_outcome(session: AsyncSession, clock: Clock, sent: Delivery, error: SendFailed | None) -> Outcome:
+    """On the row as the attempt left it; if another job took it over meanwhile, that job records."""
+    query = select(Delivery).where(
+        Delivery.id == sent.id, Delivery.status == PENDING, Delivery.attempts == sent.attempts
+    )
+    delivery = await session.scalar(query.with_for_update())
+    if delivery is None:
+        log.warning("delivery %s: attempt %d outlived its lease; not recorded", sent.id, sent.attempts)
+        return Outcome.SKIPPED
+    now = clock.now()
+    if error is not None:
+        return _record_failure(delivery, now, str(error), permanent=isinstance(error, Undeliverable))
     delivery.status = SENT
-    delivery.delivered_at = clock.now()
+    delivery.delivered_at = now
+    delivery.last_error = None
     return Outcome.SENT
 
 
@@ -224,13 +280,11 @@ def _record_failure(delivery: Delivery, now: datetime, error: str, *, permanent:
     return Outcome.RETRY
 
 
-async def _send(
-    session: AsyncSession, settings: Settings, delivery: Delivery, now: datetime, http: httpx.AsyncClient
-) -> None:
+async def _send(settings: Settings, attempt: Attempt, now: datetime, http: httpx.AsyncClient) -> None:
+    delivery, webhook = attempt.delivery, attempt.webhook
     if delivery.channel == EMAIL:
         await send_email(settings, delivery, now)
     elif delivery.channel == WEBHOOK:
-        webhook = None if delivery.webhook_id is None else await session.get(Webhook, delivery.webhook_id)
         if webhook is None:
             raise Undeliverable("the delivery names no webhook")
         if not webhook.active:

@@ -77,7 +77,11 @@ recorded AS (
 SELECT recorded.id AS alert_id, recorded.stage, recorded.skipped,
        d.id AS deadline_id, d.kind, d.due_at,
        r.code AS rule_code, r.name AS rule_name, r.source AS rule_source, r.lapses_request,
-       q.id AS request_id, q.reference, q.target_id, q.identifiers, q.data_categories
+       q.id AS request_id, q.reference, q.status AS request_status, q.target_id, q.identifiers, q.data_categories,
+       ARRAY(SELECT DISTINCT o.timezone FROM organisations o
+             WHERE o.id IN (q.organisation_id, q.central_authority_id, q.executing_organisation_id)
+                OR o.id IN (SELECT u.organisation_id FROM users u WHERE u.id IN (q.created_by, q.assignee_id))
+       ) AS zones
 FROM recorded
 JOIN deadlines d ON d.id = recorded.deadline_id
 JOIN deadline_rules r ON r.id = d.rule_id
@@ -87,12 +91,15 @@ JOIN requests q ON q.id = d.request_id
 # Who each sent alert reaches (mla.alerts.scan explains the rules): `chased` get an in-app notification
 # and an e-mail, `informed` an in-app notification only; the alerted organisation's webhooks a POST.
 FAN_OUT = text("""
-WITH sent AS (
-    SELECT m.alert_id, m.title, m.body, m.payload, a.stage, q.id AS request_id, q.created_by, q.assignee_id,
+WITH texts AS (
+    SELECT * FROM unnest(CAST(:alert_ids AS uuid[]), CAST(:zones AS text[]), CAST(:titles AS text[]),
+                         CAST(:bodies AS text[]), CAST(:payloads AS text[])) AS m(alert_id, zone, title, body, payload)
+),
+sent AS (
+    SELECT a.id AS alert_id, a.stage, q.id AS request_id, q.created_by, q.assignee_id,
            q.organisation_id, q.central_authority_id, q.executing_organisation_id, q.confidential,
            r.responsible = :authority_clock AND q.central_authority_id IS NOT NULL AS authority_clock
-    FROM unnest(CAST(:alert_ids AS uuid[]), CAST(:titles AS text[]), CAST(:bodies AS text[]),
-                CAST(:payloads AS text[])) AS m(alert_id, title, body, payload)
+    FROM (SELECT DISTINCT alert_id FROM texts) AS m
     JOIN alerts a ON a.id = m.alert_id
     JOIN deadlines d ON d.id = a.deadline_id
     JOIN deadline_rules r ON r.id = d.rule_id
@@ -132,27 +139,36 @@ informed AS (
     WHERE a.stage = :overdue AND a.authority_clock
     EXCEPT SELECT alert_id, user_id FROM chased
 ),
+-- Each reader gets the texts written in their organisation's time zone.
 notified AS (
     INSERT INTO notifications (id, user_id, alert_id, request_id, stage, title, body, created_at)
-    SELECT gen_random_uuid(), people.user_id, a.alert_id, a.request_id, a.stage, a.title, a.body, :now
+    SELECT gen_random_uuid(), people.user_id, a.alert_id, a.request_id, a.stage, t.title, t.body, :now
     FROM (SELECT alert_id, user_id FROM chased UNION SELECT alert_id, user_id FROM informed) AS people
     JOIN alerted a ON a.alert_id = people.alert_id
+    JOIN users u ON u.id = people.user_id
+    JOIN organisations o ON o.id = u.organisation_id
+    JOIN texts t ON t.alert_id = a.alert_id AND t.zone = o.timezone
     ON CONFLICT (alert_id, user_id) DO NOTHING
     RETURNING 1
 ),
 mailed AS (
     INSERT INTO deliveries (id, alert_id, channel, recipient, subject, body, status, attempts, next_attempt_at,
                             created_at)
-    SELECT gen_random_uuid(), a.alert_id, 'email', c.email, a.title, a.body, :pending, 0, :now, :now
+    SELECT gen_random_uuid(), a.alert_id, 'email', c.email, t.title, t.body, :pending, 0, :now, :now
     FROM chased c JOIN alerted a ON a.alert_id = c.alert_id
+    JOIN users u ON u.id = c.user_id
+    JOIN organisations o ON o.id = u.organisation_id
+    JOIN texts t ON t.alert_id = a.alert_id AND t.zone = o.timezone
     ON CONFLICT (alert_id, channel, recipient) DO NOTHING
     RETURNING 1
 ),
 posted AS (
     INSERT INTO deliveries (id, alert_id, channel, recipient, webhook_id, subject, body, status, attempts,
                             next_attempt_at, created_at)
-    SELECT gen_random_uuid(), a.alert_id, 'webhook', w.id::text, w.id, a.title, a.payload, :pending, 0, :now, :now
+    SELECT gen_random_uuid(), a.alert_id, 'webhook', w.id::text, w.id, t.title, t.payload, :pending, 0, :now, :now
     FROM alerted a JOIN webhooks w ON w.active AND w.organisation_id = a.alerted_organisation
+    JOIN organisations o ON o.id = a.alerted_organisation
+    JOIN texts t ON t.alert_id = a.alert_id AND t.zone = o.timezone
     ON CONFLICT (alert_id, channel, recipient) DO NOTHING
     RETURNING 1
 )
@@ -173,9 +189,10 @@ class Claimed:
 
 @dataclass(frozen=True, slots=True)
 class Rendered:
-    """The texts of one alert to send: title and body for people, the JSON payload for webhooks."""
+    """The texts of one alert in one time zone: title and body for people, the JSON payload for webhooks."""
 
     alert_id: uuid.UUID
+    zone: str
     title: str
     body: str
     payload: str
@@ -217,6 +234,7 @@ async def fan_out(session: AsyncSession, rendered: Sequence[Rendered], now: date
         return 0, 0
     parameters = {
         "alert_ids": [r.alert_id for r in rendered],
+        "zones": [r.zone for r in rendered],
         "titles": [r.title for r in rendered],
         "bodies": [r.body for r in rendered],
         "payloads": [r.payload for r in rendered],

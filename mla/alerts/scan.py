@@ -8,7 +8,8 @@ with `FOR UPDATE SKIP LOCKED`, so any number of workers can scan at once; the un
 
 The decisions are made in SQL (mla.alerts.repository), three statements a batch whatever its size:
 claim the due deadlines; record their due stages and reschedule them; fan each alert out to its
-recipients. Python renders each alert's texts once, between the last two. Only a window that
+recipients. Python renders each alert's texts once per time zone of the organisations it may reach
+(mla.alerts.messages), between the last two. Only a window that
 passed unanswered and a lapsing preservation are handled one by one, through the workflow.
 
 Who is alerted (issue 10 §5):
@@ -32,17 +33,16 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mla.alerts import repository
+from mla.alerts.messages import DeadlineFacts, Decision, RequestFacts, RuleFacts, alert_message
 from mla.alerts.repository import Rendered
 from mla.clock import Clock
 from mla.counterparties.models import Counterparty
 from mla.deadlines.models import Deadline, DeadlineRule
 from mla.deadlines.service import close_passed
-from mla.deadlines.stages import ESCALATION, OVERDUE
 from mla.enums import RequestStatus
 from mla.requests.models import Request
 from mla.workflow import service as workflow
 
-STAGE_TITLES = {OVERDUE: "Overdue", ESCALATION: "Escalation"}
 PRESERVED = RequestStatus.PRESERVED.value
 
 
@@ -57,42 +57,6 @@ class ScanReport:
     deliveries: int = 0
     notifications: int = 0
     stages: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True, slots=True)
-class DeadlineFacts:
-    id: uuid.UUID
-    kind: str
-    due_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class RuleFacts:
-    code: str
-    name: str
-    source: str
-    lapses_request: bool
-
-
-@dataclass(frozen=True, slots=True)
-class RequestFacts:
-    id: uuid.UUID
-    reference: str
-    target_id: uuid.UUID
-    identifiers: list[dict[str, str]]
-    data_categories: list[str]
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """One stage of one deadline, recorded now, with what its texts say."""
-
-    alert_id: uuid.UUID
-    stage: str
-    send: bool  # False for a stale reminder: recorded, never sent
-    deadline: DeadlineFacts
-    rule: RuleFacts
-    request: RequestFacts
 
 
 async def scan_due_alerts(session: AsyncSession, clock: Clock, batch: int = 500) -> ScanReport:
@@ -117,7 +81,7 @@ async def scan_due_alerts(session: AsyncSession, clock: Clock, batch: int = 500)
     sent = [d for d in decisions if d.send]
     targets = await repository.counterparties(session, {d.request.target_id for d in sent if d.rule.lapses_request})
     report.notifications, report.deliveries = await repository.fan_out(
-        session, [_rendered(d, now, targets) for d in sent], now
+        session, [text for d in sent for text in _rendered(d, now, targets)], now
     )
     report.alerts, report.skipped, report.stages = (
         len(decisions),
@@ -148,45 +112,28 @@ def _decision(row: Any) -> Decision:
         send=not row.skipped,
         deadline=DeadlineFacts(row.deadline_id, row.kind, row.due_at),
         rule=RuleFacts(row.rule_code, row.rule_name, row.rule_source, row.lapses_request),
-        request=RequestFacts(row.request_id, row.reference, row.target_id, row.identifiers, row.data_categories),
+        request=RequestFacts(
+            row.request_id, row.reference, row.request_status, row.target_id, row.identifiers, row.data_categories
+        ),
+        zones=row.zones,
     )
 
 
-def _rendered(d: Decision, now: datetime, targets: dict[uuid.UUID, Counterparty]) -> Rendered:
-    title, body = _message(d, now, targets)
-    return Rendered(d.alert_id, title, body, json.dumps(_payload(d, d.alert_id, now), sort_keys=True))
+def _rendered(d: Decision, now: datetime, targets: dict[uuid.UUID, Counterparty]) -> list[Rendered]:
+    """The alert's texts in each time zone it may be read in (the webhook payload's title and text too)."""
+    texts = []
+    for zone in d.zones:
+        title, body = alert_message(d, now, zone, targets.get(d.request.target_id))
+        payload = json.dumps(_payload(d, now) | {"title": title, "text": body}, sort_keys=True)
+        texts.append(Rendered(d.alert_id, zone, title, body, payload))
+    return texts
 
 
-def _message(d: Decision, now: datetime, targets: dict[uuid.UUID, Counterparty]) -> tuple[str, str]:
-    if d.rule.lapses_request and d.stage in (OVERDUE, ESCALATION):
-        return _lapse_message(d, targets.get(d.request.target_id))
-    title = f"{STAGE_TITLES.get(d.stage, 'Reminder')}: {d.request.reference} — {d.rule.name}"
-    body = (
-        f"{d.rule.name} for request {d.request.reference} is due {d.deadline.due_at.isoformat()} "
-        f"({'overdue' if d.deadline.due_at <= now else 'not yet due'}).\nLegal source: {d.rule.source}"
-    )
-    return title, body
-
-
-def _lapse_message(d: Decision, target: Counterparty | None) -> tuple[str, str]:
-    """What was lost when a preservation lapsed: who held the data, which categories, which identifiers."""
-    holder = "the counterparty" if target is None else f"{target.name} ({target.kind}, {target.country})"
-    identifiers = "; ".join(f"{i['kind']} {i['value']}" for i in d.request.identifiers) or "none recorded"
-    title = f"Preservation lapsed: {d.request.reference} — {d.rule.name}"
-    body = (
-        f"The preservation of request {d.request.reference} lapsed at {d.deadline.due_at.isoformat()}: "
-        f"{holder} is no longer bound to keep the data.\n"
-        f"Lost: {', '.join(d.request.data_categories) or 'no category recorded'} data for {identifiers}.\n"
-        f"Legal source: {d.rule.source}"
-    )
-    return title, body
-
-
-def _payload(d: Decision, alert_id: uuid.UUID, now: datetime) -> dict[str, Any]:
+def _payload(d: Decision, now: datetime) -> dict[str, Any]:
     return {
         "event": "deadline_alert",
         "stage": d.stage,
-        "alert_id": str(alert_id),
+        "alert_id": str(d.alert_id),
         "occurred_at": now.isoformat(),
         "request": {"id": str(d.request.id), "reference": d.request.reference},
         "deadline": {

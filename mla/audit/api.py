@@ -22,7 +22,7 @@ class AuditController(Controller):
     path = "/api/v1/requests/{request_id:uuid}/audit"
     tags = ["audit"]
 
-    @get("/", summary="The request's audit trail, oldest first")
+    @get("/")
     async def list_audit_events(
         self,
         request_id: uuid.UUID,
@@ -32,12 +32,24 @@ class AuditController(Controller):
         cursor: int = SEQ_CURSOR,
         limit: int = EVENTS_LIMIT,
     ) -> Page[AuditEventOut]:
+        """The request's audit trail, oldest first
+
+        Any role that sees the request, auditors included (their read is itself recorded). Every action, edit,
+        attestation and accountable read, with actor, before and after, reason and the keyed hash chain (`hash`,
+        `prev_hash`), one page at a time (`cursor` is the last `seq` seen).
+        """
         request = await requests.read_request(session, clock, principal, request_id, "read_audit_trail")
         return await service.chain_page(session, service.request_chain(request.id), cursor, limit)
 
-    @get("/verify", summary="Recompute the keyed hash chain, compare it with its last signed checkpoint")
+    @get("/verify")
     async def verify_audit_trail(
         self, request_id: uuid.UUID, session: AsyncSession, principal: Principal, settings: Settings
     ) -> VerifyOut:
+        """Recompute the keyed hash chain, compare it with its last signed checkpoint
+
+        Any role that sees the request. `valid` is false when an event was altered, removed or inserted, when
+        the chain no longer reaches its last signed checkpoint (truncation), or when the checkpoint log itself
+        does not verify; `first_broken_seq` and `problem` say where and what. Changes nothing.
+        """
         request = await requests.get_request(session, principal, request_id)
         return await verify_against_checkpoint(session, settings, service.request_chain(request.id))

@@ -7,6 +7,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mla.db import Base, UuidPrimaryKey
+from mla.enums import CaseStatus
 
 
 class Case(UuidPrimaryKey, Base):
@@ -23,3 +24,5 @@ class Case(UuidPrimaryKey, Base):
     created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime]
     version: Mapped[int] = mapped_column(default=1)
+    status: Mapped[str] = mapped_column(String(16), default=CaseStatus.OPEN.value, server_default=CaseStatus.OPEN.value)
+    closed_at: Mapped[datetime | None]

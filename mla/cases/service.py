@@ -1,7 +1,9 @@
-"""Investigation files: created by an organisation, visible to it and to the authorities its requests go to."""
+"""Investigation files: created by an organisation, visible to it and to the authorities its requests go to;
+edited and closed only by the organisation's own prosecutors and central authority officers."""
 
 import uuid
 from collections.abc import Collection
+from typing import Any
 
 import msgspec
 from sqlalchemy import exists, or_, select
@@ -12,12 +14,18 @@ from sqlalchemy.orm import load_only
 from mla.audit import reads
 from mla.audit import service as audit
 from mla.cases.models import Case
-from mla.cases.schemas import CaseCreate, CaseOut, CaseSummary
+from mla.cases.schemas import CaseClose, CaseCreate, CaseOut, CasePatch, CaseSummary
 from mla.clock import Clock
-from mla.errors import Conflict, NotFound
+from mla.enums import TERMINAL_STATUSES, CaseStatus, Role
+from mla.errors import Conflict, Forbidden, NotFound, StaleVersion
 from mla.pagination import Page, fetch_page
 from mla.requests.models import Request
 from mla.users.principal import Principal
+
+# Whoever may open a case edits and closes it, in the organisation that owns it.
+CASE_EDITORS = (Role.PROSECUTOR, Role.CENTRAL_AUTHORITY)
+# A refusal to close names at most this many open requests in its detail (all of them in `open_requests`).
+NAMED_IN_DETAIL = 10
 
 
 def to_out(case: Case) -> CaseOut:
@@ -32,9 +40,7 @@ def visible_cases(organisation_id: uuid.UUID):  # type: ignore[no-untyped-def]
 
 async def create_case(session: AsyncSession, clock: Clock, actor: Principal, data: CaseCreate) -> Case:
     """Refuses a reference the organisation already uses (409)."""
-    duplicate = select(Case.id).where(Case.organisation_id == actor.organisation_id, Case.reference == data.reference)
-    if await session.scalar(duplicate) is not None:
-        raise Conflict(f"Your organisation already has a case {data.reference!r}.")
+    await _require_free_reference(session, actor.organisation_id, data.reference)
     case = Case(
         id=uuid.uuid4(),
         organisation_id=actor.organisation_id,
@@ -45,23 +51,12 @@ async def create_case(session: AsyncSession, clock: Clock, actor: Principal, dat
         created_by=actor.user_id,
         created_at=clock.now(),
         version=1,
+        status=CaseStatus.OPEN,
     )
     session.add(case)
-    try:
-        await session.flush()
-    except IntegrityError as exc:  # a concurrent request took the reference after our check
-        raise Conflict(f"Your organisation already has a case {data.reference!r}.") from exc
+    await _flush_reference(session, case)
     await audit.record(
-        session,
-        clock,
-        actor,
-        audit.AuditEntry(
-            action="create_case",
-            chain=audit.case_chain(case.id),
-            organisation_id=case.organisation_id,
-            case_id=case.id,
-            changes={"after": msgspec.to_builtins(to_out(case))},
-        ),
+        session, clock, actor, _case_entry(case, "create_case", {"after": msgspec.to_builtins(to_out(case))})
     )
     return case
 
@@ -84,7 +79,108 @@ async def read_case(session: AsyncSession, clock: Clock, actor: Principal, case_
 
 
 async def get_own_case(session: AsyncSession, actor: Principal, case_id: uuid.UUID) -> Case | None:
-    return await session.scalar(select(Case).where(Case.id == case_id, Case.organisation_id == actor.organisation_id))
+    """One of the caller's organisation's cases, share-locked: a request filed into it and its closing
+    (which locks it for update) never overlap, so a closed case never gains an open request."""
+    query = select(Case).where(Case.id == case_id, Case.organisation_id == actor.organisation_id)
+    return await session.scalar(query.with_for_update(read=True))
+
+
+def require_open(case: Case) -> None:
+    """Refuse (409) anything that would change a closed case or add a request to it."""
+    if case.status == CaseStatus.CLOSED:
+        raise Conflict(f"The case {case.reference!r} is closed: it takes no new request and no edit.")
+
+
+async def update_case(
+    session: AsyncSession, clock: Clock, actor: Principal, case_id: uuid.UUID, patch: CasePatch
+) -> Case:
+    """Edit an open case's reference, title, summary or offences.
+
+    Refuses a case the caller cannot see (404) or sees without owning it (403), a stale version,
+    a closed case and a reference the organisation already uses (409).
+    """
+    case = await _case_to_edit(session, actor, case_id, patch.version)
+    changes = {name: value for name, value in msgspec.structs.asdict(patch).items() if value is not msgspec.UNSET}
+    del changes["version"]
+    if changes.get("reference", case.reference) != case.reference:
+        await _require_free_reference(session, case.organisation_id, changes["reference"])
+    before = msgspec.to_builtins(to_out(case))
+    for name, value in changes.items():
+        setattr(case, name, msgspec.to_builtins(value))
+    after = msgspec.to_builtins(to_out(case))
+    diff = {name: {"before": before[name], "after": after[name]} for name in after if before[name] != after[name]}
+    if not diff:
+        return case
+    case.version += 1
+    await _flush_reference(session, case)
+    await audit.record(session, clock, actor, _case_entry(case, "update_case", diff))
+    return case
+
+
+async def close_case(
+    session: AsyncSession, clock: Clock, actor: Principal, case_id: uuid.UUID, data: CaseClose
+) -> Case:
+    """Close a case whose every request is closed (in a terminal status).
+
+    Refuses what `update_case` refuses, and a case with a request still open (409, naming the
+    open requests' references in `open_requests`).
+    """
+    case = await _case_to_edit(session, actor, case_id, data.version)
+    still_open = select(Request.reference).where(Request.case_id == case.id, Request.status.not_in(TERMINAL_STATUSES))
+    open_requests = list(await session.scalars(still_open.order_by(Request.reference)))
+    if open_requests:
+        named = ", ".join(open_requests[:NAMED_IN_DETAIL])
+        more = len(open_requests) - NAMED_IN_DETAIL
+        raise Conflict(
+            f"The case still has open requests: {named}{f' and {more} more' if more > 0 else ''}. "
+            "Close (withdraw, or see through to the end) each of them first.",
+            open_requests=open_requests,
+        )
+    case.status, case.closed_at = CaseStatus.CLOSED, clock.now()
+    case.version += 1
+    changes = {"status": {"before": CaseStatus.OPEN, "after": CaseStatus.CLOSED}, "closed_at": case.closed_at}
+    await audit.record(session, clock, actor, _case_entry(case, "close_case", msgspec.to_builtins(changes)))
+    return case
+
+
+async def _case_to_edit(session: AsyncSession, actor: Principal, case_id: uuid.UUID, version: int) -> Case:
+    """The case, locked until the transaction ends, if the caller may change it now."""
+    query = select(Case).where(Case.id == case_id, visible_cases(actor.organisation_id))
+    case = await session.scalar(query.with_for_update(of=Case))
+    if case is None:
+        raise NotFound("No such case.")
+    if case.organisation_id != actor.organisation_id or not actor.has_any(*CASE_EDITORS):
+        raise Forbidden("Only the owning organisation's prosecutors and central authority officers change a case.")
+    if version != case.version:
+        raise StaleVersion(
+            f"The case is at version {case.version}, not {version}: reload it and try again.",
+            current_version=case.version,
+        )
+    require_open(case)
+    return case
+
+
+async def _require_free_reference(session: AsyncSession, organisation_id: uuid.UUID, reference: str) -> None:
+    duplicate = select(Case.id).where(Case.organisation_id == organisation_id, Case.reference == reference)
+    if await session.scalar(duplicate) is not None:
+        raise Conflict(f"Your organisation already has a case {reference!r}.")
+
+
+async def _flush_reference(session: AsyncSession, case: Case) -> None:
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # a concurrent request took the reference after our check
+        raise Conflict(f"Your organisation already has a case {case.reference!r}.") from exc
+
+
+def _case_entry(case: Case, action: str, changes: dict[str, Any]) -> audit.AuditEntry:
+    return audit.AuditEntry(
+        action=action,
+        chain=audit.case_chain(case.id),
+        organisation_id=case.organisation_id,
+        case_id=case.id,
+        changes=changes,
+    )
 
 
 async def references(session: AsyncSession, actor: Principal, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, str]:

@@ -161,6 +161,8 @@ class RequestSnapshot:
     emergency_grounds: frozenset[EmergencyGround] = frozenset()
     issuing_judge_or_court: str | None = None
     order_reference: str | None = None
+    issued_without_prior_validation: bool = False  # Reg. 2023/1543 art 4(5): an emergency order, validated ex post
+    ex_post_validation: str | None = None  # who validated it ex post, when, the reference (once `validate` ran)
     treaty_reference: str | None = None
     owner_kind: OrganisationKind = OrganisationKind.PROSECUTION_SERVICE
     treaty: TreatyView | None = None  # None: domestic law or a provider's policy, no treaty between states
@@ -598,7 +600,9 @@ def issuer_competence(snapshot: RequestSnapshot, settings: CheckSettings) -> Ver
 
     EPOC for traffic or content: a judge or court, or validated by one (art 4(2)). EPOC for
     subscriber or IP-identification data and every European Preservation Order: a prosecutor may
-    issue (art 4(1), 4(3)); another authority (law enforcement) needs validation. Preservation under
+    issue (art 4(1), 4(3)); another authority (law enforcement) needs validation, except that in an
+    emergency it may issue those orders first and have them validated within 48 hours (art 4(5):
+    `issued_without_prior_validation`, met by `validate`). Preservation under
     Budapest art 29 or 18 U.S.C. § 2703(f) needs no court. Other legal bases leave it to national law.
     """
     code = snapshot.instrument.code
@@ -607,6 +611,8 @@ def issuer_competence(snapshot: RequestSnapshot, settings: CheckSettings) -> Ver
     if code not in EU_REGULATION_CODES:
         return not_applicable(f"{code} sets no issuing-authority rule the tracker models; national law decides")
     judicial = snapshot.data_categories & EPOC_JUDICIAL_CATEGORIES if code == EPOC_INSTRUMENT_CODE else frozenset()
+    if snapshot.issued_without_prior_validation:
+        return _without_prior_validation(snapshot, judicial)
     validation = _validation(snapshot)
     if judicial:
         if snapshot.owner_kind == OrganisationKind.COURT:
@@ -627,6 +633,32 @@ def issuer_competence(snapshot: RequestSnapshot, settings: CheckSettings) -> Ver
     return failed(
         f"{what} by a {snapshot.owner_kind} must be validated by a judge, a court or a prosecutor: name them "
         f"(issuing_judge_or_court) and the order's reference (order_reference) — Reg. 2023/1543 {article}(b)"
+    )
+
+
+def _without_prior_validation(snapshot: RequestSnapshot, judicial: frozenset[DataCategory]) -> Verdict:
+    """Reg. 2023/1543 art 4(5): in an emergency, an authority that needs validation (art 4(1)(b), 4(3)(b)) may
+    issue an EPOC for subscriber or identification data, or an EPOC-PR, and seek validation within 48 hours."""
+    source = "Reg. 2023/1543 art 4(5)"
+    if judicial:
+        return failed(
+            f"only an order for subscriber or identification data, or a European Preservation Order, may be issued "
+            f"without prior validation; {_names(judicial)} data need the order of a judge or court first "
+            f"(art 4(2)) — {source}"
+        )
+    if snapshot.owner_kind in JUDICIAL_OWNERS:
+        return failed(
+            f"a {snapshot.owner_kind} issues this order alone and has no validation to wait for: clear "
+            f"issued_without_prior_validation — {source}"
+        )
+    if snapshot.ex_post_validation:
+        return passed(
+            f"issued in an emergency without prior validation, validated ex post by {snapshot.ex_post_validation} "
+            f"— {source}"
+        )
+    return passed(
+        f"issued in an emergency without prior validation by a {snapshot.owner_kind}, pending validation: it must be "
+        f"validated within 48 hours, or withdrawn and the data obtained not used — {source}"
     )
 
 

@@ -182,11 +182,21 @@ def build_snapshot(context: RequestContext, attestations: dict[str, AttestationV
         emergency_grounds=frozenset(EmergencyGround(g) for g in request.emergency_grounds),
         issuing_judge_or_court=request.issuing_judge_or_court,
         order_reference=request.order_reference,
+        issued_without_prior_validation=request.issued_without_prior_validation,
+        ex_post_validation=_ex_post_validation(request.validation),
         treaty_reference=request.treaty_reference,
         owner_kind=OrganisationKind(context.owner.kind),
         treaty=context.treaty,
         as_of=as_of,
     )
+
+
+def _ex_post_validation(validation: dict[str, Any] | None) -> str | None:
+    """ "X on <when> (reference R)" from the `validate` action's record, or None before it."""
+    if validation is None:
+        return None
+    reference = f" (reference {validation['reference']})" if validation.get("reference") else ""
+    return f"{validation['validated_by']} on {validation['validated_at']}{reference}"
 
 
 def _moment(value: str | None) -> datetime | None:

@@ -14,7 +14,7 @@ class CommunicationController(Controller):
     path = "/api/v1/requests/{request_id:uuid}/communications"
     tags = ["communications"]
 
-    @post("/", summary="Record a letter, acknowledgement or call")
+    @post("/")
     async def record_communication(
         self,
         request_id: uuid.UUID,
@@ -23,10 +23,19 @@ class CommunicationController(Controller):
         clock: Clock,
         principal: Principal,
     ) -> CommunicationOut:
+        """Record a letter, acknowledgement or call
+
+        The request's prosecutors and central authority officers. A dated note of an exchange with the
+        counterparty; one `sent` restarts the status follow-up clock. Answers it; audited.
+        """
         return service.to_out(await service.record_communication(session, clock, principal, request_id, data))
 
-    @get("/", summary="Communications about the request, oldest first")
+    @get("/")
     async def list_communications(
         self, request_id: uuid.UUID, session: AsyncSession, clock: Clock, principal: Principal
     ) -> Page[CommunicationOut]:
+        """Communications about the request, oldest first
+
+        Any role that sees the request. An auditor's or another organisation's read is recorded.
+        """
         return Page(items=await service.list_communications(session, clock, principal, request_id), next_cursor=None)

@@ -9,8 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mla.audit import service as audit
 from mla.clock import Clock
 from mla.communications.models import Communication
-from mla.communications.schemas import CommunicationCreate, CommunicationDirection, CommunicationOut
+from mla.communications.schemas import CommunicationCreate, CommunicationOut
 from mla.deadlines import service as deadlines
+from mla.enums import Direction
 from mla.requests import service as requests
 from mla.users.principal import Principal
 
@@ -24,8 +25,9 @@ async def record_communication(
 ) -> Communication:
     """Refuses a request the caller cannot see (404) or does not handle (403)."""
     request = await requests.get_request_to_handle(session, actor, request_id)
+    direction = data.direction.canonical
     communication = Communication(
-        **msgspec.structs.asdict(data),
+        **msgspec.structs.asdict(data) | {"direction": direction.value},
         id=uuid.uuid4(),
         request_id=request.id,
         recorded_by=actor.user_id,
@@ -33,8 +35,8 @@ async def record_communication(
     )
     session.add(communication)
     await session.flush()
-    details = {"communication_id": communication.id, **msgspec.to_builtins(data)}
-    if data.direction == CommunicationDirection.SENT:
+    details = {"communication_id": communication.id, **msgspec.to_builtins(data), "direction": direction.value}
+    if direction == Direction.OUTGOING:
         details |= (await deadlines.restart_recurring(session, clock, request, "follow_up_sent")).as_audit()
     entry = audit.request_entry(request, "record_communication", from_status=request.status, changes=details)
     await audit.record(session, clock, actor, entry)

@@ -9,8 +9,8 @@ from mla.counterparties import service
 from mla.counterparties.schemas import CounterpartyCreate, CounterpartyOut, CounterpartyPatch
 from mla.enums import CounterpartyKind, Role
 from mla.guards import OPEN_TO_PLATFORM_ADMINS, requires
+from mla.openapi_problems import problem
 from mla.pagination import DEFAULT_LIMIT, Page
-from mla.requests.api import require_json_body
 from mla.users.principal import Principal
 
 
@@ -19,7 +19,7 @@ class CounterpartyController(Controller):
     tags = ["reference data"]
     opt = OPEN_TO_PLATFORM_ADMINS
 
-    @get("/", summary="States and providers requests can go to")
+    @get("/")
     async def list_counterparties(
         self,
         session: AsyncSession,
@@ -27,10 +27,20 @@ class CounterpartyController(Controller):
         cursor: str | None = None,
         limit: int = Parameter(default=DEFAULT_LIMIT, ge=1, le=200),
     ) -> Page[CounterpartyOut]:
+        """States and providers requests can go to
+
+        Any signed-in user. The catalogue of counterparties (`kind`: `state` or `provider`), with each one's
+        contact points, languages, request types it accepts and time zone; a request's `target_id` is one of
+        their ids.
+        """
         return await service.list_counterparties(session, kind, cursor, limit)
 
-    @get("/{counterparty_id:uuid}", summary="One counterparty")
+    @get("/{counterparty_id:uuid}")
     async def get_counterparty(self, session: AsyncSession, counterparty_id: uuid.UUID) -> CounterpartyOut:
+        """One counterparty
+
+        Any signed-in user.
+        """
         return service.to_out(await service.get_counterparty(session, counterparty_id))
 
 
@@ -40,16 +50,19 @@ class AdminCounterpartyController(Controller):
     guards = [requires(Role.PLATFORM_ADMIN)]
     opt = OPEN_TO_PLATFORM_ADMINS
 
-    @post("/", summary="Add a state or provider")
+    @post("/", responses={409: problem("A counterparty with this name already exists.")})
     async def create_counterparty(
         self, data: CounterpartyCreate, session: AsyncSession, clock: Clock, principal: Principal
     ) -> CounterpartyOut:
+        """Add a state or provider
+
+        Platform administrators only. Adds to the catalogue every organisation files requests against. Answers
+        the counterparty; audited.
+        """
         return service.to_out(await service.create_counterparty(session, clock, principal, data))
 
     @patch(
         "/{counterparty_id:uuid}",
-        summary="Set the time zone a counterparty's answers are counted in",
-        before_request=require_json_body,
     )
     async def update_counterparty(
         self,
@@ -59,4 +72,9 @@ class AdminCounterpartyController(Controller):
         clock: Clock,
         principal: Principal,
     ) -> CounterpartyOut:
+        """Set the time zone a counterparty's answers are counted in
+
+        Platform administrators only. Clocks opened from now on count in the new time zone; running ones keep
+        theirs. Answers the counterparty; audited.
+        """
         return service.to_out(await service.update_counterparty(session, clock, principal, counterparty_id, data))

@@ -20,10 +20,15 @@ class RequestDeadlineController(Controller):
     path = "/api/v1/requests/{request_id:uuid}/deadlines"
     tags = ["deadlines"]
 
-    @get("/", summary="The request's clocks, each with how its due moment was computed")
+    @get("/")
     async def list_deadlines(
         self, request_id: uuid.UUID, session: AsyncSession, clock: Clock, principal: Principal
     ) -> Page[DeadlineOut]:
+        """The request's clocks, each with how its due moment was computed
+
+        Any role that sees the request. Each deadline's kind, rule, status (`open`, `met`, `missed`,
+        `cancelled`), due moment and explanation (start, rule, unit, days skipped) to check by hand.
+        """
         request = await requests.read_request(session, clock, principal, request_id, "read_deadlines")
         instrument = await instruments.get_by_code(session, request.instrument)
         rows = await service.list_deadlines(session, request.id)
@@ -36,7 +41,7 @@ class DeadlineCalculatorController(Controller):
     tags = ["deadlines"]
     opt = OPEN_TO_PLATFORM_ADMINS  # a calculator over the rules, which platform admins edit: no case data
 
-    @get("/preview", summary="Deadline calculator: what an action would open at a given start")
+    @get("/preview")
     async def preview_deadlines(
         self,
         session: AsyncSession,
@@ -62,6 +67,12 @@ class DeadlineCalculatorController(Controller):
             default=False, description="Emergency order issued without prior validation (art 4(5))"
         ),
     ) -> Page[DeadlinePreview]:
+        """Deadline calculator: what an action would open at a given start
+
+        Any signed-in user. Every deadline `action` would open at `start` for a request of that instrument, type
+        and urgency owned by `organisation_id` (default: the caller's), with the explanation of each. Changes
+        nothing.
+        """
         query = preview.PreviewQuery(
             instrument=instrument,
             type=type,

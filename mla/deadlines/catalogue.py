@@ -86,6 +86,7 @@ INCOMING_RULES = (
         responsible="central_authority",
         lapses_request=True,
         reminder_leads_hours=[14 * 24, 3 * 24],
+        counting=LEGAL,
     ),
 )
 

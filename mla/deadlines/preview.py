@@ -26,6 +26,7 @@ from mla.errors import Unprocessable
 from mla.fields import check_country, check_moment
 from mla.instruments.models import Instrument
 from mla.organisations.models import Organisation
+from mla.workflow.table import Action
 
 
 class PreviewQuery(msgspec.Struct, kw_only=True):
@@ -74,7 +75,8 @@ def deadline_out(deadline: Deadline, rule: DeadlineRule, instrument: Instrument)
 
 
 async def preview(session: AsyncSession, query: PreviewQuery) -> list[DeadlinePreview]:
-    """Refuses a naive start, an unknown instrument, organisation or counterparty, a bad state code (422)."""
+    """Refuses a naive start, an unknown instrument, action, organisation or counterparty, a request type or
+    direction the instrument does not provide for, a bad state code (422)."""
     if query.start.tzinfo is None:
         raise _invalid("start", "give an RFC 3339 time with an offset")
     try:
@@ -84,6 +86,8 @@ async def preview(session: AsyncSession, query: PreviewQuery) -> list[DeadlinePr
     instrument = await session.scalar(select(Instrument).where(Instrument.code == query.instrument))
     if instrument is None:
         raise _invalid("instrument", f"no instrument with code {query.instrument!r}")
+    _check_instrument_allows(instrument, query)
+    await _check_known_action(session, query.action)
     parties = await _parties(session, query)
     rules = await applicable_rules(
         session,
@@ -114,6 +118,24 @@ async def preview(session: AsyncSession, query: PreviewQuery) -> list[DeadlinePr
                 )
             )
     return previews
+
+
+def _check_instrument_allows(instrument: Instrument, query: PreviewQuery) -> None:
+    for field, value, allowed in (
+        ("type", query.type, instrument.request_types),
+        ("direction", query.direction, instrument.directions),
+    ):
+        if value not in allowed:
+            raise _invalid(field, f"{instrument.code} does not provide for '{value}'; it allows {', '.join(allowed)}")
+
+
+async def _check_known_action(session: AsyncSession, action: str) -> None:
+    """A workflow action, or one a rule opens its clock on (`receive`): anything else is a typo, not "no clock"."""
+    known = {str(known_action) for known_action in Action} | set(
+        await session.scalars(select(DeadlineRule.opens_on).distinct())
+    )
+    if action not in known:
+        raise _invalid("action", f"no action {action!r}; the actions are {', '.join(sorted(known))}")
 
 
 async def _parties(session: AsyncSession, query: PreviewQuery) -> Parties:

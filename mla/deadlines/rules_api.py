@@ -7,7 +7,6 @@ from mla.deadlines.schemas import DeadlineRuleOut, DeadlineRulePatch
 from mla.enums import Role
 from mla.guards import OPEN_TO_PLATFORM_ADMINS, requires
 from mla.pagination import Page
-from mla.requests.api import require_json_body
 from mla.users.principal import Principal
 
 
@@ -16,12 +15,22 @@ class DeadlineRuleController(Controller):
     tags = ["deadlines"]
     opt = OPEN_TO_PLATFORM_ADMINS
 
-    @get("/", summary="The deadline rules, each with its legal source")
+    @get("/")
     async def list_rules(self, session: AsyncSession) -> Page[DeadlineRuleOut]:
+        """The deadline rules, each with its legal source
+
+        Any signed-in user. Every rule: what starts and closes it, its length per urgency, how it counts
+        (`legal` or `elapsed`) and whose calendar; `source_verified: false` where its source could not be
+        verified.
+        """
         return Page(items=await rules_admin.list_rules(session), next_cursor=None)
 
-    @get("/{code:str}", summary="One deadline rule")
+    @get("/{code:str}")
     async def get_rule(self, session: AsyncSession, code: str) -> DeadlineRuleOut:
+        """One deadline rule
+
+        Any signed-in user.
+        """
         return rules_admin.to_out(await rules_admin.get_rule(session, code))
 
 
@@ -33,10 +42,13 @@ class AdminDeadlineRuleController(Controller):
 
     @patch(
         "/{code:str}",
-        summary="Edit a deadline rule; its open deadlines are recomputed (audited)",
-        before_request=require_json_body,
     )
     async def update_rule(
         self, code: str, data: DeadlineRulePatch, session: AsyncSession, clock: Clock, principal: Principal
     ) -> DeadlineRuleOut:
+        """Edit a deadline rule; its open deadlines are recomputed (audited)
+
+        Platform administrators only. Every open deadline using the rule is recomputed in the same transaction,
+        each change audited. Answers the rule.
+        """
         return rules_admin.to_out(await rules_admin.update_rule(session, clock, principal, code, data))

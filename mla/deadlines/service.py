@@ -13,6 +13,9 @@ Decisions:
 - `outlives_fulfilment` clocks (enforcing-authority review, emergency validation) are not
   cancelled when the data arrive; `met_when_passed` clocks (a window for the other side to
   object) are met when they pass without an answer (the worker closes them, `passed`).
+- A preservation confirmed after its expiry passed (counted from receipt, a receipt time given
+  with the confirmation included) is refused (409): the duty to preserve had already ended, and a
+  `preserved` request whose expiry was already overdue would never lapse.
 - Extensions of a preservation are capped per instrument (`max_extensions` of at most
   `extension_days` each) and must be asked before the running expiry: a refusal is a 409 naming
   the limit.
@@ -50,11 +53,12 @@ from mla.organisations.models import Organisation
 from mla.requests.models import Request
 
 OPEN, MET, MISSED, CANCELLED = "open", "met", "missed", "cancelled"
-PAUSE_ACTION, RESUME_ACTION, EXTEND_ACTION, LAPSE_ACTION = (
+PAUSE_ACTION, RESUME_ACTION, EXTEND_ACTION, LAPSE_ACTION, CONFIRM_ACTION = (
     "request_clarification",
     "provide_clarification",
     "extend",
     "lapse",
+    "confirm_preserved",
 )
 # `DeadlineRule.responsible` besides "owner", the requesting organisation.
 CENTRAL_AUTHORITY, COUNTERPARTY, ENFORCING_AUTHORITY = "central_authority", "counterparty", "enforcing_authority"
@@ -336,7 +340,10 @@ async def apply_action(
         elif action in (POSTPONE_ACTION, END_POSTPONEMENT_ACTION) and rule.pauses_on_clarification and until:
             if _move_for_postponement(deadline, rule, now, until, postponing=action == POSTPONE_ACTION):
                 changes.add("postponed" if action == POSTPONE_ACTION else "resumed", deadline)
-    running = {deadline.rule_id for deadline, _ in await open_deadlines(session, request.id)}
+    still_open = await open_deadlines(session, request.id)
+    if action == CONFIRM_ACTION:
+        _require_unexpired(still_open, now)
+    running = {deadline.rule_id for deadline, _ in still_open}
     rules = await applicable_rules(
         session,
         action,
@@ -351,6 +358,17 @@ async def apply_action(
             await _open(session, request, rule, instrument, now, changes)
     await refresh_queue_position(session, request)
     return changes
+
+
+def _require_unexpired(deadlines: list[tuple[Deadline, DeadlineRule]], now: datetime) -> None:
+    """Refuse (409) a confirmation of a preservation whose expiry already passed."""
+    for deadline, rule in deadlines:
+        if rule.lapses_request and deadline.due_at < now:
+            raise Conflict(
+                f"The preservation period ended at {deadline.due_at.isoformat()}: a confirmation after it "
+                "preserves nothing. File a new preservation request (or record the receipt time, if the "
+                "period runs from a later receipt)."
+            )
 
 
 async def restart_recurring(session: AsyncSession, clock: Clock, request: Request, reason: str) -> DeadlineChanges:

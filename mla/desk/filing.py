@@ -17,7 +17,7 @@ from mla.deadlines import preview
 from mla.desk import formatting
 from mla.desk.pages import DeskController, Viewer, as_input, go_to, page
 from mla.desk.request_page import request_page_url
-from mla.enums import DataCategory, Direction, EmergencyGround, IdentifierKind, RequestType, Urgency
+from mla.enums import CaseStatus, DataCategory, Direction, EmergencyGround, IdentifierKind, RequestType, Urgency
 from mla.errors import Unprocessable
 from mla.instruments import service as instruments
 from mla.requests import service as requests
@@ -62,8 +62,12 @@ class DeskFilingController(DeskController):
         await requests.require_filing_role(session, viewer.principal, Direction.OUTGOING)
         visible = (await cases.list_cases(session, clock, viewer.principal, None, 200)).items
         context = {
-            # Requests are filed on the organisation's own cases, not on those routed to it.
-            "cases": [case for case in visible if case.organisation_id == viewer.principal.organisation_id],
+            # Requests are filed on the organisation's own open cases, not on those routed to it.
+            "cases": [
+                case
+                for case in visible
+                if case.organisation_id == viewer.principal.organisation_id and case.status == CaseStatus.OPEN
+            ],
             "targets": (await counterparties.list_counterparties(session, None, None, 200)).items,
             "instruments": await instruments.list_instruments(session),
             "types": list(RequestType),

@@ -48,14 +48,6 @@ def time_left(due_at: datetime, now: datetime) -> TimeLeft:
     return TimeLeft(f"due in {duration(due_at - now)}", overdue=False)
 
 
-def local_time(moment: datetime | None, zone: str) -> str:
-    """`Mon 2 Nov 2026, 10:00 CET` in the user's zone (its abbreviation shown, so the zone is never implicit)."""
-    if moment is None:
-        return ""
-    local = moment.astimezone(ZoneInfo(zone))
-    return f"{local:%a} {local.day} {local:%b %Y, %H:%M} {local.tzname()}"
-
-
 def local_input_value(moment: datetime | None, zone: str) -> str:
     """The value of a `datetime-local` field showing `moment` in the user's zone."""
     return "" if moment is None else moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%dT%H:%M")

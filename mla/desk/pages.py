@@ -25,6 +25,7 @@ from mla.desk.session import CSRF_FIELD, CsrfRefused, DeskSession, SignInRequire
 from mla.enums import Role
 from mla.errors import DomainError, StaleVersion, Unprocessable
 from mla.fields import IDENTIFIER_MAX_LENGTH
+from mla.local_time import local_time
 from mla.organisations import service as organisations
 from mla.queue.service import QUEUE_ROLES
 from mla.users.principal import Principal
@@ -44,7 +45,7 @@ def _environment() -> Environment:
     )
     environment.filters.update(
         plain=formatting.plain,
-        local=formatting.local_time,
+        local=local_time,
         local_input=formatting.local_input_value,
         time_left=formatting.time_left,
     )

@@ -28,7 +28,7 @@ class CustodyCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
     def __post_init__(self) -> None:
         with at_field("at"):
-            check_moment(self.at)
+            self.at = check_moment(self.at)
 
 
 class ProductionCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -40,7 +40,7 @@ class ProductionCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True)
 
     def __post_init__(self) -> None:
         with at_field("received_at"):
-            check_moment(self.received_at)
+            self.received_at = check_moment(self.received_at)
         self.sha256 = self.sha256.lower()
 
 

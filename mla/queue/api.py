@@ -35,11 +35,6 @@ class QueueController(Controller):
 
     @get(
         "/",
-        summary="The central authority's triage queue: emergencies first, then earliest due",
-        description="Open requests your organisation is responsible for, each with its next running deadline. "
-        "`overdue`: past due; `due_soon`: due within 48 hours; `new`: under review or received and unassigned; "
-        "`mine`: assigned to you; `unassigned`: assigned to nobody. `counts` covers every bucket, unfiltered. "
-        "`order=due`: earliest running deadline first, whatever the urgency.",
         dependencies={"filters": Provide(provide_queue_filters, sync_to_thread=False)},
     )
     async def list_queue(
@@ -53,4 +48,11 @@ class QueueController(Controller):
         cursor: str | None = Parameter(default=None, max_length=200),
         limit: int = Parameter(default=DEFAULT_LIMIT, ge=1, le=200),
     ) -> QueuePage:
+        """The central authority's triage queue: emergencies first, then earliest due
+
+        Central authority officers and supervisors. Open requests your organisation is responsible for, each
+        with its next running deadline. `overdue`: past due; `due_soon`: due within 48 hours; `new`: under
+        review or received and unassigned; `mine`: assigned to you; `unassigned`: assigned to nobody. `counts`
+        covers every bucket, unfiltered. `order=due`: earliest running deadline first, whatever the urgency.
+        """
         return await service.list_queue(session, clock, principal, bucket, cursor, limit, filters, order)

@@ -1,16 +1,15 @@
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Controller, Request, get, patch, post
+from litestar import Controller, get, patch, post
 from litestar.di import Provide
-from litestar.exceptions import HTTPException
 from litestar.params import HeaderParameter, Parameter
-from litestar.status_codes import HTTP_415_UNSUPPORTED_MEDIA_TYPE
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mla.clock import Clock
 from mla.enums import DataCategory, Direction, RequestStatus, RequestType, Urgency
 from mla.fields import IDENTIFIER_MAX_LENGTH
+from mla.openapi_problems import STALE_VERSION, problem
 from mla.pagination import DEFAULT_LIMIT, Page
 from mla.requests import service
 from mla.requests.repository import RequestFilters
@@ -28,16 +27,6 @@ def parse_if_match(header: str | None) -> int | None:
     if not (value.isascii() and value.isdigit()):  # str.isdigit() also accepts "²", which int() refuses
         raise service.field_error("If-Match", "must be the request's version number")
     return int(value)
-
-
-async def require_json_body(request: Request[Any, Any, Any]) -> None:
-    """Refuse a body declared as anything but JSON (415) instead of decoding a form or text as JSON."""
-    media_type = request.headers.get("content-type", "application/json").partition(";")[0].strip().lower()
-    if media_type != "application/json" and not media_type.endswith("+json"):
-        raise HTTPException(
-            status_code=HTTP_415_UNSUPPORTED_MEDIA_TYPE,
-            detail=f"Send the body as JSON with 'Content-Type: application/json', not {media_type!r}.",
-        )
 
 
 REFERENCE_SEARCH = Parameter(
@@ -87,15 +76,22 @@ class RequestController(Controller):
     path = "/api/v1/requests"
     tags = ["requests"]
 
-    @post("/", summary="File a draft request (or record a received one)", before_request=require_json_body)
+    @post("/")
     async def create_request(
         self, data: RequestCreate, session: AsyncSession, clock: Clock, principal: Principal
     ) -> RequestOut:
+        """File a draft request (or record a received one)
+
+        Outgoing (`direction: outgoing`): prosecutors and central authority officers file a `draft` for their
+        organisation, under one of its cases. Incoming: central authority officers record a request received
+        from abroad (status `received`). The instrument must allow the type; identifiers are validated and
+        normalised. Answers the request with `version: 1`; audited. Check it with `GET .../checks`, then take
+        `submit` (`GET .../actions`).
+        """
         return service.to_out(await service.create_request(session, clock, principal, data))
 
     @get(
         "/",
-        summary="Requests your organisation owns or is responsible for, as summaries (no statements)",
         dependencies={"filters": Provide(provide_request_filters, sync_to_thread=False)},
     )
     async def list_requests(
@@ -107,15 +103,31 @@ class RequestController(Controller):
         cursor: str | None = None,
         limit: int = Parameter(default=DEFAULT_LIMIT, ge=1, le=200),
     ) -> Page[RequestSummary]:
+        """Requests your organisation owns or is responsible for, as summaries (no statements)
+
+        Any role of an organisation, filtered by the query parameters (`case`, `status`, `type`, `direction`,
+        `urgency`, `target`, `assignee`, `data_category`, `q` for references, `identifier`), one page at a time
+        (`cursor`, `limit`). Each summary carries its next running deadline. An auditor's read is recorded on
+        the trail.
+        """
         return await service.list_requests(session, clock, principal, filters, cursor, limit)
 
-    @get("/{request_id:uuid}", summary="One request")
+    @get("/{request_id:uuid}")
     async def get_request(
         self, request_id: uuid.UUID, session: AsyncSession, clock: Clock, principal: Principal
     ) -> RequestOut:
+        """One request
+
+        Any role of the owning organisation or of the organisations it is routed to; any other request is 404.
+        Carries `version`: send it back with every write. An auditor's or another organisation's read is
+        recorded on the request's trail.
+        """
         return service.to_out(await service.read_request(session, clock, principal, request_id))
 
-    @patch("/{request_id:uuid}", summary="Edit a request (send its version)", before_request=require_json_body)
+    @patch(
+        "/{request_id:uuid}",
+        responses={409: problem(f"{STALE_VERSION}, or the request's status no longer allows this edit.")},
+    )
     async def update_request(
         self,
         request_id: uuid.UUID,
@@ -125,5 +137,11 @@ class RequestController(Controller):
         principal: Principal,
         if_match: IfMatch = None,
     ) -> RequestOut:
+        """Edit a request (send its version)
+
+        The request's prosecutors and central authority officers. While a draft, every field may change; while
+        open, only references and priority. Send the version you read (body or `If-Match`). Answers the request
+        at its new version; audited with before and after.
+        """
         request = await service.update_request(session, clock, principal, request_id, data, parse_if_match(if_match))
         return service.to_out(request)

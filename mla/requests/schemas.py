@@ -79,7 +79,7 @@ def _check_request_rules(data: "RequestCreate | RequestPatch") -> None:
     for name in ("period_start", "period_end"):
         if isinstance(moment := getattr(data, name), datetime):
             with at_field(name):
-                check_moment(moment)
+                setattr(data, name, check_moment(moment))
     if isinstance(data.period_start, datetime) and isinstance(data.period_end, datetime):
         check_period(data.period_start, data.period_end)
     # A PATCH may rely on the reason already stored: the service checks the combination.

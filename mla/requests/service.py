@@ -74,8 +74,8 @@ async def create_request(session: AsyncSession, clock: Clock, actor: Principal, 
     """File a draft (outgoing) or record a received request (incoming).
 
     Refuses a role that may not file this direction for its organisation (403: officers file for
-    a central authority, prosecutors for their service), and a case, target or instrument the
-    caller cannot use (422, naming the field).
+    a central authority, prosecutors for their service), a case, target or instrument the
+    caller cannot use (422, naming the field), and a closed case (409).
     """
     request = await unsaved_request(session, clock, actor, data)
     request.reference = await _new_reference(session, data, request.created_at)
@@ -95,6 +95,7 @@ async def unsaved_request(session: AsyncSession, clock: Clock, actor: Principal,
     case = await cases.get_own_case(session, actor, data.case_id)
     if case is None:
         raise field_error("case_id", "no such case in your organisation")
+    cases.require_open(case)
     await _require_target_and_instrument(session, data.target_id, data.instrument)
     now = clock.now()
     request = Request(

@@ -18,7 +18,7 @@ from mla.stats import service
 from mla.stats.schemas import Period, Statistics
 from mla.users.principal import Principal
 
-CSV = "text/csv; charset=utf-8"
+CSV = "text/csv"  # Litestar adds "; charset=utf-8" to text types
 PeriodFrom = Annotated[
     datetime | None,
     QueryParameter(name="from", description="RFC 3339 with an offset: requests created (deadlines due) at or after it"),
@@ -37,7 +37,7 @@ class StatsController(Controller):
     path = "/api/v1/stats"
     tags = ["stats"]
 
-    @get("/", summary="Counts, turnaround, overdue rate and lapses of your organisation's requests")
+    @get("/")
     async def get_statistics(
         self,
         session: AsyncSession,
@@ -46,9 +46,15 @@ class StatsController(Controller):
         period_from: PeriodFrom = None,
         to: PeriodTo = None,
     ) -> Statistics:
+        """Counts, turnaround, overdue rate and lapses of your organisation's requests
+
+        Any role of an organisation, over the requests it sees created between `from` and `to`: counts by
+        status, type and counterparty; median and p90 time to first response and to fulfilment per counterparty
+        (paused time excluded); overdue rate; preservation lapses.
+        """
         return await service.statistics(session, clock, principal, Period(from_=period_from, to=to))
 
-    @get("/export.csv", summary="The same figures as CSV: section, direction, key, label, measure, value")
+    @get("/export.csv", media_type=CSV)
     async def export_statistics(
         self,
         session: AsyncSession,
@@ -57,6 +63,11 @@ class StatsController(Controller):
         period_from: PeriodFrom = None,
         to: PeriodTo = None,
     ) -> Response[str]:
+        """The same figures as CSV: section, direction, key, label, measure, value
+
+        Any role of an organisation; a `text/csv` attachment named after the moment it was computed. The export
+        is recorded on the trail.
+        """
         text, generated_at = await service.statistics_csv(session, clock, principal, Period(from_=period_from, to=to))
         return Response(text, media_type=CSV, headers=attachment(service.filename("mla-stats", generated_at)))
 
@@ -68,12 +79,17 @@ class RequestExportController(Controller):
 
     @get(
         "/",
-        summary="The request list as CSV, with the list's filters (streamed: any number of rows)",
+        media_type=CSV,
         dependencies={"filters": Provide(provide_request_filters, sync_to_thread=False)},
     )
     async def export_requests(
         self, session: AsyncSession, state: State, clock: Clock, principal: Principal, filters: RequestFilters
     ) -> Stream:
+        """The request list as CSV, with the list's filters (streamed: any number of rows)
+
+        Any role of an organisation; the same filters as `GET /api/v1/requests`. A `text/csv` attachment read on
+        one snapshot; the export and its row count are recorded on the trail.
+        """
         chunks = service.export_requests_csv(session, state.sessionmaker, clock, principal, filters)
         # Counts the rows and records the export in this request's transaction, committed before the answer starts.
         header = await anext(chunks)

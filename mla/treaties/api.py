@@ -6,17 +6,9 @@ from mla.clock import Clock
 from mla.enums import Role
 from mla.guards import OPEN_TO_PLATFORM_ADMINS, requires
 from mla.pagination import Page
-from mla.requests.api import require_json_body
 from mla.treaties import service
 from mla.treaties.schemas import PartyInput, TreatyOut, TreatyPartyOut
 from mla.users.principal import Principal
-
-IN_FORCE = (
-    "A request resting on an instrument of a treaty passes the `instrument_in_force` check only if the "
-    "treaty is in force, on the day of the check, for the requesting and the requested state (or the "
-    "provider's state); for an EU regulation, for the issuing state. A state with no record counts as "
-    "not bound. Rows with `source_verified: false` make the check ask an officer's attestation."
-)
 
 
 class TreatyController(Controller):
@@ -24,12 +16,23 @@ class TreatyController(Controller):
     tags = ["reference data"]
     opt = OPEN_TO_PLATFORM_ADMINS
 
-    @get("/", summary="Treaties and the states bound by them", description=IN_FORCE)
+    @get("/")
     async def list_treaties(self, session: AsyncSession) -> Page[TreatyOut]:
+        """Treaties and the states bound by them
+
+        Any signed-in user. A request resting on an instrument of a treaty passes the `instrument_in_force`
+        check only if the treaty is in force, on the day of the check, for the requesting and the requested
+        state (or the provider's state); for an EU regulation, for the issuing state. A state with no record
+        counts as not bound. Rows with `source_verified: false` make the check ask an officer's attestation.
+        """
         return Page(items=await service.list_treaties(session), next_cursor=None)
 
-    @get("/{code:str}", summary="One treaty and its parties")
+    @get("/{code:str}")
     async def get_treaty(self, session: AsyncSession, code: str) -> TreatyOut:
+        """One treaty and its parties
+
+        Any signed-in user. How the parties count: see `GET /api/v1/treaties`.
+        """
         return await service.get_treaty_out(session, code)
 
 
@@ -43,18 +46,25 @@ class AdminTreatyController(Controller):
 
     @put(
         "/",
-        summary="Record where a state stands with a treaty (audited)",
-        description=IN_FORCE,
         status_code=HTTP_200_OK,
-        before_request=require_json_body,
     )
     async def set_party(
         self, code: str, country: str, data: PartyInput, session: AsyncSession, clock: Clock, principal: Principal
     ) -> TreatyPartyOut:
+        """Record where a state stands with a treaty (audited)
+
+        Platform administrators only. Inserts or replaces the state's record (signed, ratified and in force on
+        which dates, with its source); the `instrument_in_force` check of every request uses it from now on (see
+        `GET /api/v1/treaties`). Answers the record; audited with before and after.
+        """
         return service.party_out(await service.set_party(session, clock, principal, code, country, data))
 
-    @delete("/", summary="Forget a state's record: it then counts as not bound (audited)")
+    @delete("/")
     async def remove_party(
         self, code: str, country: str, session: AsyncSession, clock: Clock, principal: Principal
     ) -> None:
+        """Forget a state's record: it then counts as not bound (audited)
+
+        Platform administrators only. Answers 204; a state with no record is 404.
+        """
         await service.remove_party(session, clock, principal, code, country)

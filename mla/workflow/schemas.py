@@ -34,7 +34,7 @@ class ActionInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         for name in ("until", "received_at", "validated_at"):
             if (moment := getattr(self, name)) is not None:
                 with at_field(name):
-                    check_moment(moment)
+                    setattr(self, name, check_moment(moment))
 
 
 class AssignInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

@@ -245,15 +245,16 @@ async def _validate(session: AsyncSession, request: Request, data: ActionInput) 
     """Record the ex-post validation of an emergency order (Reg. 2023/1543 art 4(5)).
 
     Refuses a request not issued without prior validation, or already validated (409), and a
-    validation time in the future (422).
+    validation time in the future or before the order was sent, which it validates ex post (422).
     """
     if not request.issued_without_prior_validation:
         raise InvalidTransition("This order was not issued without prior validation: there is nothing to validate.")
     if request.validation is not None:
         raise InvalidTransition(f"This order was already validated by {request.validation['validated_by']}.")
     assert data.validated_at is not None and data.validated_by is not None  # required by the table
-    if data.validated_at > request.updated_at:
-        raise requests.field_error("validated_at", "cannot lie in the future")
+    sent = request.transmitted_at
+    if data.validated_at > request.updated_at or (sent is not None and data.validated_at < sent):
+        raise requests.field_error("validated_at", "must lie between the transmission and now")
     request.validation = {
         "validated_by": data.validated_by,
         "validated_at": data.validated_at.astimezone(UTC).isoformat(),

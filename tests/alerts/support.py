@@ -127,6 +127,7 @@ class WebhookReceiver:
     # When set, every request is answered 307 to this URL.
     redirect_to: str | None = None
     release: asyncio.Event = field(default_factory=asyncio.Event)
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)  # set once a request was recorded
     requests: list[ReceivedRequest] = field(default_factory=list)
     port: int = 0
     _server: asyncio.Server | None = None
@@ -156,6 +157,7 @@ class WebhookReceiver:
                     headers[name.strip().lower()] = value.strip()
             body = await reader.readexactly(int(headers.get("content-length", "0")))
             self.requests.append(ReceivedRequest(method, path, headers, body))
+            self.arrived.set()
             if self.hold_first and len(self.requests) == 1:
                 await self.release.wait()
             status = "500 Internal Server Error" if self.failures > 0 else "204 No Content"

@@ -23,7 +23,14 @@ from arq.constants import job_key_prefix
 from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import update
 
-from mla.alerts.delivery import MAX_ATTEMPTS, WEBHOOK_NOT_DELIVERED, Outcome, deliver, publish_due_deliveries
+from mla.alerts.delivery import (
+    ATTEMPT_LEASE,
+    MAX_ATTEMPTS,
+    WEBHOOK_NOT_DELIVERED,
+    Outcome,
+    deliver,
+    publish_due_deliveries,
+)
 from mla.alerts.models import Delivery, Webhook
 from mla.clock import FixedClock
 from mla.embedded import start_embedded_redis
@@ -150,8 +157,7 @@ async def webhook_delivery(outbox: Outbox, receiver: WebhookReceiver) -> tuple[A
 async def run_deliver(
     outbox: Outbox, clock: FixedClock, settings: Settings, delivery_id: uuid.UUID, http: httpx.AsyncClient
 ) -> Outcome:
-    async with outbox.sessionmaker() as session, session.begin():
-        return await deliver(session, clock, settings, delivery_id, http)
+    return await deliver(outbox.sessionmaker, clock, settings, delivery_id, http)
 
 
 async def run_publish(outbox: Outbox, clock: FixedClock, redis: ArqRedis, queue_name: str) -> int:
@@ -475,6 +481,50 @@ async def test_two_workers_delivering_the_same_row_at_once_send_once(
 
     assert sorted(outcomes) == sorted([Outcome.SENT, Outcome.SKIPPED, Outcome.SKIPPED])
     assert len(smtp.messages) == 1
+
+
+async def test_an_attempt_is_counted_and_committed_before_it_is_sent(
+    outbox: Outbox, clock: FixedClock, receiver: WebhookReceiver, http: httpx.AsyncClient
+) -> None:
+    """A worker that dies while the POST is out leaves the attempt counted, and the row leased."""
+    _, delivery_id = await webhook_delivery(outbox, receiver)
+    receiver.hold_first = True
+    sending = asyncio.create_task(run_deliver(outbox, clock, outbox.settings, delivery_id, http))
+    try:
+        await asyncio.wait_for(receiver.arrived.wait(), WORKER_TIMEOUT)  # the POST left and hangs there
+
+        during = await load_delivery(outbox.sessionmaker, delivery_id)
+        sending.cancel()  # the worker dies before the answer comes back
+        with pytest.raises(asyncio.CancelledError):
+            await sending
+    finally:
+        receiver.release.set()
+
+    after = await load_delivery(outbox.sessionmaker, delivery_id)
+    assert (during.status, during.attempts) == ("pending", 1)
+    assert (after.status, after.attempts) == ("pending", 1)
+    assert after.next_attempt_at == clock.now() + ATTEMPT_LEASE
+    assert await run_deliver(outbox, clock, outbox.settings, delivery_id, http) == Outcome.SKIPPED  # leased
+
+    clock.set(after.next_attempt_at)
+    assert await run_deliver(outbox, clock, outbox.settings, delivery_id, http) == Outcome.SENT
+    assert (await load_delivery(outbox.sessionmaker, delivery_id)).attempts == 2
+
+
+async def test_a_sent_delivery_keeps_no_error_of_an_earlier_failed_attempt(
+    outbox: Outbox, clock: FixedClock, receiver: WebhookReceiver, http: httpx.AsyncClient
+) -> None:
+    arranged, delivery_id = await webhook_delivery(outbox, receiver)
+    receiver.failures = 1
+    assert await run_deliver(outbox, clock, outbox.settings, delivery_id, http) == Outcome.RETRY
+    failed = await load_delivery(outbox.sessionmaker, delivery_id)
+    assert failed.last_error == WEBHOOK_NOT_DELIVERED
+
+    clock.set(failed.next_attempt_at)
+    assert await run_deliver(outbox, clock, outbox.settings, delivery_id, http) == Outcome.SENT
+
+    listed = (await admin_deliveries(outbox, arranged.org, "sent"))[str(delivery_id)]
+    assert (listed["attempts"], listed["last_error"]) == (2, None)
 
 
 # --------------------------------------------------------------------------- the relay

@@ -185,11 +185,9 @@ async def test_a_worker_killed_mid_delivery_is_delivered_after_restart_with_one_
     request = await world.request(org, await world.case(org), await world.counterparty())
     await register_webhook(outbox, org, receiver.url)
     async with outbox.sessionmaker() as session:
-        webhook_id = (
-            await outbox.client.get(
-                "/api/v1/admin/webhooks", params={"organisation_id": str(org.id)}, headers=org.headers(Role.ADMIN)
-            )
-        ).json()["items"][0]["id"]
+        webhook_id = (await outbox.client.get("/api/v1/admin/webhooks", headers=org.headers(Role.ADMIN))).json()[
+            "items"
+        ][0]["id"]
     alert_id = await arrange_alert(outbox.sessionmaker, clock, request["id"])
     delivery_id = await add_delivery(
         outbox.sessionmaker,
@@ -215,12 +213,15 @@ async def test_a_worker_killed_mid_delivery_is_delivered_after_restart_with_one_
         worker.wait(LIMIT)
     receiver.release.set()
     await expire_in_progress_keys(settings)  # what arq does job_timeout + 10 s after a hard kill
+    async with outbox.sessionmaker() as session:
+        cut_off = await session.get_one(Delivery, delivery_id)
+    assert (cut_off.status, cut_off.attempts) == ("pending", 1)  # the POST left: the attempt shows
 
-    await burst(settings, clock.now())
+    await burst(settings, cut_off.next_attempt_at)  # once the killed attempt's lease has run out
 
     async with outbox.sessionmaker() as session:
         delivery = await session.get_one(Delivery, delivery_id)
-    assert delivery.status == "sent"
+    assert (delivery.status, delivery.attempts, delivery.last_error) == ("sent", 2, None)
     assert len(receiver.requests) == 2  # the first send was never acknowledged ...
     assert receiver.distinct_deliveries() == {str(delivery_id)}  # ... and carried the same key
 

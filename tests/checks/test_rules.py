@@ -601,6 +601,82 @@ def test_law_enforcement_needs_its_preservation_order_validated() -> None:
     assert validated.outcome == "pass"
 
 
+# Reg. 2023/1543 art 4(5): in an emergency, an authority of art 4(1)(b) or 4(3)(b) may issue an EPOC
+# for subscriber or identification data, or an EPOC-PR, without prior validation, and seeks it ex
+# post within 48 hours.
+EMERGENCY_BY_POLICE = {
+    "urgency": Urgency.EMERGENCY,
+    "emergency_grounds": frozenset({EmergencyGround.LIFE}),
+    "owner_kind": OrganisationKind.LAW_ENFORCEMENT,
+    "issued_without_prior_validation": True,
+    **NO_JUDGE,
+}
+
+
+@pytest.mark.parametrize(
+    ("code", "request_type", "categories"),
+    [
+        ("eu-epoc", RequestType.PRODUCTION, {DataCategory.SUBSCRIBER}),
+        ("eu-epoc", RequestType.PRODUCTION, {DataCategory.IP_IDENTIFICATION}),
+        ("eu-epoc-pr", RequestType.PRESERVATION, {DataCategory.TRAFFIC, DataCategory.CONTENT}),
+    ],
+)
+def test_an_emergency_order_of_the_police_pending_validation_may_be_approved(
+    code: str, request_type: RequestType, categories: set[DataCategory]
+) -> None:
+    snapshot = make_snapshot(
+        **EMERGENCY_BY_POLICE,
+        type=request_type,
+        instrument=make_instrument(code=code, request_types=frozenset({request_type})),
+        data_categories=frozenset(categories),
+    )
+
+    outcome = result("issuer_competence", snapshot)
+
+    assert outcome.outcome == "pass"
+    assert "pending validation" in outcome.explanation and "48 hours" in outcome.explanation
+    assert "art 4(5)" in outcome.explanation
+    assert outcome not in blocking_failures(evaluate(snapshot))
+
+
+def test_once_validated_ex_post_the_check_names_who_validated_it() -> None:
+    snapshot = make_snapshot(
+        **EMERGENCY_BY_POLICE,
+        data_categories=frozenset({DataCategory.SUBSCRIBER}),
+        ex_post_validation="Public prosecutor Berlin on 2026-11-03T13:00:00+00:00 (reference V 2/26)",
+    )
+
+    outcome = result("issuer_competence", snapshot)
+
+    assert outcome.outcome == "pass"
+    assert "validated ex post by Public prosecutor Berlin" in outcome.explanation and "V 2/26" in outcome.explanation
+
+
+@pytest.mark.parametrize("category", [DataCategory.TRAFFIC, DataCategory.CONTENT])
+def test_traffic_or_content_is_never_ordered_without_prior_validation(category: DataCategory) -> None:
+    """Art 4(5) covers subscriber and identification data and preservation only: traffic or content
+    production needs the judge's order first (art 4(2)), emergency or not."""
+    snapshot = make_snapshot(**EMERGENCY_BY_POLICE, data_categories=frozenset({DataCategory.SUBSCRIBER, category}))
+
+    outcome = result("issuer_competence", snapshot)
+
+    assert outcome.outcome == "fail"
+    assert f"{category} data need the order of a judge or court first" in outcome.explanation
+
+
+def test_a_prosecutor_has_no_validation_to_wait_for() -> None:
+    """Art 4(1)(a), 4(3)(a): a prosecutor issues identification EPOCs and EPOC-PRs alone, so art 4(5)
+    (an exception for authorities that need validation) does not apply."""
+    snapshot = make_snapshot(
+        **(EMERGENCY_BY_POLICE | {"owner_kind": OrganisationKind.PROSECUTION_SERVICE}),
+        data_categories=frozenset({DataCategory.SUBSCRIBER}),
+    )
+
+    outcome = result("issuer_competence", snapshot)
+
+    assert outcome.outcome == "fail" and "no validation to wait for" in outcome.explanation
+
+
 @pytest.mark.parametrize("code", ["budapest-29", "us-2703f"])
 def test_preservation_under_budapest_29_or_2703f_needs_no_court(code: str) -> None:
     snapshot = make_snapshot(

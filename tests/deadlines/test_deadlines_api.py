@@ -84,6 +84,12 @@ async def test_clarification_pauses_the_counterparty_clock_and_keeps_the_remaini
     assert due == datetime(2026, 11, 12, 23, 59, 59, tzinfo=NEW_YORK)
     assert paused["epoc-response"]["paused_at"] is not None
     assert "clarification-answer" in paused
+    # Our own answer runs on our calendar (Berlin), the provider's on its own (New York).
+    assert (
+        "Calendar: DE, time zone Europe/Berlin, of the requesting organisation"
+        in (paused["clarification-answer"]["explanation"])
+    )
+    assert "Calendar: US, time zone America/New_York, of the provider" in paused["epoc-response"]["explanation"]
     assert datetime.fromisoformat(resumed["epoc-response"]["due_at"]) == datetime(
         2026, 11, 16, 23, 59, 59, tzinfo=NEW_YORK
     )

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mla.alerts.scan import ScanReport, scan_due_alerts
 from mla.clock import FixedClock
-from mla.enums import CounterpartyKind, Role
+from mla.enums import CounterpartyKind, OrganisationKind, Role
 from tests.factories import EMERGENCY, Org, World, request_body
 
 P = Role.PROSECUTOR
@@ -79,6 +79,7 @@ async def test_an_epoc_whose_tenth_day_is_a_saturday_is_due_monday_at_the_end_of
     assert due(response) == utc(2026, 11, 16, 23, 59, 59)
     assert response["counting"] == "legal" and response["source_verified"] is True
     explanation = response["explanation"]
+    assert "Counting: legal (" in explanation and "the day of the event, 2026-11-04 Wed, is not counted" in explanation
     assert "Calendar: IE, time zone Europe/Dublin, of the provider" in explanation
     assert "ends Sat 14 Nov → Mon 16 Nov, end of day, Europe/Dublin; 14-15 Nov are a weekend" in explanation
     assert "art 10(3)" in explanation
@@ -195,55 +196,91 @@ async def test_an_objection_after_the_data_arrived_is_recorded_and_the_data_must
 # --- Emergency validation: art 4(5) ---------------------------------------------------------------
 
 
+async def police_order_without_prior_validation(world: World, **overrides: Any) -> tuple[Org, Org, dict[str, Any]]:
+    """Art 4(5): a police unit (an authority of art 4(1)(b), which needs validation) issues an emergency
+    EPOC for subscriber data without prior validation; its authority approves and transmits it."""
+    authority = await world.organisation(OrganisationKind.CENTRAL_AUTHORITY)
+    police = await world.organisation(OrganisationKind.LAW_ENFORCEMENT, central_authority=authority)
+    values = {
+        "data_categories": ["subscriber"],
+        "issuing_judge_or_court": None,
+        "order_reference": None,
+        "issued_without_prior_validation": True,
+    }
+    draft = await world.request(police, await world.case(police), await world.counterparty(), **EMERGENCY, **values)
+    return police, authority, await world.walk_to_transmitted(police, authority, draft)
+
+
+async def issuer_competence(world: World, org: Org, request: dict[str, Any]) -> dict[str, Any]:
+    checks = await world.client.get(f"/api/v1/requests/{request['id']}/checks", headers=org.headers())
+    return next(c for c in checks.json()["items"] if c["code"] == "issuer_competence")
+
+
 async def test_an_emergency_order_issued_without_prior_validation_must_be_validated_within_48_hours(
     world: World, clock: FixedClock
 ) -> None:
-    """Art 4(5): 48 hours from transmission (Mon 2 Nov 09:00 UTC → Wed 4 Nov 09:00 UTC), not closed
-    by the data arriving, met by `validate` with who validated, when and the reference."""
-    prosecution, _, request = await world.transmitted(**EMERGENCY, issued_without_prior_validation=True)
+    """Art 4(5): the order passes the issuer check pending validation; 48 hours from transmission
+    (Mon 2 Nov 09:00 UTC → Wed 4 Nov 09:00 UTC), not closed by the data arriving, met by `validate`
+    with who validated, when and the reference."""
+    police, _, request = await police_order_without_prior_validation(world)
+    pending = await issuer_competence(world, police, request)
+    assert pending["outcome"] == "pass" and "pending validation" in pending["explanation"]
     clock.advance(timedelta(hours=6))
-    request = await world.act(prosecution, P, request, "fulfil")
-    validation = (await by_rule(world, prosecution, request))["epoc-emergency-validation"]
+    request = await world.act(police, P, request, "fulfil")
+    validation = (await by_rule(world, police, request))["epoc-emergency-validation"]
     assert (validation["status"], due(validation)) == ("open", utc(2026, 11, 4, 9, 0))
+    assert validation["counting"] == "legal"
 
     clock.advance(timedelta(hours=24))
+    before = await action(world, police, request, "validate", validated_by="X", validated_at="2026-11-02T08:59:00Z")
+    assert before.status_code == 422 and before.json()["errors"][0]["field"] == "validated_at"
     request = await world.act(
-        prosecution,
+        police,
         P,
         request,
         "validate",
-        validated_by="Judge A. Müller, Amtsgericht Köln",
+        validated_by="Public prosecutor S. Weber, Staatsanwaltschaft Köln",
         validated_at="2026-11-03T14:00:00+01:00",
-        validation_reference="AG-KOELN-2026-481",
+        validation_reference="StA-KOELN-2026-481",
     )
 
-    met = (await by_rule(world, prosecution, request))["epoc-emergency-validation"]
+    met = (await by_rule(world, police, request))["epoc-emergency-validation"]
     assert (met["status"], met["closed_by_action"]) == ("met", "validate")
     assert request["status"] == "fulfilled"
     assert request["validation"] == {
-        "validated_by": "Judge A. Müller, Amtsgericht Köln",
+        "validated_by": "Public prosecutor S. Weber, Staatsanwaltschaft Köln",
         "validated_at": "2026-11-03T13:00:00Z",
-        "reference": "AG-KOELN-2026-481",
+        "reference": "StA-KOELN-2026-481",
     }
-    twice = await action(world, prosecution, request, "validate", validated_by="X", validated_at="2026-11-03T14:00:00Z")
+    validated = await issuer_competence(world, police, request)
+    assert "validated ex post by Public prosecutor S. Weber" in validated["explanation"]
+    twice = await action(world, police, request, "validate", validated_by="X", validated_at="2026-11-03T14:00:00Z")
     assert twice.status_code == 409
 
 
 async def test_an_unvalidated_emergency_order_alerts_that_it_must_be_withdrawn(
     world: World, clock: FixedClock, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    """Art 4(5): past 48 hours the overdue alert reminds that the order must be withdrawn and the data
-    not used; an order that needed no validation has no such clock and refuses `validate`."""
-    prosecution, _, request = await world.transmitted(**EMERGENCY, issued_without_prior_validation=True)
+    """Art 4(5): past 48 hours (Wed 4 Nov 09:00 UTC) the overdue alert reminds the issuer that the
+    order must be withdrawn and the data not used; 20 % of the window later (Wed 4 Nov 18:36 UTC) it
+    escalates to the authority's supervisors with the same reminder. An order that needed no
+    validation has no such clock and refuses `validate`."""
+    police, authority, request = await police_order_without_prior_validation(world)
     other, _, validated_before = await world.transmitted(**EMERGENCY)
 
     clock.advance(timedelta(hours=49))
     await scan(sessionmaker, clock)
+    clock.set(utc(2026, 11, 4, 18, 37))
+    await scan(sessionmaker, clock)
 
-    notifications = (await world.client.get("/api/v1/notifications", headers=prosecution.headers())).json()["items"]
+    notifications = (await world.client.get("/api/v1/notifications", headers=police.headers())).json()["items"]
     [overdue] = [n for n in notifications if n["stage"] == "overdue" and "Validation of an emergency" in n["title"]]
     assert overdue["request_id"] == request["id"]
     assert "withdraw the order" in overdue["body"] and "do not use the data" in overdue["body"]
+    escalations = (await world.client.get("/api/v1/notifications", headers=authority.headers(Role.SUPERVISOR))).json()
+    [escalation] = [n for n in escalations["items"] if "Validation of an emergency" in n["title"]]
+    assert (escalation["stage"], escalation["request_id"]) == ("escalation", request["id"])
+    assert "withdraw the order" in escalation["body"] and "do not use the data" in escalation["body"]
     assert "epoc-emergency-validation" not in {d["rule"] for d in await deadlines(world, other, validated_before)}
     refused = await action(
         world, other, validated_before, "validate", validated_by="Judge B", validated_at="2026-11-02T10:00:00Z"
@@ -294,6 +331,61 @@ async def test_a_preservation_never_confirmed_is_chased_and_its_expiry_runs_from
     assert clocks["preservation-confirmation"]["status"] == "open"
     request = await world.act(prosecution, P, request, "confirm_preserved")
     assert (await by_rule(world, prosecution, request))["preservation-confirmation"]["status"] == "met"
+
+
+async def test_an_emergency_preservation_never_confirmed_is_chased_within_hours_and_its_lapse_escalates(
+    world: World, clock: FixedClock, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """An emergency 18 U.S.C. § 2703(f) letter transmitted Mon 2 Nov 2026 09:00 UTC: the provider's
+    confirmation is due in 4 hours (13:00, own SLA), escalated to the supervisors 20 % of the window
+    later (13:48). The 90 days of § 2703(f)(2) run from receipt, visible before any confirmation: day 90
+    is Sun 31 Jan 2027 → Mon 1 Feb 23:59:59 in New York. The provider never answers: when that passes,
+    the prosecutor hears at once that the preservation lapsed and was never confirmed, and the
+    authority's supervisors get the escalation at the same moment."""
+    prosecution, authority, request = await world.transmitted(type="preservation", instrument="us-2703f", **EMERGENCY)
+    clocks = await by_rule(world, prosecution, request)
+    assert due(clocks["preservation-confirmation"]) == utc(2026, 11, 2, 13, 0)
+    assert due(clocks["preservation-expiry"]) == datetime(2027, 2, 1, 23, 59, 59, tzinfo=NEW_YORK)
+    assert "ends Sun 31 Jan → Mon 1 Feb, end of day, America/New_York" in clocks["preservation-expiry"]["explanation"]
+
+    clock.set(utc(2026, 11, 2, 13, 50))
+    await scan(sessionmaker, clock)
+    clock.set(utc(2027, 2, 2, 5, 5))  # Mon 1 Feb 23:59:59 EST has passed
+    await scan(sessionmaker, clock)
+    clock.set(utc(2026, 11, 3))  # read back while the test's API tokens (90 days) are still valid
+
+    mine = (await world.client.get("/api/v1/notifications", headers=prosecution.headers())).json()["items"]
+    theirs = (await world.client.get("/api/v1/notifications", headers=authority.headers(Role.SUPERVISOR))).json()
+    confirmation = "Confirmation of a preservation"
+    assert [n["stage"] for n in mine if confirmation in n["title"]] == ["overdue"]
+    assert [n["stage"] for n in theirs["items"] if confirmation in n["title"]] == ["escalation"]
+    [lapsed] = [n for n in mine if n["title"].startswith("Preservation lapsed")]
+    [escalated] = [n for n in theirs["items"] if n["title"].startswith("Preservation lapsed")]
+    assert (lapsed["stage"], escalated["stage"]) == ("overdue", "escalation")
+    assert "never confirmed the preservation" in lapsed["body"] and "no longer bound" in escalated["body"]
+    request = await current(world, prosecution, request)
+    expiry = (await by_rule(world, prosecution, request))["preservation-expiry"]
+    # Never preserved, so it cannot lapse to `expired`: it stays transmitted and overdue until someone acts.
+    assert (request["status"], expiry["status"]) == ("transmitted", "open")
+
+
+async def test_a_preservation_confirmed_only_after_its_expiry_is_refused_unless_receipt_came_later(
+    world: World, clock: FixedClock
+) -> None:
+    """Art 11(1): sent Mon 2 Nov 2026 to a New York provider, the duty to preserve ended Mon 4 Jan 2027
+    23:59:59 EST. A confirmation on Tue 5 Jan 06:00 UTC preserves nothing (409); if the provider says
+    it received the order Fri 6 Nov, the 60 days end Tue 5 Jan 23:59:59 EST and it is accepted."""
+    prosecution, _, request = await world.transmitted(**EPOC_PR)
+    clock.set(utc(2027, 1, 5, 6, 0))
+
+    late = await action(world, prosecution, request, "confirm_preserved")
+    received_later = await action(world, prosecution, request, "confirm_preserved", received_at="2026-11-06T15:00:00Z")
+
+    assert late.status_code == 409 and "preservation period ended at 2027-01-05T04:59:59" in late.json()["detail"]
+    assert received_later.status_code == 200, received_later.text
+    assert received_later.json()["status"] == "preserved"
+    expiry = (await by_rule(world, prosecution, request))["epoc-pr-expiry"]
+    assert due(expiry) == datetime(2027, 1, 5, 23, 59, 59, tzinfo=NEW_YORK)
 
 
 async def test_an_epoc_pr_is_extended_once_by_thirty_days_and_a_second_extension_is_refused(world: World) -> None:
@@ -351,6 +443,26 @@ async def test_a_budapest_preservation_has_no_cap_on_renewals(world: World) -> N
     expiries = [d for d in await deadlines(world, prosecution, request) if d["rule"] == "preservation-expiry"]
     assert [d["status"] for d in expiries] == ["met", "met", "met", "open"]
     assert due(expiries[-1]) >= utc(2027, 5, 1)
+
+
+async def test_a_confirmed_production_request_keeps_an_epoc_pr_preserved_until_production(
+    world: World, clock: FixedClock, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """Art 11(1): once the issuer confirms, within the 60 days, that the production request was issued,
+    the provider keeps the data until production: the expiry is met, not missed, and its end (Mon 4
+    Jan 2027) passes without a lapse."""
+    prosecution, _, request = await world.transmitted(**EPOC_PR)
+    request = await world.act(prosecution, P, request, "confirm_preserved")
+    production = await world.request(prosecution, await world.case(prosecution), uuid.UUID(request["target_id"]))
+
+    request = await world.act(prosecution, P, request, "supersede", follow_up_request_id=production["id"])
+    clock.set(utc(2027, 1, 5, 6, 0))
+    await scan(sessionmaker, clock)
+    clock.set(utc(2026, 11, 3))  # read back while the test's API tokens are valid
+
+    expiry = (await by_rule(world, prosecution, request))["epoc-pr-expiry"]
+    assert (expiry["status"], expiry["closed_by_action"]) == ("met", "supersede")
+    assert (await current(world, prosecution, request))["status"] == "fulfilled"
 
 
 async def test_an_extension_asked_after_the_expiry_is_refused(world: World, clock: FixedClock) -> None:

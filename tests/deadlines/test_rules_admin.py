@@ -114,12 +114,25 @@ async def test_every_user_reads_the_rules_with_their_sources(world: World) -> No
     assert "art 10" in rules["epoc-response"]["source"]
     assert (rules["epoc-response"]["routine_amount"], rules["epoc-response"]["routine_unit"]) == (10, "calendar_days")
     assert rules["epoc-emergency-validation"]["routine_amount"] is None
-    assert {code for code, rule in rules.items() if rule["counting"] == "elapsed"} >= {
+    # Own service levels count `elapsed`; every period taken from a legal text counts `legal` (README).
+    assert {code for code, rule in rules.items() if rule["counting"] == "elapsed"} == {
         "internal-review",
         "clarification-answer",
         "mla-follow-up",
         "preservation-confirmation",
+        "incoming-acknowledge",
         "incoming-execution",
+    }
+    assert {code for code, rule in rules.items() if rule["counting"] == "legal"} == {
+        "epoc-response",
+        "epoc-enforcing-review",
+        "epoc-emergency-validation",
+        "epoc-pr-expiry",
+        "preservation-expiry",
+        "incoming-preservation-expiry",
+        "2ap-7-response",
+        "2ap-8-subscriber",
+        "2ap-8-traffic",
     }
     assert rules["epoc-response"]["counting"] == "legal" and rules["epoc-response"]["responsible"] == "counterparty"
     one = await world.client.get(f"{RULES}/epoc-response", headers=org.headers(Role.PROSECUTOR))

@@ -74,3 +74,20 @@ async def test_saving_files_a_draft_and_opens_its_page(world: World) -> None:
     [filed] = await own_requests(world, prosecution)
     assert response.status_code == 303 and response.headers["location"] == f"/desk/requests/{filed['id']}"
     assert filed["status"] == "draft" and filed["period_start"] == "2026-08-31T22:00:00Z"
+
+
+async def test_the_form_offers_only_open_cases_and_filing_into_a_closed_one_is_refused(world: World) -> None:
+    prosecution, token = await signed_in_prosecutor(world)
+    form = await filing_form(world, prosecution)
+    closed = await world.client.post(
+        f"/api/v1/cases/{form['case_id']}/close", json={"version": 1}, headers=prosecution.headers()
+    )
+    assert closed.status_code == 200, closed.text
+    still_open = await world.case(prosecution)
+
+    page = await world.client.get("/desk/file")
+    response = await world.client.post("/desk/file/preview", data=form | {"_csrf": token})
+
+    assert still_open["id"] in page.text and form["case_id"] not in page.text
+    assert response.status_code == 409 and "closed" in response.text
+    assert await own_requests(world, prosecution) == []

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from mla.desk.formatting import duration, from_local_input, local_time, plain, time_left
+from mla.desk.formatting import duration, from_local_input, plain, time_left
 
 NOON = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 
@@ -18,11 +18,6 @@ def test_a_past_due_moment_is_overdue_by_how_long() -> None:
 
     assert left.overdue and left.text == "overdue by 1 d"
     assert time_left(NOON, NOON).overdue
-
-
-def test_local_time_shows_the_zone_including_summer_time() -> None:
-    assert local_time(NOON, "Europe/Berlin") == "Mon 2 Nov 2026, 13:00 CET"
-    assert local_time(datetime(2026, 7, 1, 12, 0, tzinfo=UTC), "Europe/Berlin") == "Wed 1 Jul 2026, 14:00 CEST"
 
 
 def test_a_datetime_field_is_read_in_the_users_zone() -> None:

@@ -116,6 +116,20 @@ async def test_available_actions_depend_on_role_and_status(world: World) -> None
     assert {a["action"] for a in theirs} == {"withdraw"}
 
 
+async def test_every_available_action_lists_the_version_it_needs(world: World) -> None:
+    prosecution, _ = await world.linked_pair()
+    request = await world.request(prosecution, await world.case(prosecution), await world.counterparty())
+    url = f"/api/v1/requests/{request['id']}"
+
+    actions = (await world.client.get(url + "/actions", headers=prosecution.headers())).json()["items"]
+    without_version = await world.client.post(url + "/actions/submit", json={}, headers=prosecution.headers())
+
+    version = {"name": "version", "required": True, "kind": "int"}
+    assert actions and all(version in action["fields"] for action in actions)
+    assert without_version.status_code == 422, without_version.text
+    assert [e["field"] for e in without_version.json()["errors"]] == ["version"]
+
+
 async def test_eight_concurrent_submits_give_one_success_and_one_audit_event(world: World) -> None:
     prosecution, _ = await world.linked_pair()
     request = await world.request(prosecution, await world.case(prosecution), await world.counterparty())

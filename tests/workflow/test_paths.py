@@ -178,9 +178,12 @@ async def test_an_incoming_preservation_keeps_its_own_preservation_period(world:
     assert found["incoming-execution"][0]["status"] == "met"  # preserving is how it is executed
     first, renewal = found["incoming-preservation-expiry"]
     assert first["status"] == "met" and renewal["status"] == "open"
-    # Budapest art 29(7): not less than 60 days from the preservation, then the renewal from its end.
-    assert moment(first["due_at"]) - world.clock.now() >= timedelta(days=60)
-    assert moment(renewal["due_at"]) - moment(first["due_at"]) >= timedelta(days=60)
+    # Budapest art 29(7): not less than 60 days from the preservation, a legal period counted on our
+    # (Berlin) calendar: preserved Mon 2 Nov 2026, day 60 is Fri 1 Jan 2027 (New Year), so it ends
+    # Mon 4 Jan 23:59:59 CET; the renewal's 60 days run from 4 Jan to Fri 5 Mar 2027 23:59:59 CET.
+    assert moment(first["due_at"]) == datetime(2027, 1, 4, 22, 59, 59, tzinfo=UTC)
+    assert moment(renewal["due_at"]) == datetime(2027, 3, 5, 22, 59, 59, tzinfo=UTC)
+    assert first["counting"] == "legal" and "ends Fri 1 Jan → Mon 4 Jan" in first["explanation"]
 
 
 async def test_an_incoming_request_handed_to_a_prosecution_service_is_seen_and_executed_there(world: World) -> None:
