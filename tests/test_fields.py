@@ -364,8 +364,10 @@ def test_naive_period_bound_is_refused():
         datetime(2999, 12, 31, 23, 59, 59, tzinfo=UTC),
     ],
 )
-def test_a_moment_from_1900_to_2999_in_utc_is_accepted(moment):
-    assert check_moment(moment) is moment
+def test_a_moment_from_1900_to_2999_in_utc_is_accepted_and_given_back_in_utc(moment):
+    accepted = check_moment(moment)
+
+    assert accepted == moment and accepted.tzinfo is UTC
 
 
 @pytest.mark.parametrize(
