@@ -3,12 +3,11 @@
 A real `mla worker` process runs as docker-compose runs it (system clock, its alarm, the minute
 cron, `deliver_alert` jobs). Every organisation gets one webhook to a receiver in this process, so
 each alert sent is exactly one webhook; e-mail goes to an SMTP sink here that accepts and drops it.
-The seeded-due deadlines are parked a day ahead while the worker starts (it decides at once
-whatever fell due by the wall clock since the seed instant: answered, not counted); once it is up
-they are moved, in one committed statement, so that their due stage falls at one instant a few
-seconds ahead (what the worker learns of by its
-notification, as it would of any clock an action schedules). Each webhook's latency is its
-arrival minus that instant. Afterwards the database is put back as seeded.
+The seeded-due deadlines, and those that fell due by the wall clock since the seed instant, are
+parked a day ahead while the worker starts; once it is up the seeded-due ones are moved, in one
+committed statement, so that their due stage falls at one instant a few seconds ahead (what the
+worker learns of by its notification, as it would of any clock an action schedules). Each
+webhook's latency is its arrival minus that instant. Afterwards the database is put back as seeded.
 """
 
 import asyncio
@@ -34,7 +33,8 @@ from bench.database import BENCH_AUDIT_KEYS, plain_dsn
 from bench.server import LOGS
 
 WORKER_START = timedelta(seconds=8)  # the worker's imports and connections, on a loaded machine
-PARKED = timedelta(days=1)  # where the awaited alerts wait while the worker starts
+PARKED = timedelta(days=1)  # where the due alerts wait while the worker starts
+SINCE_SEED_MARGIN = timedelta(minutes=15)  # alerts falling due during the measurement are parked too
 LEAD = timedelta(seconds=3)  # from the notifying commit to the instant the alerts fall due
 GIVE_UP = timedelta(seconds=300)
 RECEIVER_HOST = "127.0.0.1"
@@ -70,8 +70,7 @@ class LatencyRun:
 class Receiver:
     """A minimal HTTP/1.1 endpoint: records when the first webhook of each awaited deadline arrives; answers 204.
 
-    Webhooks of other deadlines (alerts that fell due in real time since the seed instant) are answered
-    and not counted.
+    Webhooks of other deadlines, if any, are answered and not counted.
     """
 
     def __init__(self, awaited: set[str]) -> None:
@@ -120,8 +119,9 @@ class DroppedMail:
 async def measure_latency(owner_url: str, runtime_url: str, redis_url: str, now: datetime) -> LatencyRun:
     """Start a worker, make the seeded-due alerts fall due at once, time their webhooks; then restore."""
     connection = await asyncpg.connect(plain_dsn(owner_url))
-    seeded = await connection.fetch(DUE, now)
-    ids = [row["id"] for row in seeded]
+    # The awaited alerts (due at the seed instant) and those that fell due by the wall clock since.
+    seeded = await connection.fetch(DUE, datetime.now(UTC) + SINCE_SEED_MARGIN)
+    ids = [row["id"] for row in seeded if row["next_alert_at"] <= now]
     receiver = Receiver({str(i) for i in ids})
     await receiver.start()
     mail = Controller(DroppedMail(), hostname=RECEIVER_HOST, port=_free_port())
@@ -129,8 +129,8 @@ async def measure_latency(owner_url: str, runtime_url: str, redis_url: str, now:
     queue_name = f"mla:bench:latency:{secrets.token_hex(4)}"
     worker: subprocess.Popen[bytes] | None = None
     try:
-        # Out of the way while the worker starts: it decides at once what is due by the wall clock.
-        await connection.execute(MOVE, ids, datetime.now(UTC) + PARKED)
+        # Out of the way while the worker starts: else it would decide them at once, by the wall clock.
+        await connection.execute(MOVE, [row["id"] for row in seeded], datetime.now(UTC) + PARKED)
         url = f"http://{RECEIVER_HOST}:{receiver.port}/hook"
         await connection.execute(
             "INSERT INTO webhooks (id, organisation_id, url, secret, active, created_at) "
@@ -152,7 +152,7 @@ async def measure_latency(owner_url: str, runtime_url: str, redis_url: str, now:
             _stop(worker)
         mail.stop()
         await receiver.stop()
-        await _restore(connection, seeded)
+        await _restore(connection, seeded)  # the parked ones too
         await _empty(redis_url, queue_name)
         await connection.close()
     return _figures(len(ids), receiver, falls_due.timestamp())

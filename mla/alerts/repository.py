@@ -32,12 +32,14 @@ _STAGE_DUE = "s.at <= :now AND NOT s.stage = ANY(d.fired_stages)"
 
 CLAIM = text(f"""
 SELECT d.id, d.request_id, r.met_when_passed AS passes,
-       r.lapses_request AND q.status = :preserved AND EXISTS (
-           SELECT FROM unnest(d.alert_stages, d.alert_stage_times) AS s(stage, at)
-           WHERE s.stage = :overdue AND {_STAGE_DUE}) AS lapses
+       -- Only a preservation's clock reads its request here: the others cost no request lookup.
+       CASE WHEN r.lapses_request THEN
+           EXISTS (SELECT FROM requests q WHERE q.id = d.request_id AND q.status = :preserved)
+           AND EXISTS (SELECT FROM unnest(d.alert_stages, d.alert_stage_times) AS s(stage, at)
+                       WHERE s.stage = :overdue AND {_STAGE_DUE})
+       ELSE false END AS lapses
 FROM deadlines d
 JOIN deadline_rules r ON r.id = d.rule_id
-JOIN requests q ON q.id = d.request_id
 WHERE {_DUE}
 ORDER BY d.next_alert_at
 LIMIT :batch
