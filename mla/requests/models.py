@@ -117,3 +117,12 @@ Index(
     Request.id,
     postgresql_where=text(IN_QUEUE_PREDICATE),
 )
+
+# The queue's counts (mla/queue/repository.py): the requests whose running clock falls due in a short span
+# (since the counts' mark), read with who may see them.
+Index(
+    "ix_requests_queue_due",
+    Request.next_due_at,
+    postgresql_where=text(IN_QUEUE_PREDICATE),
+    postgresql_include=["central_authority_id", "confidential", "created_by", "assignee_id"],
+)
