@@ -2,10 +2,12 @@
 assign, approve, transmit, fall overdue, the mark's advance, reject, withdraw, fulfil, incoming
 requests; for officers and supervisors, confidential requests included."""
 
+import asyncio
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mla.clock import FixedClock
@@ -151,3 +153,54 @@ async def test_a_request_that_never_reached_the_queue_counts_nowhere(world: Worl
         in_queue = await session.scalar(select(func.count()).where(Request.central_authority_id == authority.id))
 
     assert rows == 0 and in_queue == 1
+
+
+async def move_due(session: AsyncSession, request_id: str, due_at: datetime) -> None:
+    """A writer that changes the running due moment (as the deadlines service does), any writer."""
+    await session.execute(update(Request).where(Request.id == uuid.UUID(request_id)).values(next_due_at=due_at))
+
+
+async def waits_on_a_lock(session: AsyncSession, pid: int) -> bool:
+    query = (
+        select(func.count())
+        .select_from(text("pg_stat_activity"))
+        .where(text("pid = :pid AND wait_event_type = 'Lock'").bindparams(pid=pid))
+    )
+    return bool(await session.scalar(query))
+
+
+async def test_a_move_racing_the_marks_advance_is_counted_once(world: World, clock: FixedClock) -> None:
+    """The advance counts from a snapshot that does not see a move still in flight; the move, once it
+    commits, counts against the new mark. A move already counting holds the advance back until it commits."""
+    prosecution, authority = await world.linked_pair()
+    case, target = await world.case(prosecution), await world.counterparty()
+    first, second = [
+        await world.act(prosecution, Role.PROSECUTOR, await world.request(prosecution, case, target), "submit")
+        for _ in range(2)
+    ]
+    viewer = principal(authority, authority.members[Role.SUPERVISOR], Role.SUPERVISOR)
+    start = clock.now()
+    async with world.sessionmaker() as session, session.begin():
+        await repository.advance_counts(session, start)
+
+    async with world.sessionmaker() as mover:
+        await mover.begin()
+        await move_due(mover, first["id"], start + timedelta(hours=1))  # falls due before the next mark
+        async with world.sessionmaker() as advancer, advancer.begin():
+            await repository.advance_counts(advancer, start + timedelta(hours=2))
+        await mover.commit()
+    await assert_exact(world.sessionmaker, start + timedelta(hours=2), viewer)
+
+    async with world.sessionmaker() as mover, world.sessionmaker() as advancer, world.sessionmaker() as watcher:
+        await mover.begin()
+        await mover.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))  # counts now, holding the mark's lock
+        await move_due(mover, second["id"], start + timedelta(hours=3))
+        await advancer.begin()
+        pid = await advancer.scalar(select(func.pg_backend_pid()))
+        advance = asyncio.create_task(repository.advance_counts(advancer, start + timedelta(hours=4)))
+        while not await waits_on_a_lock(watcher, pid):  # each check yields to the advance's task
+            assert not advance.done(), "the advance did not wait for the move counting against its mark"
+        await mover.commit()
+        await advance
+        await advancer.commit()
+    await assert_exact(world.sessionmaker, start + timedelta(hours=4), viewer)
