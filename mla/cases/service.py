@@ -1,7 +1,6 @@
 """Investigation files: created by an organisation, visible to it and to the authorities its requests go to."""
 
 import uuid
-from collections.abc import Collection
 
 import msgspec
 from sqlalchemy import exists, or_, select
@@ -85,12 +84,6 @@ async def read_case(session: AsyncSession, clock: Clock, actor: Principal, case_
 
 async def get_own_case(session: AsyncSession, actor: Principal, case_id: uuid.UUID) -> Case | None:
     return await session.scalar(select(Case).where(Case.id == case_id, Case.organisation_id == actor.organisation_id))
-
-
-async def references(session: AsyncSession, actor: Principal, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, str]:
-    """The references of those cases `read_case` would show the caller, by id."""
-    query = select(Case.id, Case.reference).where(Case.id.in_(set(ids)), visible_cases(actor.organisation_id))
-    return {row.id: row.reference for row in await session.execute(query)}
 
 
 def to_summary(case: Case) -> CaseSummary:
