@@ -12,12 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mla.clock import FixedClock
 from mla.enums import CounterpartyKind, OrganisationKind, Role
-from mla.queue import repository, service
+from mla.queue import repository
 from mla.queue.models import QueueCount, QueueCountMark
 from mla.queue.schemas import QueueBucket, QueueCounts
 from mla.requests.models import Request
 from mla.users.principal import Principal
 from tests.factories import EMERGENCY, Member, Org, World
+from workers import jobs
 
 SECRET = {"confidential": True, "confidentiality_reason": "The suspect is a serving police officer."}
 
@@ -69,9 +70,8 @@ async def test_kept_counts_equal_a_recount_after_every_move(world: World, clock:
     async def check() -> None:
         await assert_exact(world.sessionmaker, clock.now(), *viewers)
 
-    async def advance_the_mark() -> None:
-        async with world.sessionmaker() as session, session.begin():
-            await service.advance_counts(session, clock)
+    async def advance_the_mark() -> None:  # as the worker does every minute
+        await jobs.advance_queue_counts({"sessionmaker": world.sessionmaker, "clock": clock})
 
     async def act(org: Org, role: Role, request: dict[str, Any], action: str, **fields: Any) -> dict[str, Any]:
         return await world.act(org, role, request, action, **fields)
