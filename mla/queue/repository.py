@@ -220,10 +220,14 @@ def counts_query(viewer: Principal, now: datetime) -> Select[Any]:
     """The viewer's counts in one statement: kept rows, plus the requests that fell due (or into the
     due-soon window) between the mark and `now`."""
     mark, soon_mark, soon_now = QueueCountMark.counted_until, QueueCountMark.due_soon_until, now + DUE_SOON_WINDOW
-    mine = select(QueueCount.total).where(
-        QueueCount.central_authority_id == viewer.organisation_id,
-        QueueCount.scope == "assigned",
-        QueueCount.user_id == viewer.user_id,
+    mine = (
+        select(QueueCount.total)
+        .where(
+            QueueCount.central_authority_id == viewer.organisation_id,
+            QueueCount.scope == "assigned",
+            QueueCount.user_id == viewer.user_id,
+        )
+        .correlate(None)  # its own row, not the outer query's
     )
     kept = and_(
         QueueCount.central_authority_id == viewer.organisation_id,
