@@ -98,16 +98,25 @@ FUNCTIONS = (
         SET due_before_mark = c.due_before_mark + moved.overdue,
             due_before_soon_mark = c.due_before_soon_mark + moved.due_soon
         FROM (
-            SELECT r.central_authority_id, k.scope, k.user_id,
-                   sum(queue_counts_crossed(r.next_due_at, mark.counted_until, until)) AS overdue,
-                   sum(queue_counts_crossed(r.next_due_at, mark.due_soon_until, until + due_soon_window)) AS due_soon
-            FROM requests AS r
+            SELECT r.central_authority_id, k.scope, k.user_id, sum(r.overdue) AS overdue, sum(r.due_soon) AS due_soon
+            -- Authority by authority, each span a short range of `ix_requests_queue_due`.
+            FROM (SELECT DISTINCT central_authority_id FROM queue_counts) AS a
+            CROSS JOIN LATERAL (
+                SELECT q.central_authority_id, q.confidential, q.created_by, q.assignee_id,
+                       queue_counts_crossed(q.next_due_at, mark.counted_until, until) AS overdue, 0 AS due_soon
+                FROM requests AS q
+                WHERE q.central_authority_id = a.central_authority_id AND q.{IN_QUEUE}
+                  AND q.next_due_at >= least(mark.counted_until, until)
+                  AND q.next_due_at < greatest(mark.counted_until, until)
+                UNION ALL
+                SELECT q.central_authority_id, q.confidential, q.created_by, q.assignee_id, 0,
+                       queue_counts_crossed(q.next_due_at, mark.due_soon_until, until + due_soon_window)
+                FROM requests AS q
+                WHERE q.central_authority_id = a.central_authority_id AND q.{IN_QUEUE}
+                  AND q.next_due_at >= least(mark.due_soon_until, until + due_soon_window)
+                  AND q.next_due_at < greatest(mark.due_soon_until, until + due_soon_window)
+            ) AS r
             CROSS JOIN LATERAL queue_count_keys(r.confidential, r.created_by, r.assignee_id) AS k
-            WHERE r.{IN_QUEUE} AND r.central_authority_id IS NOT NULL
-              AND ((r.next_due_at >= least(mark.counted_until, until)
-                    AND r.next_due_at < greatest(mark.counted_until, until))
-                OR (r.next_due_at >= least(mark.due_soon_until, until + due_soon_window)
-                    AND r.next_due_at < greatest(mark.due_soon_until, until + due_soon_window)))
             GROUP BY r.central_authority_id, k.scope, k.user_id
         ) AS moved
         WHERE c.central_authority_id = moved.central_authority_id AND c.scope = moved.scope
@@ -188,10 +197,10 @@ def upgrade() -> None:
     op.create_index(
         "ix_requests_queue_due",
         "requests",
-        ["next_due_at"],
+        ["central_authority_id", "next_due_at"],
         unique=False,
         postgresql_where=sa.text(IN_QUEUE),
-        postgresql_include=["central_authority_id", "confidential", "created_by", "assignee_id"],
+        postgresql_include=["confidential", "created_by", "assignee_id"],
     )
     for statement in (*FUNCTIONS, *TRIGGERS):
         op.execute(statement)
@@ -215,7 +224,7 @@ def downgrade() -> None:
         "ix_requests_queue_due",
         table_name="requests",
         postgresql_where=sa.text(IN_QUEUE),
-        postgresql_include=["central_authority_id", "confidential", "created_by", "assignee_id"],
+        postgresql_include=["confidential", "created_by", "assignee_id"],
     )
     op.drop_table("queue_counts")
     op.drop_table("queue_count_mark")
