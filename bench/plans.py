@@ -1,6 +1,6 @@
 """Query plans (`EXPLAIN (ANALYZE, BUFFERS)`) of the alert scan and the queue, and statement counts per use case.
 
-The queue's SQL comes from `mla.queue.repository` itself (the page query and the bucket conditions);
+The queue's SQL comes from `mla.queue.repository` itself (the page and the counts queries);
 the scan's claim query is `mla.alerts.repository.CLAIM`.
 """
 
@@ -11,8 +11,7 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import Select, TextClause, event, func, select
-from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy import Select, TextClause, event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bench.database import BENCH_KEYRING
@@ -22,14 +21,11 @@ from mla.alerts import repository as alerts
 from mla.checks.rules import CheckSettings
 from mla.clock import SystemClock
 from mla.db import create_engine, create_sessionmaker
-from mla.deadlines.models import Deadline
-from mla.deadlines.service import OPEN
 from mla.enums import Role
 from mla.queue import repository as queue
 from mla.queue import service as queue_service
 from mla.queue.schemas import QueueBucket
 from mla.requests import service as requests
-from mla.requests.models import Request
 from mla.requests.schemas import RequestCreate
 from mla.users import repository as users
 from mla.users.credentials import token_digest
@@ -55,18 +51,7 @@ def queue_page_query(authority_id: uuid.UUID, user_id: uuid.UUID, bucket: QueueB
 
 def queue_counts_query(authority_id: uuid.UUID, user_id: uuid.UUID, now: datetime) -> Select[Any]:
     """The query of `mla.queue.repository.bucket_counts`."""
-    counts = [func.count().filter(queue.bucket_condition(b, now, user_id)).label(b.value) for b in QueueBucket]
-    return select(*counts).select_from(Request).where(queue.in_queue_of(officer(authority_id, user_id)))
-
-
-def next_deadlines_query(request_ids: list[uuid.UUID]) -> Select[Any]:
-    """The query of `mla.queue.repository.next_deadlines`."""
-    return (
-        select(Deadline)
-        .where(Deadline.request_id.in_(request_ids), Deadline.status == OPEN, Deadline.paused_at.is_(None))
-        .ext(distinct_on(Deadline.request_id))
-        .order_by(Deadline.request_id, Deadline.due_at, Deadline.id)
-    )
+    return queue.counts_query(officer(authority_id, user_id), now)
 
 
 async def explain(session: AsyncSession, query: Select[Any] | TextClause) -> str:
@@ -103,7 +88,7 @@ async def count_statements(engine: AsyncEngine, use_case: Callable[[AsyncSession
 
 
 async def queue_plans(url: str, authority_id: uuid.UUID, officer_id: uuid.UUID, now: datetime) -> dict[str, str]:
-    """The plans of one `GET /queue` per bucket (page, then counts, then next deadlines) for one authority."""
+    """The plans of one `GET /queue` per bucket (page with next deadlines, then counts) for one authority."""
     engine = create_engine(url, null_pool=True)
     plans = {}
     try:
@@ -114,9 +99,6 @@ async def queue_plans(url: str, authority_id: uuid.UUID, officer_id: uuid.UUID, 
                 plans[f"queue page, bucket `{bucket.value}`"] = await explain(session, page)
             counts = queue_counts_query(authority_id, officer_id, now)
             plans["queue bucket counts (every page)"] = await explain(session, counts)
-            page = queue_page_query(authority_id, officer_id, QueueBucket.OVERDUE, now)
-            shown = [request.id for request in (await session.scalars(page)).all()][:50]
-            plans["queue next deadlines of a page"] = await explain(session, next_deadlines_query(shown))
             await session.rollback()
     finally:
         await engine.dispose()

@@ -3,8 +3,9 @@
 The bulk load runs in one process per core, each COPYing its slice in batches (requests, their
 deadlines, their audit events). While it runs, the secondary indexes of those three tables are
 dropped and foreign keys are not checked (`session_replication_role = replica`: the rows are
-consistent by construction); the indexes are rebuilt afterwards, two at a time, and the tables
-vacuumed and analysed so the planner and the visibility map look like a live database's.
+consistent by construction, and the triggers that keep the queue's counts do not fire); the indexes
+are rebuilt afterwards, two at a time, the queue's counts recounted at the seed's moment, and the
+tables vacuumed and analysed so the planner and the visibility map look like a live database's.
 """
 
 import asyncio
@@ -29,6 +30,7 @@ from mla.audit import service as audit
 from mla.clock import FixedClock
 from mla.db import create_engine, create_sessionmaker
 from mla.migrate import migrate
+from mla.queue import repository as queue
 from mla.reference_data import seed_reference_data
 
 BATCH = 2_000
@@ -90,6 +92,7 @@ def seed_requests(url: str, world: World, now: datetime, total: int, due: int, s
         raise SystemExit("bench: a seeding process failed (see above)")
     loaded = time.perf_counter()
     asyncio.run(_rebuild_indexes(url, indexes))
+    asyncio.run(_count_queues(url, now))
     indexed = time.perf_counter()
     asyncio.run(_vacuum_and_finish(url, total))
     finished = time.perf_counter()
@@ -218,13 +221,23 @@ async def _rebuild_indexes(url: str, definitions: list[str]) -> None:
     print(file=sys.stderr)
 
 
+async def _count_queues(url: str, now: datetime) -> None:
+    """The queue's kept counts, which the replica-mode load did not maintain."""
+    engine = create_engine(url, null_pool=True)
+    try:
+        async with create_sessionmaker(engine)() as session, session.begin():
+            await queue.rebuild_counts(session, now)
+    finally:
+        await engine.dispose()
+
+
 async def _vacuum_and_finish(url: str, total: int) -> None:
     connection = await asyncpg.connect(url)
     try:
         # Filing continues the human references after the seeded ones.
         await connection.execute("SELECT setval('request_reference_seq', $1)", total)
         print("vacuuming and analysing ...", file=sys.stderr, flush=True)
-        for table in ("requests", "deadlines"):
+        for table in ("requests", "deadlines", "queue_counts"):
             await connection.execute(f"VACUUM (ANALYZE) {table}")
         await connection.execute("ANALYZE")
     finally:

@@ -10,6 +10,7 @@ from mla.alerts.scan import scan_due_alerts
 from mla.audit import checkpoints
 from mla.audit import service as audit
 from mla.observability import metrics
+from mla.queue import service as queue
 
 log = logging.getLogger("mla.worker")
 SCAN_BATCH = 1_000
@@ -86,3 +87,9 @@ async def refresh_metrics(ctx: dict[str, Any]) -> dict[str, int]:
         gauges = await metrics.count_gauges(session, now)
     await metrics.store_gauges(ctx["redis"], ctx["settings"].queue_name, gauges, now)
     return gauges
+
+
+async def advance_queue_counts(ctx: dict[str, Any]) -> None:
+    """Move the queue counts' mark to now, so a queue read corrects them for a minute at most."""
+    async with ctx["sessionmaker"]() as session, session.begin():
+        await queue.advance_counts(session, ctx["clock"])

@@ -68,6 +68,8 @@ def build_worker(
         cron(observed(jobs.verify_audit_trails), hour={3}, minute={0}, second={0}, unique=True),
         # The figures /metrics serves, once a minute.
         cron(observed(jobs.refresh_metrics), second={30}, unique=True, run_at_startup=burst, timeout=60),
+        # Keeps the span a queue read counts at read time (mla/queue/repository.py) a minute wide.
+        cron(observed(jobs.advance_queue_counts), second={15}, unique=True, run_at_startup=burst, timeout=60),
     ]
     if signing is None:
         log.warning("audit checkpoints are off: set MLA_CHECKPOINT_SIGNING_KEY (README: audit keys)")

@@ -2,7 +2,6 @@
 edited and closed only by the organisation's own prosecutors and central authority officers."""
 
 import uuid
-from collections.abc import Collection
 from typing import Any
 
 import msgspec
@@ -181,12 +180,6 @@ def _case_entry(case: Case, action: str, changes: dict[str, Any]) -> audit.Audit
         case_id=case.id,
         changes=changes,
     )
-
-
-async def references(session: AsyncSession, actor: Principal, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, str]:
-    """The references of those cases `read_case` would show the caller, by id."""
-    query = select(Case.id, Case.reference).where(Case.id.in_(set(ids)), visible_cases(actor.organisation_id))
-    return {row.id: row.reference for row in await session.execute(query)}
 
 
 def to_summary(case: Case) -> CaseSummary:

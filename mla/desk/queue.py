@@ -9,16 +9,14 @@ from litestar import Request, get
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mla.cases import service as cases
 from mla.clock import Clock
 from mla.counterparties import service as counterparties
 from mla.desk.pages import Cursor, DeskController, SearchText, Viewer, as_input, is_htmx, page
 from mla.enums import RequestType, Urgency
 from mla.instruments import service as instruments
-from mla.organisations import service as organisations
 from mla.queue import service as queue
 from mla.queue.repository import QueueFilters
-from mla.queue.schemas import QueueBucket, QueueItem, QueueOrder
+from mla.queue.schemas import QueueBucket, QueueOrder
 from mla.queue.service import QUEUE_ROLES
 from mla.users import service as users
 from mla.users.principal import Principal
@@ -66,16 +64,6 @@ async def officers(session: AsyncSession, principal: Principal) -> list[UserOut]
     return [user for user in colleagues.items if set(user.roles) & set(QUEUE_ROLES)]
 
 
-async def row_names(session: AsyncSession, principal: Principal, items: list[QueueItem]) -> dict[str, Any]:
-    """Names for the ids the rows carry: case references, owners, targets, assignees."""
-    return {
-        "cases": await cases.references(session, principal, {item.case_id for item in items}),
-        "owners": await organisations.names(session, {item.organisation_id for item in items}),
-        "targets": await counterparties.names(session, {item.target_id for item in items}),
-        "assignees": await users.names(session, {item.assignee_id for item in items if item.assignee_id}),
-    }
-
-
 class DeskQueueController(DeskController):
     path = "/queue"
 
@@ -91,7 +79,6 @@ class DeskQueueController(DeskController):
         context = {
             "query": query,
             "listing": listing,
-            "names": await row_names(session, principal, listing.items),
             "officers": await officers(session, principal),
             "buckets": list(QueueBucket),
         }

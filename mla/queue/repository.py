@@ -1,8 +1,29 @@
 """Every query of the central authority's queue, scoped to the requests the caller's organisation
-is responsible for (`requests.central_authority_id`); read-only.
+is responsible for (`requests.central_authority_id`); read-only but for moving the counts' mark.
 
-The list walks the partial index `ix_requests_queue` (central authority, urgency rank,
-coalesce(next due, 'infinity'), id) in order, starting after the cursor's row.
+**The page** is one statement: the partial index `ix_requests_queue` (central authority, urgency
+rank, coalesce(next due, 'infinity'), id) walked in order from the cursor's row, the page cut
+first, then each row's names (case reference, owner, target, assignee) and its next running
+deadline (a LATERAL join) added to those rows only.
+
+**The counts** are kept by the database, not recomputed per page (migration 0a1986bb2797):
+`queue_counts` holds, per central authority and visibility scope, how many open requests are
+in the queue, waiting for triage (`new`), unassigned, and due before the mark and before the
+mark plus `DUE_SOON_WINDOW`. Deferred constraint triggers on `requests` (`queue_counts_on_*`) add
+each changed request's new contribution and take away its old one at commit, in the transaction
+that moved it, whatever code moved it (workflow, deadlines, imports, scripts): no call site can
+forget them. The scopes follow `confidential_allows`: "open" (not confidential, everyone sees
+them), "confidential" (supervisors and auditors see all of them), "confidential_of" per user (the
+confidential requests that user created or is assigned), and "assigned" per user (`mine`), so a
+viewer's counts are the sum of two rows plus one.
+
+Overdue and due soon depend on the time: the rows count what was due before the mark
+(`queue_count_mark.counted_until`), and a read adds the requests whose due moment lies between
+the mark and now (a signed count, so a clock behind the mark works too) through the small index
+`ix_requests_queue_due`. The worker moves the mark every minute (`advance_counts`), so that span
+stays a minute or two wide. The triggers hold the mark's advisory lock shared and the advance holds
+it exclusively, so a count is never taken against a mark that moves under it: counts are exact at
+every commit, and a read sees counts, mark and requests in one snapshot.
 """
 
 import uuid
@@ -10,17 +31,21 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, func, literal_column, select, tuple_
-from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, literal_column, select, true, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import load_only
+from sqlalchemy.orm import aliased
 
+from mla.cases.models import Case
+from mla.counterparties.models import Counterparty
 from mla.deadlines.models import Deadline
 from mla.deadlines.service import OPEN
-from mla.enums import RequestStatus, RequestType, Urgency
-from mla.queue.schemas import QueueBucket, QueueItem, QueueOrder
+from mla.enums import RequestStatus, RequestType, Role, Urgency
+from mla.organisations.models import Organisation
+from mla.queue.models import QueueCount, QueueCountMark
+from mla.queue.schemas import QueueBucket, QueueCounts, QueueOrder
 from mla.requests.models import Request, queue_due_at
 from mla.requests.repository import confidential_allows, matches_text
+from mla.users.models import User
 from mla.users.principal import Principal
 
 # `due_soon`: a running clock falls due within the next 48 hours (not yet overdue: the buckets are disjoint).
@@ -30,7 +55,31 @@ NEW_STATUSES = (RequestStatus.UNDER_REVIEW.value, RequestStatus.RECEIVED.value)
 # the index applies whatever plan it caches.
 _OUT_OF_QUEUE = ("draft", "fulfilled", "refused", "rejected", "withdrawn", "expired")
 _INFINITY = literal_column("'infinity'::timestamptz")
-_ITEM_COLUMNS = [name for name in QueueItem.__struct_fields__ if name != "next_deadline"]
+# The counts' authority-wide scopes have no user: this id stands for none.
+NOBODY = uuid.UUID(int=0)
+_REQUEST_COLUMNS = (
+    "id",
+    "reference",
+    "case_id",
+    "organisation_id",
+    "central_authority_id",
+    "direction",
+    "type",
+    "target_id",
+    "instrument",
+    "urgency",
+    "status",
+    "assignee_id",
+    "priority",
+    "counterparty_references",
+    "postponed_until",
+    "created_at",
+    "updated_at",
+    "version",
+    "next_due_at",
+    "urgency_rank",
+)
+_NEXT_DEADLINE_COLUMNS = ("id", "kind", "rule", "due_at")
 
 
 @dataclass(frozen=True)
@@ -95,11 +144,47 @@ def queue_page(
     filters: QueueFilters = NO_FILTERS,
     order: QueueOrder = QueueOrder.PRIORITY,
 ) -> Select[Any]:
-    """One page of the queue in order; fetches one extra row to tell whether there is more."""
-    query = select(Request).options(
-        load_only(*(getattr(Request, name) for name in _ITEM_COLUMNS), Request.urgency_rank)
+    """One page of the queue in order, each row with its names and next running deadline (columns
+    `next_deadline_*`, NULL without one); fetches one extra row to tell whether there is more."""
+    page = _ordered_rows(viewer, bucket, now, after, limit, filters, order).subquery("page")
+    next_deadline = (
+        select(Deadline.id, Deadline.kind, Deadline.rule_code.label("rule"), Deadline.due_at)
+        .where(Deadline.request_id == page.c.id, Deadline.status == OPEN, Deadline.paused_at.is_(None))
+        .order_by(Deadline.due_at, Deadline.id)
+        .limit(1)
+        .lateral("next_deadline")
     )
-    query = query.where(in_queue_of(viewer), *filters.conditions())
+    assignee = aliased(User, name="assignee")
+    key = [page.c.queue_due_at, page.c.id]
+    return (
+        select(
+            *(page.c[name] for name in _REQUEST_COLUMNS),
+            Case.reference.label("case_reference"),
+            Organisation.name.label("owner_name"),
+            Counterparty.name.label("target_name"),
+            assignee.name.label("assignee_name"),
+            *(next_deadline.c[name].label(f"next_deadline_{name}") for name in _NEXT_DEADLINE_COLUMNS),
+        )
+        .join(Case, Case.id == page.c.case_id)
+        .join(Organisation, Organisation.id == page.c.organisation_id)
+        .join(Counterparty, Counterparty.id == page.c.target_id)
+        .outerjoin(assignee, assignee.id == page.c.assignee_id)
+        .outerjoin(next_deadline, true())
+        .order_by(*(key if order is QueueOrder.DUE else [page.c.urgency_rank, *key]))
+    )
+
+
+def _ordered_rows(
+    viewer: Principal,
+    bucket: QueueBucket | None,
+    now: datetime,
+    after: QueuePosition | None,
+    limit: int,
+    filters: QueueFilters,
+    order: QueueOrder,
+) -> Select[Any]:
+    columns = [getattr(Request, name) for name in _REQUEST_COLUMNS]
+    query = select(*columns, queue_due_at.label("queue_due_at")).where(in_queue_of(viewer), *filters.conditions())
     if bucket is not None:
         query = query.where(bucket_condition(bucket, now, viewer.user_id))
     # PRIORITY: emergencies first, then earliest due; DUE: earliest due whatever the urgency.
@@ -111,23 +196,85 @@ def queue_page(
     return query.order_by(*key).limit(limit + 1)
 
 
-async def bucket_counts(session: AsyncSession, viewer: Principal, now: datetime) -> dict[QueueBucket, int]:
-    """How many of the open requests the viewer sees fall in each bucket, in one pass."""
-    counts = [
-        func.count().filter(bucket_condition(bucket, now, viewer.user_id)).label(bucket.value) for bucket in QueueBucket
-    ]
-    row = (await session.execute(select(*counts).select_from(Request).where(in_queue_of(viewer)))).one()
-    return {bucket: getattr(row, bucket.value) for bucket in QueueBucket}
+async def fetch_page(session: AsyncSession, query: Select[Any]) -> list[dict[str, Any]]:
+    """The rows of `queue_page`, each a dict with its next deadline nested (None without one)."""
+    rows = []
+    for row in (await session.execute(query)).mappings():
+        values = dict(row)
+        deadline = {name: values.pop(f"next_deadline_{name}") for name in _NEXT_DEADLINE_COLUMNS}
+        values["next_deadline"] = deadline if deadline["id"] is not None else None
+        rows.append(values)
+    return rows
 
 
-async def next_deadlines(session: AsyncSession, request_ids: list[uuid.UUID]) -> dict[uuid.UUID, Deadline]:
-    """Each request's earliest open, running (unpaused) deadline: the one `next_due_at` was taken from."""
-    if not request_ids:
-        return {}
-    query = (
-        select(Deadline)
-        .where(Deadline.request_id.in_(request_ids), Deadline.status == OPEN, Deadline.paused_at.is_(None))
-        .ext(distinct_on(Deadline.request_id))
-        .order_by(Deadline.request_id, Deadline.due_at, Deadline.id)
+def counted_scopes(viewer: Principal) -> list[tuple[str, uuid.UUID]]:
+    """The `queue_counts` rows whose sum is what the viewer sees of its organisation's queue, as
+    `confidential_allows` decides: supervisors (of the responsible authority: the viewer's own) and
+    auditors see every confidential request; others those they created or are assigned."""
+    if viewer.has_any(Role.SUPERVISOR, Role.AUDITOR):
+        return [("open", NOBODY), ("confidential", NOBODY)]
+    return [("open", NOBODY), ("confidential_of", viewer.user_id)]
+
+
+def counts_query(viewer: Principal, now: datetime) -> Select[Any]:
+    """The viewer's counts in one statement: kept rows, plus the requests that fell due (or into the
+    due-soon window) between the mark and `now`."""
+    mark, soon_mark, soon_now = QueueCountMark.counted_until, QueueCountMark.due_soon_until, now + DUE_SOON_WINDOW
+    mine = (
+        select(QueueCount.total)
+        .where(
+            QueueCount.central_authority_id == viewer.organisation_id,
+            QueueCount.scope == "assigned",
+            QueueCount.user_id == viewer.user_id,
+        )
+        .correlate(None)  # its own row, not the outer query's
     )
-    return {deadline.request_id: deadline for deadline in await session.scalars(query)}
+    kept = and_(
+        QueueCount.central_authority_id == viewer.organisation_id,
+        tuple_(QueueCount.scope, QueueCount.user_id).in_(counted_scopes(viewer)),
+    )
+    return (
+        select(
+            func.coalesce(func.sum(QueueCount.untriaged), 0).label("new"),
+            func.coalesce(func.sum(QueueCount.unassigned), 0).label("unassigned"),
+            (func.coalesce(func.sum(QueueCount.due_before_mark), 0) + _crossed(viewer, mark, now)).label("overdue"),
+            (func.coalesce(func.sum(QueueCount.due_before_soon_mark), 0) + _crossed(viewer, soon_mark, soon_now)).label(
+                "due_before_soon"
+            ),
+            func.coalesce(mine.scalar_subquery(), 0).label("mine"),
+        )
+        .select_from(QueueCountMark)
+        .outerjoin(QueueCount, kept)
+        .group_by(mark, soon_mark)
+    )
+
+
+def _crossed(viewer: Principal, mark: Any, moment: datetime) -> Any:
+    """How many of the viewer's queue fall due in [mark, moment) (negative when `moment` is earlier)."""
+    crossed = func.queue_counts_crossed(Request.next_due_at, mark, moment)
+    between = and_(Request.next_due_at >= func.least(mark, moment), Request.next_due_at < func.greatest(mark, moment))
+    return func.coalesce(select(func.sum(crossed)).where(in_queue_of(viewer), between).scalar_subquery(), 0)
+
+
+async def bucket_counts(session: AsyncSession, viewer: Principal, now: datetime) -> QueueCounts:
+    """How many of the open requests the viewer sees fall in each bucket, from the kept counts."""
+    row = (await session.execute(counts_query(viewer, now))).one()
+    return QueueCounts(
+        overdue=row.overdue,
+        due_soon=row.due_before_soon - row.overdue,
+        new=row.new,
+        mine=row.mine,
+        unassigned=row.unassigned,
+    )
+
+
+async def advance_counts(session: AsyncSession, until: datetime) -> None:
+    """Move the counts' mark to `until`: the requests that fell due since join the kept counts.
+    Waits for the transactions moving counts at that moment; they wait for it in turn."""
+    await session.execute(select(func.queue_counts_advance(until, DUE_SOON_WINDOW)))
+
+
+async def rebuild_counts(session: AsyncSession, until: datetime) -> None:
+    """Recount every authority's queue from the requests, with the mark at `until` (after a bulk load
+    that bypassed the triggers, e.g. with `session_replication_role = replica`)."""
+    await session.execute(select(func.queue_counts_rebuild(until, DUE_SOON_WINDOW)))

@@ -30,20 +30,25 @@ class NextDeadline(msgspec.Struct, kw_only=True):
 
 
 class QueueItem(msgspec.Struct, kw_only=True):
-    """A request as the triage list shows it: the fields of `RequestOut` a triage needs, not its statements."""
+    """A request as the triage list shows it: the fields of `RequestOut` a triage needs, not its
+    statements, with the names a triage reads (no further call needed)."""
 
     id: uuid.UUID
     reference: str
     case_id: uuid.UUID
+    case_reference: str
     organisation_id: uuid.UUID
+    owner_name: str  # the owning (requesting or recording) organisation
     central_authority_id: uuid.UUID | None
     direction: Direction
     type: RequestType
     target_id: uuid.UUID
+    target_name: str
     instrument: str
     urgency: Urgency
     status: RequestStatus
     assignee_id: uuid.UUID | None
+    assignee_name: str | None
     priority: int
     counterparty_references: list[str]
     postponed_until: datetime | None

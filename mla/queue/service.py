@@ -14,8 +14,7 @@ between two pages may be shown twice or not at all, as with any live ordering.
 
 import base64
 import uuid
-from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,8 +26,7 @@ from mla.errors import Forbidden, Unprocessable
 from mla.fields import AwareDatetime, check_moment
 from mla.queue import repository
 from mla.queue.repository import NO_FILTERS, QueueFilters, QueuePosition
-from mla.queue.schemas import NextDeadline, QueueBucket, QueueCounts, QueueItem, QueueOrder, QueuePage
-from mla.requests.models import Request
+from mla.queue.schemas import QueueBucket, QueueCounts, QueueItem, QueueOrder, QueuePage
 from mla.users.principal import Principal
 
 QUEUE_ROLES = (Role.CENTRAL_AUTHORITY, Role.SUPERVISOR)
@@ -65,36 +63,27 @@ async def list_queue(
     _require_queue_role(actor)
     now = clock.now()
     after = None if cursor is None else decode_cursor(cursor)
-    query = repository.queue_page(actor, bucket, now, after, limit, filters, order)
-    rows = list(await session.scalars(query))
-    shown, more = rows[:limit], len(rows) > limit
-    deadlines = await repository.next_deadlines(session, [request.id for request in shown])
-    items = []
-    for request in shown:
-        item = msgspec.convert(request, QueueItem, from_attributes=True)
-        if (deadline := deadlines.get(request.id)) is not None:
-            item.next_deadline = NextDeadline(
-                id=deadline.id, kind=deadline.kind, rule=deadline.rule_code, due_at=deadline.due_at
-            )
-        items.append(item)
+    rows = await repository.fetch_page(session, repository.queue_page(actor, bucket, now, after, limit, filters, order))
+    shown = msgspec.convert(rows[:limit], list[QueueItem])
     query_asked = reads.query_of(filters, bucket=bucket, cursor=cursor, limit=limit, order=order)
     await reads.record_page_read(session, clock, actor, "list_queue", shown, query_asked)
     return QueuePage(
-        items=items,
-        next_cursor=encode_cursor(shown[-1]) if more else None,
-        counts=await _counts(session, actor, now),
+        items=shown,
+        next_cursor=encode_cursor(rows[limit - 1]) if len(rows) > limit else None,
+        counts=await repository.bucket_counts(session, actor, now),
     )
 
 
 async def queue_counts(session: AsyncSession, clock: Clock, actor: Principal) -> QueueCounts:
     """How many requests each bucket of the caller's queue holds (403 as `list_queue`)."""
     _require_queue_role(actor)
-    return await _counts(session, actor, clock.now())
+    return await repository.bucket_counts(session, actor, clock.now())
 
 
-async def _counts(session: AsyncSession, actor: Principal, now: datetime) -> QueueCounts:
-    counts = await repository.bucket_counts(session, actor, now)
-    return QueueCounts(**{counted.value: count for counted, count in counts.items()})
+async def advance_counts(session: AsyncSession, clock: Clock) -> None:
+    """Move the counts' mark to now, so that a read corrects them only for what fell due since
+    (the worker's job, every minute; mla/queue/repository.py)."""
+    await repository.advance_counts(session, clock.now())
 
 
 def _require_queue_role(actor: Principal) -> None:
@@ -102,8 +91,9 @@ def _require_queue_role(actor: Principal) -> None:
         raise Forbidden("The queue is for central authority officers and supervisors.")
 
 
-def encode_cursor(request: Request) -> str:
-    position = _Cursor(request.urgency_rank, request.next_due_at, request.id)
+def encode_cursor(row: dict[str, Any]) -> str:
+    """The cursor after `row`, a row of `repository.fetch_page`."""
+    position = _Cursor(row["urgency_rank"], row["next_due_at"], row["id"])
     return base64.urlsafe_b64encode(msgspec.json.encode(position)).decode().rstrip("=")
 
 

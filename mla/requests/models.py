@@ -117,3 +117,13 @@ Index(
     Request.id,
     postgresql_where=text(IN_QUEUE_PREDICATE),
 )
+
+# The queue's counts (mla/queue/repository.py): one authority's requests whose running clock falls due
+# in a short span (since the counts' mark), with who may see them.
+Index(
+    "ix_requests_queue_due",
+    Request.central_authority_id,
+    Request.next_due_at,
+    postgresql_where=text(IN_QUEUE_PREDICATE),
+    postgresql_include=["confidential", "created_by", "assignee_id"],
+)

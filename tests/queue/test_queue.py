@@ -246,3 +246,30 @@ async def test_pages_in_due_order_show_every_request_once(world: World, clock: F
 
     assert [item["id"] for item in first["items"] + second["items"]] == expected
     assert second["next_cursor"] is None
+
+
+async def test_an_item_carries_the_names_a_triage_reads(world: World) -> None:
+    authority, prosecution = await authority_with_prosecution(world)
+    officer = authority.members[Role.CENTRAL_AUTHORITY]
+    case = await world.case(prosecution)
+    request = await act(
+        world,
+        prosecution,
+        Role.PROSECUTOR,
+        await world.request(prosecution, case, await world.counterparty()),
+        "submit",
+    )
+    response = await world.client.post(
+        f"/api/v1/requests/{request['id']}/assign",
+        json={"user_id": str(officer.id), "version": request["version"]},
+        headers=officer.headers,
+    )
+    assert response.status_code == 200, response.text
+    target = (await world.client.get(f"/api/v1/counterparties/{request['target_id']}", headers=officer.headers)).json()
+
+    [item] = (await queue(world.client, authority))["items"]
+
+    assert item["case_reference"] == case["reference"]
+    assert item["owner_name"] == prosecution.name and item["target_name"] == target["name"]
+    assert item["assignee_name"] == "central_authority user"
+    assert item["next_deadline"]["kind"] == "review" and item["urgency"] == "routine"
