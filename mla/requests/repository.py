@@ -2,18 +2,21 @@
 less the confidential requests the caller is not entitled to see."""
 
 import uuid
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 import msgspec
-from sqlalchemy import ColumnElement, Select, and_, any_, or_, select, true
+from sqlalchemy import ColumnElement, Row, Select, and_, any_, case, exists, insert, null, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import load_only
 
 from mla.audit.models import AuditEvent
+from mla.cases.models import Case
+from mla.counterparties.models import Counterparty
 from mla.enums import DataCategory, Direction, RequestStatus, RequestType, Role, Urgency
 from mla.fields import identifier_forms
+from mla.pagination import Page, keyset, page_of
 from mla.requests.models import Request, reference_sequence
-from mla.requests.schemas import RequestSummary
+from mla.requests.schemas import RequestOut, RequestSummary
 from mla.users.principal import Principal
 
 
@@ -28,6 +31,11 @@ class RequestFilters(msgspec.Struct, kw_only=True):
     data_category: DataCategory | None = None
     q: str | None = None
     identifier: str | None = None
+
+
+_requests = Request.__table__.c
+_SUMMARY_COLUMNS = [_requests[name] for name in RequestSummary.__struct_fields__]
+_OUT_COLUMNS = [_requests[name] for name in RequestOut.__struct_fields__]
 
 
 def visible_to(viewer: Principal) -> ColumnElement[bool]:
@@ -67,8 +75,11 @@ async def get_visible(
     return await session.scalar(query)
 
 
-def filtered(viewer: Principal, filters: RequestFilters) -> Select[Any]:
-    query = select(Request).where(visible_to(viewer))
+def filtered(
+    viewer: Principal, filters: RequestFilters, columns: Sequence[ColumnElement[Any]] | None = None
+) -> Select[Any]:
+    """The requests the viewer sees that match `filters`: as rows of `columns`, or else as `Request`s."""
+    query = (select(Request) if columns is None else select(*columns)).where(visible_to(viewer))
     for name in ("status", "type", "direction", "urgency", "target_id", "assignee_id", "case_id"):
         value = getattr(filters, name)
         if value is not None:
@@ -87,13 +98,18 @@ def holds_identifier(forms: list[tuple[str, str]]) -> ColumnElement[bool]:
     return or_(*(Request.identifiers.contains([{"kind": kind, "value": value}]) for kind, value in forms))
 
 
-def summaries(viewer: Principal, filters: RequestFilters) -> Select[Any]:
-    """`filtered`, loading only the columns of a `RequestSummary`: a page never reads the statements.
+async def summary_page(
+    session: AsyncSession, viewer: Principal, filters: RequestFilters, cursor: str | None, limit: int
+) -> Page[RequestSummary]:
+    """One page of `filtered`, newest first, reading only the columns of a `RequestSummary` (never the
+    statements), each row straight into its summary."""
+    query = filtered(viewer, filters, columns=_SUMMARY_COLUMNS)
+    rows = (await session.execute(keyset(query, _requests.created_at, _requests.id, cursor, limit))).all()
+    return page_of(rows, limit, _to_summary)
 
-    Touching any other attribute of these rows raises instead of loading it one row at a time.
-    """
-    columns = [getattr(Request, name) for name in RequestSummary.__struct_fields__]
-    return filtered(viewer, filters).options(load_only(*columns, raiseload=True))
+
+def _to_summary(row: Row[Any]) -> RequestSummary:
+    return msgspec.convert(row, RequestSummary, from_attributes=True)
 
 
 def matches_text(q: str) -> ColumnElement[bool]:
@@ -109,8 +125,34 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-async def next_reference_number(session: AsyncSession) -> int:
-    return int(await session.scalar(select(reference_sequence.next_value())))
+class FilingLookup(NamedTuple):
+    case_found: bool
+    target_found: bool
+    number: int | None  # the new request's reference number, if one was asked for and both were found
+
+
+async def filing_lookup(
+    session: AsyncSession, organisation_id: uuid.UUID, case_id: uuid.UUID, target_id: uuid.UUID, *, take_number: bool
+) -> FilingLookup:
+    """Whether the case is the organisation's and the counterparty exists, and (`take_number`, both
+    found) the next reference number: one statement, and no number used up by a refused filing."""
+    cases, targets = Case.__table__.c, Counterparty.__table__.c
+    found = select(
+        exists().where(cases.id == case_id, cases.organisation_id == organisation_id).label("case_found"),
+        exists().where(targets.id == target_id).label("target_found"),
+    ).subquery()
+    number = (
+        case((found.c.case_found & found.c.target_found, reference_sequence.next_value())) if take_number else null()
+    )
+    row = (await session.execute(select(found.c.case_found, found.c.target_found, number.label("number")))).one()
+    return FilingLookup(row.case_found, row.target_found, row.number)
+
+
+async def insert_request(session: AsyncSession, values: dict[str, Any]) -> RequestOut:
+    """Store a new request; answers it as stored (`RETURNING`), straight into the API's shape."""
+    statement = insert(Request.__table__).values(values).returning(*_OUT_COLUMNS)
+    row = (await session.execute(statement)).one()
+    return msgspec.convert(row, RequestOut, from_attributes=True)
 
 
 async def submitter_ids(session: AsyncSession, request_id: uuid.UUID) -> set[uuid.UUID]:
