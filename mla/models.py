@@ -11,6 +11,7 @@ from mla.deadlines.models import Deadline, DeadlineRule
 from mla.instruments.models import Instrument
 from mla.organisations.models import Organisation
 from mla.productions.models import CustodyEvent, Production
+from mla.reference.models import reference_data_version
 from mla.requests.models import Request
 from mla.treaties.models import Treaty, TreatyParty
 from mla.users.models import ApiToken, User
@@ -33,6 +34,7 @@ __all__ = [
     "Instrument",
     "Organisation",
     "Production",
+    "reference_data_version",
     "Request",
     "Treaty",
     "TreatyParty",
