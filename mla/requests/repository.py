@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import msgspec
-from sqlalchemy import ColumnElement, Row, Select, and_, any_, case, exists, insert, null, or_, select, true
+from sqlalchemy import ColumnElement, Row, Select, and_, any_, bindparam, case, exists, insert, null, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mla.audit.models import AuditEvent
@@ -131,27 +131,35 @@ class FilingLookup(NamedTuple):
     number: int | None  # the new request's reference number, if one was asked for and both were found
 
 
+def _filing_lookup(take_number: bool) -> Select[Any]:
+    cases, targets = Case.__table__.c, Counterparty.__table__.c
+    found = select(
+        exists().where(cases.id == bindparam("case_id"), cases.organisation_id == bindparam("organisation_id")),
+        exists().where(targets.id == bindparam("target_id")),
+    ).subquery()
+    case_found, target_found = found.c
+    number = case((case_found & target_found, reference_sequence.next_value())) if take_number else null()
+    return select(case_found.label("case_found"), target_found.label("target_found"), number.label("number"))
+
+
+# Built once: each filing only binds its values.
+_FILING_LOOKUPS = {take_number: _filing_lookup(take_number) for take_number in (False, True)}
+_INSERT_REQUEST = insert(Request.__table__).returning(*_OUT_COLUMNS)
+
+
 async def filing_lookup(
     session: AsyncSession, organisation_id: uuid.UUID, case_id: uuid.UUID, target_id: uuid.UUID, *, take_number: bool
 ) -> FilingLookup:
     """Whether the case is the organisation's and the counterparty exists, and (`take_number`, both
     found) the next reference number: one statement, and no number used up by a refused filing."""
-    cases, targets = Case.__table__.c, Counterparty.__table__.c
-    found = select(
-        exists().where(cases.id == case_id, cases.organisation_id == organisation_id).label("case_found"),
-        exists().where(targets.id == target_id).label("target_found"),
-    ).subquery()
-    number = (
-        case((found.c.case_found & found.c.target_found, reference_sequence.next_value())) if take_number else null()
-    )
-    row = (await session.execute(select(found.c.case_found, found.c.target_found, number.label("number")))).one()
+    values = {"organisation_id": organisation_id, "case_id": case_id, "target_id": target_id}
+    row = (await session.execute(_FILING_LOOKUPS[take_number], values)).one()
     return FilingLookup(row.case_found, row.target_found, row.number)
 
 
 async def insert_request(session: AsyncSession, values: dict[str, Any]) -> RequestOut:
     """Store a new request; answers it as stored (`RETURNING`), straight into the API's shape."""
-    statement = insert(Request.__table__).values(values).returning(*_OUT_COLUMNS)
-    row = (await session.execute(statement)).one()
+    row = (await session.execute(_INSERT_REQUEST, values)).one()
     return msgspec.convert(row, RequestOut, from_attributes=True)
 
 
