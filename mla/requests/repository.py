@@ -157,6 +157,11 @@ async def filing_lookup(
     return FilingLookup(row.case_found, row.target_found, row.number)
 
 
+async def counterparty_exists(session: AsyncSession, counterparty_id: uuid.UUID) -> bool:
+    """Whether a request may name this counterparty as its target."""
+    return bool(await session.scalar(select(exists().where(Counterparty.__table__.c.id == counterparty_id))))
+
+
 async def insert_request(session: AsyncSession, values: dict[str, Any]) -> RequestOut:
     """Store a new request; answers it as stored (`RETURNING`), straight into the API's shape."""
     row = (await session.execute(_INSERT_REQUEST, values)).one()

@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mla.audit import reads
 from mla.audit import service as audit
 from mla.clock import Clock
-from mla.counterparties.models import Counterparty
 from mla.deadlines import service as deadlines
 from mla.enums import (
     TERMINAL_STATUSES,
@@ -25,7 +24,6 @@ from mla.enums import (
 )
 from mla.errors import Forbidden, InvalidTransition, NotFound, StaleVersion, Unprocessable
 from mla.fields import check_period
-from mla.instruments import service as instruments
 from mla.organisations.models import Organisation
 from mla.pagination import Page
 from mla.reference import cache as reference_data
@@ -286,9 +284,9 @@ def _require_consistent_period(start: datetime | None, end: datetime | None) -> 
 
 
 async def _require_target_and_instrument(session: AsyncSession, target_id: uuid.UUID, instrument_code: str) -> None:
-    if await session.get(Counterparty, target_id) is None:
+    if not await repository.counterparty_exists(session, target_id):
         raise field_error("target_id", "no such counterparty")
-    if await instruments.find_by_code(session, instrument_code) is None:
+    if (await reference_data.current(session)).instrument(instrument_code) is None:
         raise field_error("instrument", f"no instrument with code {instrument_code!r}")
 
 
