@@ -24,7 +24,7 @@ from mla.checks.api import CheckController
 from mla.clock import Clock, SystemClock
 from mla.communications.api import CommunicationController
 from mla.counterparties.api import AdminCounterpartyController, CounterpartyController
-from mla.db import create_engine, create_sessionmaker
+from mla.db import close_request_sessions, create_engine, create_sessionmaker
 from mla.deadlines.api import DeadlineCalculatorController, RequestDeadlineController
 from mla.deadlines.rules_api import AdminDeadlineRuleController, DeadlineRuleController
 from mla.dependencies import DEPENDENCIES
@@ -97,7 +97,11 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
         dependencies=DEPENDENCIES,
         guards=[keep_platform_admins_out],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
-        middleware=[observe_requests, DefineMiddleware(BearerAuthenticationMiddleware, exclude=PUBLIC_PATHS)],
+        middleware=[
+            observe_requests,
+            close_request_sessions,
+            DefineMiddleware(BearerAuthenticationMiddleware, exclude=PUBLIC_PATHS),
+        ],
         before_request=check_api_input,
         before_send=[no_store_for_api],
         openapi_config=_openapi(),
@@ -122,7 +126,7 @@ async def hold_resources(app: Litestar) -> AsyncGenerator[None, None]:
     """Open the database pool and the Redis client for the app's lifetime (also used by tests)."""
     settings: Settings = app.state.settings
     keyring = AuditKeyring.from_settings(settings)  # refuses to start without the audit keys
-    engine = create_engine(settings.database_url or "")
+    engine = create_engine(settings.database_url or "", pool_size=settings.database_pool_size)
     # Built without connecting: the API starts, and answers, while Redis is down.
     redis = ArqRedis(connection_pool=ConnectionPool.from_url(settings.redis_url or ""))
     login_limits = LoginLimits.connect(settings, app.state.clock)

@@ -3,10 +3,12 @@
 import uuid
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
-from litestar.datastructures import State
+from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlalchemy import DateTime, MetaData
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -77,18 +79,23 @@ def connector(url: str) -> Callable[[], Awaitable[asyncpg.Connection]]:
     return connect
 
 
+# Connections beyond `pool_size` for a burst; each is closed when returned, so steady load must fit the pool.
+POOL_OVERFLOW = 10
+
+
 def create_engine(url: str, *, pool_size: int = 10, null_pool: bool = False) -> AsyncEngine:
+    """An asyncpg engine whose pool keeps `pool_size` connections open (size it to the expected concurrency).
+
+    No pre-ping: it would cost a round trip per checkout. A connection lost since its last use fails
+    its first statement instead, which is a 503 (mla.errors), and SQLAlchemy then replaces every
+    pooled connection opened before the failure, so the next request gets a fresh one.
+    """
     # Statement errors never carry their parameters: they are personal data (mla.observability.logs).
     engine_url, connect = asyncpg_url(url), connector(url)
     if null_pool:
         return create_async_engine(engine_url, poolclass=NullPool, hide_parameters=True, async_creator=connect)
     return create_async_engine(
-        engine_url,
-        pool_size=pool_size,
-        max_overflow=pool_size,
-        pool_pre_ping=True,
-        hide_parameters=True,
-        async_creator=connect,
+        engine_url, pool_size=pool_size, max_overflow=POOL_OVERFLOW, hide_parameters=True, async_creator=connect
     )
 
 
@@ -99,13 +106,48 @@ def create_sessionmaker(
     return async_sessionmaker(engine, expire_on_commit=False, info={AUDIT_KEYRING: audit_keyring})
 
 
-async def provide_transaction(state: State) -> AsyncGenerator[AsyncSession, None]:
-    """One session and one transaction per HTTP request.
+_REQUEST_SESSION = "mla.session"
+
+
+def request_session(connection: ASGIConnection[Any, Any, Any, Any]) -> AsyncSession:
+    """The one session of this HTTP request, made on first use (authentication, then the handler).
+
+    It connects lazily, so a request that never reads the database never takes a connection.
+    `close_request_sessions` closes it once the response is sent.
+    """
+    state = connection.scope.setdefault("state", {})
+    session: AsyncSession | None = state.get(_REQUEST_SESSION)
+    if session is None:
+        sessionmaker: async_sessionmaker[AsyncSession] = connection.app.state.sessionmaker
+        session = state[_REQUEST_SESSION] = sessionmaker()
+    return session
+
+
+def close_request_sessions(app: ASGIApp) -> ASGIApp:
+    """ASGI middleware: close the request's session, if one was made; an unfinished transaction rolls back."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await app(scope, receive, send)
+        finally:
+            session: AsyncSession | None = scope.get("state", {}).get(_REQUEST_SESSION)
+            if session is not None:
+                await session.close()
+
+    return middleware
+
+
+async def provide_transaction(request: Request[Any, Any, Any]) -> AsyncGenerator[AsyncSession, None]:
+    """The request's session, whose one transaction (begun by authentication's read) the handler continues.
 
     The commit happens in this dependency's cleanup, before the response is sent, so a failed
     commit is an error answer and never a 201 for data that was not saved (STACK-NOTES).
     An exception in the handler is thrown in here and rolls the transaction back.
     """
-    sessionmaker: async_sessionmaker[AsyncSession] = state.sessionmaker
-    async with sessionmaker() as session, session.begin():
+    session = request_session(request)
+    try:
         yield session
+    except BaseException:
+        await session.rollback()
+        raise
+    await session.commit()

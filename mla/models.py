@@ -12,6 +12,7 @@ from mla.instruments.models import Instrument
 from mla.organisations.models import Organisation
 from mla.productions.models import CustodyEvent, Production
 from mla.queue.models import QueueCount, QueueCountMark
+from mla.reference.models import reference_data_version
 from mla.requests.models import Request
 from mla.treaties.models import Treaty, TreatyParty
 from mla.users.models import ApiToken, User
@@ -36,6 +37,7 @@ __all__ = [
     "Production",
     "QueueCount",
     "QueueCountMark",
+    "reference_data_version",
     "Request",
     "Treaty",
     "TreatyParty",

@@ -14,6 +14,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     database_url: str | None = None
     migration_database_url: str | None = None
     redis_url: str | None = None
+    # Connections each API process keeps open: its expected concurrent requests (a burst may open 10
+    # more, closed again when returned). Requests beyond pool + burst wait for a connection.
+    database_pool_size: int = 20
     data_dir: str = ".mla-data"
     secret_key: str = ""
     token_ttl_minutes: int = 480

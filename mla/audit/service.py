@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
-from sqlalchemy import Select, select, text
+from sqlalchemy import Select, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mla.audit.chain import ChainVerdict, ChainWalk, Head, seal, to_json_value
@@ -81,8 +81,12 @@ def session_keyring(session: AsyncSession) -> AuditKeyring:
     return keyring
 
 
+_INSERT_EVENT = insert(AuditEvent.__table__)
+_EVENT_COLUMNS = [column.name for column in AuditEvent.__table__.c if column.name != "id"]  # id: the identity
+
+
 async def record(session: AsyncSession, clock: Clock, actor: Principal | None, entry: AuditEntry) -> AuditEvent:
-    """Append one event to its chain, in the caller's transaction.
+    """Append one event to its chain, in the caller's transaction (the event returned is not in the session).
 
     The chain is locked for the rest of the transaction so two writers never take the same `seq`.
     `actor=None` is the system (workers).
@@ -114,8 +118,9 @@ async def record(session: AsyncSession, clock: Clock, actor: Principal | None, e
         prev_hash=None if last is None else last.hash,
     )
     seal(event, session_keyring(session))
-    session.add(event)
-    await session.flush()
+    await session.flush()  # the caller's changes are written before their event, as they always were
+    # A Core insert: the event is written, not tracked (no unit of work, no identity map).
+    await session.execute(_INSERT_EVENT, {name: getattr(event, name) for name in _EVENT_COLUMNS})
     return event
 
 

@@ -77,17 +77,16 @@ async def read_case(session: AsyncSession, clock: Clock, actor: Principal, case_
     return case
 
 
-async def get_own_case(session: AsyncSession, actor: Principal, case_id: uuid.UUID) -> Case | None:
-    """One of the caller's organisation's cases, share-locked: a request filed into it and its closing
-    (which locks it for update) never overlap, so a closed case never gains an open request."""
-    query = select(Case).where(Case.id == case_id, Case.organisation_id == actor.organisation_id)
-    return await session.scalar(query.with_for_update(read=True))
-
-
 def require_open(case: Case) -> None:
-    """Refuse (409) anything that would change a closed case or add a request to it."""
+    """Refuse (409) anything that would change a closed case."""
     if case.status == CaseStatus.CLOSED:
         raise Conflict(f"The case {case.reference!r} is closed: it takes no new request and no edit.")
+
+
+def require_open_status(status: str) -> None:
+    """Refuse (409) a request filed into a closed case."""
+    if status == CaseStatus.CLOSED:
+        raise Conflict("The case is closed: it takes no new request and no edit.")
 
 
 async def update_case(

@@ -25,6 +25,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
+from mla.db import request_session
 from mla.settings import Settings
 from mla.users.authentication import resolve_principal
 from mla.users.schemas import TokenOut
@@ -103,7 +104,9 @@ class DeskSessionMiddleware(ASGIMiddleware):
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
         token = connection.cookies.get(SESSION_COOKIE)
-        principal = None if not token else await resolve_principal(connection.app.state, token)
+        principal = (
+            None if not token else await resolve_principal(request_session(connection), connection.app.state, token)
+        )
         scope["user"] = principal
         scope["auth"] = (
             None if principal is None or token is None else DeskSession(token, csrf_for(token, _settings(connection)))

@@ -2,18 +2,21 @@
 less the confidential requests the caller is not entitled to see."""
 
 import uuid
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 import msgspec
-from sqlalchemy import ColumnElement, Select, and_, any_, or_, select, true
+from sqlalchemy import ColumnElement, Row, Select, and_, any_, bindparam, case, exists, insert, null, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import load_only
 
 from mla.audit.models import AuditEvent
-from mla.enums import DataCategory, Direction, RequestStatus, RequestType, Role, Urgency
+from mla.cases.models import Case
+from mla.counterparties.models import Counterparty
+from mla.enums import CaseStatus, DataCategory, Direction, RequestStatus, RequestType, Role, Urgency
 from mla.fields import identifier_forms
+from mla.pagination import Page, keyset, page_of
 from mla.requests.models import Request, reference_sequence
-from mla.requests.schemas import RequestSummary
+from mla.requests.schemas import RequestOut, RequestSummary
 from mla.users.principal import Principal
 
 
@@ -28,6 +31,11 @@ class RequestFilters(msgspec.Struct, kw_only=True):
     data_category: DataCategory | None = None
     q: str | None = None
     identifier: str | None = None
+
+
+_requests = Request.__table__.c
+_SUMMARY_COLUMNS = [_requests[name] for name in RequestSummary.__struct_fields__]
+_OUT_COLUMNS = [_requests[name] for name in RequestOut.__struct_fields__]
 
 
 def visible_to(viewer: Principal) -> ColumnElement[bool]:
@@ -67,8 +75,11 @@ async def get_visible(
     return await session.scalar(query)
 
 
-def filtered(viewer: Principal, filters: RequestFilters) -> Select[Any]:
-    query = select(Request).where(visible_to(viewer))
+def filtered(
+    viewer: Principal, filters: RequestFilters, columns: Sequence[ColumnElement[Any]] | None = None
+) -> Select[Any]:
+    """The requests the viewer sees that match `filters`: as rows of `columns`, or else as `Request`s."""
+    query = (select(Request) if columns is None else select(*columns)).where(visible_to(viewer))
     for name in ("status", "type", "direction", "urgency", "target_id", "assignee_id", "case_id"):
         value = getattr(filters, name)
         if value is not None:
@@ -87,13 +98,18 @@ def holds_identifier(forms: list[tuple[str, str]]) -> ColumnElement[bool]:
     return or_(*(Request.identifiers.contains([{"kind": kind, "value": value}]) for kind, value in forms))
 
 
-def summaries(viewer: Principal, filters: RequestFilters) -> Select[Any]:
-    """`filtered`, loading only the columns of a `RequestSummary`: a page never reads the statements.
+async def summary_page(
+    session: AsyncSession, viewer: Principal, filters: RequestFilters, cursor: str | None, limit: int
+) -> Page[RequestSummary]:
+    """One page of `filtered`, newest first, reading only the columns of a `RequestSummary` (never the
+    statements), each row straight into its summary."""
+    query = filtered(viewer, filters, columns=_SUMMARY_COLUMNS)
+    rows = (await session.execute(keyset(query, _requests.created_at, _requests.id, cursor, limit))).all()
+    return page_of(rows, limit, _to_summary)
 
-    Touching any other attribute of these rows raises instead of loading it one row at a time.
-    """
-    columns = [getattr(Request, name) for name in RequestSummary.__struct_fields__]
-    return filtered(viewer, filters).options(load_only(*columns, raiseload=True))
+
+def _to_summary(row: Row[Any]) -> RequestSummary:
+    return msgspec.convert(row, RequestSummary, from_attributes=True)
 
 
 def matches_text(q: str) -> ColumnElement[bool]:
@@ -109,8 +125,54 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-async def next_reference_number(session: AsyncSession) -> int:
-    return int(await session.scalar(select(reference_sequence.next_value())))
+class FilingLookup(NamedTuple):
+    case_status: str | None  # None: no such case in the organisation
+    target_found: bool
+    number: int | None  # the new request's reference number, if one was asked for and the filing can go ahead
+
+
+def _filing_lookup(take_number: bool) -> Select[Any]:
+    cases, targets = Case.__table__.c, Counterparty.__table__.c
+    # Share-locked: a request filed into the case and its closing (FOR UPDATE) never overlap.
+    case_status = (
+        select(cases.status)
+        .where(cases.id == bindparam("case_id"), cases.organisation_id == bindparam("organisation_id"))
+        .with_for_update(read=True)
+        .scalar_subquery()
+    )
+    found = select(
+        case_status.label("case_status"), exists().where(targets.id == bindparam("target_id")).label("target_found")
+    ).subquery()
+    can_file = (found.c.case_status == CaseStatus.OPEN.value) & found.c.target_found
+    number = case((can_file, reference_sequence.next_value())) if take_number else null()
+    return select(found.c.case_status, found.c.target_found, number.label("number"))
+
+
+# Built once: each filing only binds its values.
+_FILING_LOOKUPS = {take_number: _filing_lookup(take_number) for take_number in (False, True)}
+_INSERT_REQUEST = insert(Request.__table__).returning(*_OUT_COLUMNS)
+
+
+async def filing_lookup(
+    session: AsyncSession, organisation_id: uuid.UUID, case_id: uuid.UUID, target_id: uuid.UUID, *, take_number: bool
+) -> FilingLookup:
+    """The status of the organisation's case (None if it has none by that id), whether the counterparty
+    exists, and (`take_number`, an open case and a known target) the next reference number: one
+    statement, and no number used up by a refused filing."""
+    values = {"organisation_id": organisation_id, "case_id": case_id, "target_id": target_id}
+    row = (await session.execute(_FILING_LOOKUPS[take_number], values)).one()
+    return FilingLookup(row.case_status, row.target_found, row.number)
+
+
+async def counterparty_exists(session: AsyncSession, counterparty_id: uuid.UUID) -> bool:
+    """Whether a request may name this counterparty as its target."""
+    return bool(await session.scalar(select(exists().where(Counterparty.__table__.c.id == counterparty_id))))
+
+
+async def insert_request(session: AsyncSession, values: dict[str, Any]) -> RequestOut:
+    """Store a new request; answers it as stored (`RETURNING`), straight into the API's shape."""
+    row = (await session.execute(_INSERT_REQUEST, values)).one()
+    return msgspec.convert(row, RequestOut, from_attributes=True)
 
 
 async def submitter_ids(session: AsyncSession, request_id: uuid.UUID) -> set[uuid.UUID]:

@@ -5,13 +5,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mla.audit import reads
 from mla.audit import service as audit
 from mla.cases import service as cases
 from mla.clock import Clock
-from mla.counterparties.models import Counterparty
 from mla.deadlines import service as deadlines
 from mla.enums import (
     TERMINAL_STATUSES,
@@ -25,9 +25,10 @@ from mla.enums import (
 )
 from mla.errors import Forbidden, InvalidTransition, NotFound, StaleVersion, Unprocessable
 from mla.fields import check_period
-from mla.instruments import service as instruments
 from mla.organisations.models import Organisation
-from mla.pagination import Page, fetch_page
+from mla.pagination import Page
+from mla.reference import cache as reference_data
+from mla.reference.cache import ReferenceData
 from mla.requests import repository
 from mla.requests.access import effective_roles, require_handler, roles_for
 from mla.requests.models import Request
@@ -70,20 +71,19 @@ def field_error(field: str, message: str) -> Unprocessable:
     return Unprocessable(f"{field}: {message}", errors=[{"field": field, "message": message}])
 
 
-async def create_request(session: AsyncSession, clock: Clock, actor: Principal, data: RequestCreate) -> Request:
+async def create_request(session: AsyncSession, clock: Clock, actor: Principal, data: RequestCreate) -> RequestOut:
     """File a draft (outgoing) or record a received request (incoming).
 
     Refuses a role that may not file this direction for its organisation (403: officers file for
     a central authority, prosecutors for their service), a case, target or instrument the
     caller cannot use (422, naming the field), and a closed case (409).
     """
-    request = await unsaved_request(session, clock, actor, data)
-    request.reference = await _new_reference(session, data, request.created_at)
-    session.add(request)
-    await session.flush()
-    changes = {"after": snapshot(request)}
+    values = await _filing_values(session, clock, actor, data, numbered=True)
+    request = await repository.insert_request(session, values)
+    changes = {"after": msgspec.to_builtins(request)}
     if data.direction == Direction.INCOMING:  # received now: acknowledge or decide within the rule's time
-        changes |= (await deadlines.apply_action(session, clock, request, deadlines.RECEIVE_ACTION)).as_audit()
+        received = await get_request(session, actor, request.id)  # the row the deadline effects work on
+        changes |= (await deadlines.apply_action(session, clock, received, deadlines.RECEIVE_ACTION)).as_audit()
     await audit.record(session, clock, actor, audit.request_entry(request, "create", from_status=None, changes=changes))
     return request
 
@@ -91,33 +91,52 @@ async def create_request(session: AsyncSession, clock: Clock, actor: Principal, 
 async def unsaved_request(session: AsyncSession, clock: Clock, actor: Principal, data: RequestCreate) -> Request:
     """The request `create_request` would file, not added to the session and without a reference
     (so a form can preview its checks and deadlines); refuses exactly what filing refuses."""
-    organisation = await require_filing_role(session, actor, data.direction)
-    case = await cases.get_own_case(session, actor, data.case_id)
-    if case is None:
-        raise field_error("case_id", "no such case in your organisation")
-    cases.require_open(case)
-    await _require_target_and_instrument(session, data.target_id, data.instrument)
-    now = clock.now()
-    request = Request(
-        **msgspec.to_builtins(data),
-        id=uuid.uuid4(),
-        reference="",
-        organisation_id=organisation.id,
-        central_authority_id=responsible_authority(organisation),
-        status=RequestStatus.DRAFT if data.direction == Direction.OUTGOING else RequestStatus.RECEIVED,
-        created_by=actor.user_id,
-        created_at=now,
-        updated_at=now,
-        version=1,
-        urgency_rank=URGENCY_RANK[data.urgency],
+    return Request(**await _filing_values(session, clock, actor, data, numbered=False))
+
+
+async def _filing_values(
+    session: AsyncSession, clock: Clock, actor: Principal, data: RequestCreate, *, numbered: bool
+) -> dict[str, Any]:
+    """The new request's columns; `numbered`: with its reference (a number is taken only if nothing is refused)."""
+    known = await reference_data.current(session)
+    organisation = _require_filing_role(known, actor, data.direction)
+    instrument = known.instrument(data.instrument)
+    found = await repository.filing_lookup(
+        session, actor.organisation_id, data.case_id, data.target_id, take_number=numbered and instrument is not None
     )
-    request.period_start, request.period_end = _utc(data.period_start), _utc(data.period_end)
-    return request
+    if found.case_status is None:
+        raise field_error("case_id", "no such case in your organisation")
+    cases.require_open_status(found.case_status)
+    if not found.target_found:
+        raise field_error("target_id", "no such counterparty")
+    if instrument is None:
+        raise field_error("instrument", f"no instrument with code {data.instrument!r}")
+    now = clock.now()
+    return {
+        **msgspec.to_builtins(data),
+        "id": uuid.uuid4(),
+        "reference": "" if found.number is None else _reference(data, now, found.number),
+        "organisation_id": organisation.id,
+        "central_authority_id": responsible_authority(organisation),
+        "status": RequestStatus.DRAFT if data.direction == Direction.OUTGOING else RequestStatus.RECEIVED,
+        "created_by": actor.user_id,
+        "created_at": now,
+        "updated_at": now,
+        "version": 1,
+        "urgency_rank": URGENCY_RANK[data.urgency],
+        "period_start": _utc(data.period_start),
+        "period_end": _utc(data.period_end),
+    }
 
 
-async def require_filing_role(session: AsyncSession, actor: Principal, direction: Direction) -> Organisation:
-    """The caller's organisation, if the caller may file a request of this direction for it (else 403)."""
-    organisation = await session.get_one(Organisation, actor.organisation_id)
+async def require_filing_role(session: AsyncSession, actor: Principal, direction: Direction) -> None:
+    """Refuse (403) a caller who may not file a request of this direction for their organisation."""
+    _require_filing_role(await reference_data.current(session), actor, direction)
+
+
+def _require_filing_role(known: ReferenceData, actor: Principal, direction: Direction) -> Row[Any]:
+    organisation = known.organisation(actor.organisation_id)
+    assert organisation is not None  # the authenticated user's organisation, by a foreign key
     roles = roles_for(actor, owner_id=organisation.id, authority_id=responsible_authority(organisation))
     if not roles & FILING_ROLES[direction]:
         allowed = ", ".join(sorted(FILING_ROLES[direction]))
@@ -133,10 +152,6 @@ async def get_request(
     if request is None:
         raise NotFound("No such request.")
     return request
-
-
-def to_summary(request: Request) -> RequestSummary:
-    return msgspec.convert(request, RequestSummary, from_attributes=True)
 
 
 async def read_request(
@@ -162,8 +177,7 @@ async def list_requests(
     limit: int,
 ) -> Page[RequestSummary]:
     """One page of the requests the caller may see, as summaries (no statements), its read recorded if accountable."""
-    query = repository.summaries(actor, filters)
-    page = await fetch_page(session, query, Request, cursor, limit, to_summary)
+    page = await repository.summary_page(session, actor, filters, cursor, limit)
     query_asked = reads.query_of(filters, cursor=cursor, limit=limit)
     await reads.record_page_read(session, clock, actor, "list_requests", page.items, query_asked)
     return page
@@ -272,20 +286,19 @@ def _require_consistent_period(start: datetime | None, end: datetime | None) -> 
 
 
 async def _require_target_and_instrument(session: AsyncSession, target_id: uuid.UUID, instrument_code: str) -> None:
-    if await session.get(Counterparty, target_id) is None:
+    if not await repository.counterparty_exists(session, target_id):
         raise field_error("target_id", "no such counterparty")
-    if await instruments.find_by_code(session, instrument_code) is None:
+    if (await reference_data.current(session)).instrument(instrument_code) is None:
         raise field_error("instrument", f"no instrument with code {instrument_code!r}")
 
 
-def responsible_authority(organisation: Organisation) -> uuid.UUID | None:
+def responsible_authority(organisation: Organisation | Row[Any]) -> uuid.UUID | None:
     """The central authority that reviews the organisation's requests: itself if it is one."""
     if organisation.kind == OrganisationKind.CENTRAL_AUTHORITY:
         return organisation.id
     return organisation.central_authority_id
 
 
-async def _new_reference(session: AsyncSession, data: RequestCreate, now: datetime) -> str:
-    number = await repository.next_reference_number(session)
+def _reference(data: RequestCreate, now: datetime, number: int) -> str:
     prefix = REFERENCE_PREFIX[data.type] if data.direction == Direction.OUTGOING else "IN"
     return f"{prefix}-{now.year}-{number:06d}"

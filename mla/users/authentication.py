@@ -5,9 +5,10 @@ from typing import Any
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from mla.clock import Clock
+from mla.db import request_session
 from mla.settings import Settings
 from mla.users import repository
 from mla.users.credentials import API_TOKEN_PREFIX, read_access_token, token_digest
@@ -21,7 +22,7 @@ class BearerAuthenticationMiddleware(AbstractAuthenticationMiddleware):
         scheme, _, token = connection.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise NotAuthorizedException("Send 'Authorization: Bearer <token>'.", headers=_CHALLENGE)
-        principal = await resolve_principal(connection.app.state, token.strip())
+        principal = await resolve_principal(request_session(connection), connection.app.state, token.strip())
         if principal is None:
             raise NotAuthorizedException("The token is invalid, expired or revoked.", headers=_CHALLENGE)
         return AuthenticationResult(user=principal, auth=None)
@@ -30,13 +31,14 @@ class BearerAuthenticationMiddleware(AbstractAuthenticationMiddleware):
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
-async def resolve_principal(state: Any, token: str) -> Principal | None:
-    """The user a bearer token (or the desk's session) stands for; None if invalid, expired or revoked."""
-    sessionmaker: async_sessionmaker[AsyncSession] = state.sessionmaker
+async def resolve_principal(session: AsyncSession, state: Any, token: str) -> Principal | None:
+    """The user a bearer token (or the desk's session) stands for; None if invalid, expired or revoked.
+
+    Read in `session`, the request's own: its transaction is the one the handler then continues.
+    """
     settings: Settings = state.settings
     clock: Clock = state.clock
-    async with sessionmaker() as session:
-        if token.startswith(API_TOKEN_PREFIX):
-            return await repository.principal_for_api_token(session, token_digest(token), clock.now())
-        claims = read_access_token(token, secret=settings.secret_key, now=clock.now())
-        return None if claims is None else await repository.principal_for_access_token(session, claims)
+    if token.startswith(API_TOKEN_PREFIX):
+        return await repository.principal_for_api_token(session, token_digest(token), clock.now())
+    claims = read_access_token(token, secret=settings.secret_key, now=clock.now())
+    return None if claims is None else await repository.principal_for_access_token(session, claims)

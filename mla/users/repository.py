@@ -1,46 +1,58 @@
 """Every query on users, API tokens and logged-out access tokens."""
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, any_, delete, exists, func, select
+from sqlalchemy import ColumnElement, Row, Select, any_, delete, exists, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mla.enums import Role
+from mla.reference import cache as reference_cache
+from mla.reference import repository as reference
 from mla.users.credentials import AccessClaims
 from mla.users.models import ApiToken, RevokedAccessToken, User
 from mla.users.principal import ACCESS_TOKEN, API_TOKEN, Credential, Principal
 
+_users = User.__table__.c
+_tokens = ApiToken.__table__.c
 
-def _principal(user: User, credential: Credential) -> Principal:
-    return Principal(user.id, user.organisation_id, frozenset(user.roles), user.email, credential)
+
+def _authenticated(*conditions: ColumnElement[bool]) -> Select[Any]:
+    """The active user's identity, and the reference data's version read in the same statement
+    (mla.reference.cache): the request's transaction then needs no statement of its own for it."""
+    columns = (_users.id, _users.organisation_id, _users.roles, _users.email)
+    version = reference.version_column().label("reference_version")
+    return select(*columns, version).where(_users.active.is_(True), *conditions)
+
+
+async def _principal(
+    session: AsyncSession, query: Select[Any], credential: Callable[[Row[Any]], Credential]
+) -> Principal | None:
+    row = (await session.execute(query)).first()
+    if row is None:
+        return None
+    reference_cache.remember_version(session, row.reference_version)
+    return Principal(row.id, row.organisation_id, frozenset(row.roles), row.email, credential(row))
 
 
 async def principal_for_access_token(session: AsyncSession, claims: AccessClaims) -> Principal | None:
     """The active user of a signed access token that was not logged out."""
-    logged_out = exists().where(RevokedAccessToken.jti == claims.token_id)
-    query = select(User).where(User.id == claims.user_id, User.active.is_(True), ~logged_out)
-    user = await session.scalar(query)
-    return None if user is None else _principal(user, Credential(ACCESS_TOKEN, claims.token_id, claims.expires_at))
+    logged_out = exists().where(RevokedAccessToken.__table__.c.jti == claims.token_id)
+    query = _authenticated(_users.id == claims.user_id, ~logged_out)
+    return await _principal(session, query, lambda _: Credential(ACCESS_TOKEN, claims.token_id, claims.expires_at))
 
 
 async def principal_for_api_token(session: AsyncSession, digest: str, now: datetime) -> Principal | None:
     """The active user of an API token that is neither revoked nor expired at `now`."""
     query = (
-        select(User, ApiToken.id, ApiToken.expires_at)
-        .join(ApiToken, ApiToken.user_id == User.id)
-        .where(
-            ApiToken.token_hash == digest,
-            ApiToken.revoked_at.is_(None),
-            ApiToken.expires_at > now,
-            User.active.is_(True),
-        )
+        _authenticated(_tokens.token_hash == digest, _tokens.revoked_at.is_(None), _tokens.expires_at > now)
+        .add_columns(_tokens.id.label("token_id"), _tokens.expires_at)
+        .join_from(User.__table__, ApiToken.__table__, _tokens.user_id == _users.id)
     )
-    row = (await session.execute(query)).first()
-    return None if row is None else _principal(row.User, Credential(API_TOKEN, row.id, row.expires_at))
+    return await _principal(session, query, lambda row: Credential(API_TOKEN, row.token_id, row.expires_at))
 
 
 async def names(session: AsyncSession, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, str]:
