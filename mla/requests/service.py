@@ -83,7 +83,9 @@ async def create_request(session: AsyncSession, clock: Clock, actor: Principal, 
     await session.flush()
     changes = {"after": snapshot(request)}
     if data.direction == Direction.INCOMING:  # received now: acknowledge or decide within the rule's time
-        changes |= (await deadlines.apply_action(session, clock, request, deadlines.RECEIVE_ACTION)).as_audit()
+        changes |= (
+            await deadlines.apply_action(session, clock, request, deadlines.ActionClocks(deadlines.RECEIVE_ACTION))
+        ).as_audit()
     await audit.record(session, clock, actor, audit.request_entry(request, "create", from_status=None, changes=changes))
     return request
 
