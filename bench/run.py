@@ -3,7 +3,8 @@
 Order: create and seed `mla_bench`; time the deadline scan, then the alert latency with a worker
 running (before any HTTP load, each restoring the database);
 count the SQL of each use case; start the API processes; run each load (HTTP ceiling, filing,
-database floor, submit, the five queue buckets, the desk's queue page); capture the queue's plans; report.
+database floor, submit, submit's database floor, the five queue buckets, the desk's queue page); capture
+the queue's plans; report.
 """
 
 import argparse
@@ -28,6 +29,7 @@ from mla.queue.schemas import QueueBucket
 
 LIST_CONNECTIONS = 4  # the authenticated list measured with and without log-in floods
 FLOOD_CONNECTIONS = 8  # clients flooding POST /auth/token beside it
+SUBMIT_FLOOR_DRAFTS = 2_000  # drafts the submit's floor moves back and forth (the submit line gets the rest)
 POSTGRES_SETTINGS = (
     "shared_buffers", "work_mem", "max_connections", "synchronous_commit", "fsync", "autovacuum", "jit",
 )  # fmt: skip
@@ -133,7 +135,8 @@ def _run_loads(
     rng = random.Random(args.seed)
     processes = args.load_processes
     filing_calls = scenarios.filing_calls(world, datetime.now(UTC), rng)
-    submit_calls = scenarios.submit_calls(world, drafts)
+    floor_drafts = [draft_id for draft_id, _, _ in drafts[: min(SUBMIT_FLOOR_DRAFTS, len(drafts) // 4)]]
+    submit_calls = scenarios.submit_calls(world, drafts[len(floor_drafts) :])
     concurrency, duration = args.concurrency, args.duration
     ceiling = [scenarios.HttpCall("GET", "/health/live", b"")]
     # (name, one scenario per load process, connections, seconds measured)
@@ -146,6 +149,8 @@ def _run_loads(
                    for k in range(processes)], concurrency, duration),
         ("submit", [scenarios.HttpCalls("submit", ports, submit_calls[k::processes], 200, consume=True, seed=k)
                     for k in range(processes)], concurrency, duration),
+        ("submit floor", [scenarios.SubmitFloor("submit floor", url, floor_drafts[k::processes], seed=k)
+                          for k in range(processes)], concurrency, duration),
     ]  # fmt: skip
     for bucket in QueueBucket:
         calls = scenarios.queue_calls(world, bucket.value)

@@ -20,6 +20,7 @@ from bench.load import Operation
 from bench.rows import CONFIDENTIALITY_REASON, FACTS, STATEMENT
 from bench.world import World
 from mla.audit.chain import keyed_hash
+from mla.checks.rules import REGISTRY
 from mla.desk.session import SESSION_COOKIE
 from mla.users.credentials import issue_access_token
 
@@ -293,21 +294,130 @@ async def _file_directly(connection: asyncpg.Connection, owner: Owner, target: u
         row = [*values.values()]
         row[10] = msgspec.json.encode(values["identifiers"]).decode()
         await connection.execute(REQUEST_INSERT, *row)
-        chain = f"request:{request_id}"
-        await connection.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", chain)
-        last = await connection.fetchrow(
-            "SELECT seq, hash FROM audit_events WHERE chain = $1 ORDER BY seq DESC LIMIT 1", chain
-        )
         snapshot = msgspec.to_builtins({k: v for k, v in values.items() if k not in ("urgency_rank", "next_due_at")})
-        event = SimpleNamespace(
-            chain=chain, seq=1 if last is None else last["seq"] + 1, at=now, actor_id=owner.created_by,
-            actor_roles=["prosecutor"], organisation_id=owner.organisation_id, request_id=request_id,
-            case_id=values["case_id"], action="create", from_status=None, to_status="draft",
-            changes={"after": snapshot}, checks=None, reason=None, prev_hash=None if last is None else last["hash"],
-            key_id=BENCH_KEYRING.current,
+        event = ChainEvent(
+            request_id, owner.organisation_id, values["case_id"], owner.created_by, "create", None, "draft",
+            {"after": snapshot},
         )  # fmt: skip
+        await _append_event(connection, event, now)
+
+
+@dataclass
+class ChainEvent:
+    """An audit event on a request's chain, as `mla.audit.service.record` writes it."""
+
+    request_id: uuid.UUID
+    organisation_id: uuid.UUID
+    case_id: uuid.UUID
+    actor_id: uuid.UUID
+    action: str
+    from_status: str | None
+    to_status: str
+    changes: dict[str, Any]
+    checks: list[dict[str, Any]] | None = None
+
+
+async def _append_event(connection: asyncpg.Connection, event: ChainEvent, now: datetime) -> None:
+    """Lock the request's chain, read its head, insert the event with its keyed hash."""
+    chain = f"request:{event.request_id}"
+    await connection.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", chain)
+    last = await connection.fetchrow(
+        "SELECT seq, hash FROM audit_events WHERE chain = $1 ORDER BY seq DESC LIMIT 1", chain
+    )
+    sealed = SimpleNamespace(
+        **vars(event), chain=chain, seq=1 if last is None else last["seq"] + 1, at=now, actor_roles=["prosecutor"],
+        reason=None, prev_hash=None if last is None else last["hash"], key_id=BENCH_KEYRING.current,
+    )  # fmt: skip
+    await connection.execute(
+        EVENT_INSERT, chain, sealed.seq, now, event.actor_id, sealed.actor_roles, event.organisation_id,
+        event.request_id, event.case_id, event.action, event.from_status, event.to_status,
+        msgspec.json.encode(event.changes).decode(),
+        None if event.checks is None else msgspec.json.encode(event.checks).decode(),
+        None, sealed.prev_hash, keyed_hash(sealed, BENCH_KEYRING.current_key), sealed.key_id,
+    )  # fmt: skip
+
+
+@dataclass
+class SubmitFloor:
+    """The writes of one submit through raw asyncpg, no HTTP and no ORM: the submit's database floor.
+
+    Per operation, in one transaction, as `mla.workflow.service.perform_action` writes them: the
+    request row updated once (status, version, time, next due moment), the central authority's
+    review clock inserted (`internal-review`, the one rule that opens on `submit`), the chain
+    locked, its head read and the `submit` event inserted with the checks' records and its hash.
+    The submit's reads (token, the locked request, the checks' context, the rules) are not repeated.
+
+    Its drafts are its own (the submit line gets the others) and are used again and again: each
+    operation moves one between `draft` and `under_review`, so every write touches the same indexes
+    a submit does; `close` puts them back in `draft` and cancels the clocks it opened.
+    """
+
+    name: str
+    url: str
+    drafts: list[uuid.UUID]
+    seed: int = 0
+    _connections: list[asyncpg.Connection] = field(default_factory=list)
+
+    async def open(self, task: int) -> Operation:
+        connection = await asyncpg.connect(self.url)
+        self._connections.append(connection)
+        rng = random.Random(self.seed * 1000 + task)
+        rows = await connection.fetch(
+            "SELECT id, organisation_id, case_id, created_by FROM requests WHERE id = ANY($1::uuid[])", self.drafts
+        )
+        rule_id = await connection.fetchval("SELECT id FROM deadline_rules WHERE code = 'internal-review'")
+
+        async def operation() -> tuple[bool, str]:
+            await _submit_directly(connection, rng.choice(rows), rule_id)
+            return True, ""
+
+        return operation
+
+    async def close(self) -> None:
+        if self._connections:
+            await self._connections[0].execute(FLOOR_DRAFTS_RESTORED, self.drafts)
+        for connection in self._connections:
+            await connection.close()
+
+
+FLOOR_DRAFTS_RESTORED = """
+WITH drafts AS (UPDATE requests SET status = 'draft', next_due_at = NULL WHERE id = ANY($1::uuid[]))
+UPDATE deadlines SET status = 'cancelled', next_alert_at = NULL WHERE request_id = ANY($1::uuid[]) AND status = 'open'
+"""
+REQUEST_SUBMITTED = """
+UPDATE requests SET status = CASE status WHEN 'draft' THEN 'under_review' ELSE 'draft' END, version = version + 1,
+  updated_at = $2, next_due_at = $3
+WHERE id = $1
+RETURNING status
+"""
+DEADLINE_INSERT = """
+INSERT INTO deadlines (id, request_id, rule_id, kind, rule_code, status, started_at, due_at, window_seconds,
+  explanation, paused_at, next_alert_at, fired_stages, closed_at, closed_by_action, created_at)
+VALUES ($1, $2, $3, 'review', 'internal-review', 'open', $4, $5, $6, $7, NULL, $8, '{}', NULL, NULL, $4)
+"""
+REVIEW = timedelta(days=7)  # 5 business days
+CHECK_RECORDS = [
+    {"code": code, "severity": "blocking", "outcome": "pass", "explanation": STATEMENT[:160], "attestable": False,
+     "attested_by": None, "attested_reason": None, "attested_at": None}
+    for code in sorted(REGISTRY)
+]  # fmt: skip
+
+
+async def _submit_directly(connection: asyncpg.Connection, draft: asyncpg.Record, rule_id: uuid.UUID) -> None:
+    now = datetime.now(UTC)
+    due = now + REVIEW
+    async with connection.transaction():
+        status = await connection.fetchval(REQUEST_SUBMITTED, draft["id"], now, due)
+        deadline_id = uuid.uuid4()
+        explanation = "Internal review by the central authority: 5 business days from the submission."
         await connection.execute(
-            EVENT_INSERT, event.chain, event.seq, now, event.actor_id, event.actor_roles, event.organisation_id,
-            request_id, event.case_id, "create", None, "draft", msgspec.json.encode(event.changes).decode(), None,
-            None, event.prev_hash, keyed_hash(event, BENCH_KEYRING.current_key), event.key_id,
+            DEADLINE_INSERT, deadline_id, draft["id"], rule_id, now, due, int(REVIEW.total_seconds()), explanation,
+            due - REVIEW / 5,
         )  # fmt: skip
+        opened = {"opened": [{"id": str(deadline_id), "rule": "internal-review", "due_at": due.isoformat()}]}
+        event = ChainEvent(
+            draft["id"], draft["organisation_id"], draft["case_id"], draft["created_by"], "submit",
+            "draft" if status == "under_review" else "under_review", status,
+            {"deadlines": opened}, CHECK_RECORDS,
+        )  # fmt: skip
+        await _append_event(connection, event, now)

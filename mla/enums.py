@@ -138,3 +138,69 @@ TERMINAL_STATUSES = frozenset(
 
 # The queue shows emergencies first, then urgent, then routine requests.
 URGENCY_RANK = {Urgency.EMERGENCY: 0, Urgency.URGENT: 1, Urgency.ROUTINE: 2}
+
+
+class DeadlineStatus(StrEnum):
+    """Where a clock stands (the values stored in `deadlines.status`)."""
+
+    OPEN = "open"
+    MET = "met"
+    MISSED = "missed"
+    CANCELLED = "cancelled"
+
+
+class ClockEffect(StrEnum):
+    """What a workflow action does to a request's running clocks, besides the rules it opens
+    (`DeadlineRule.opens_on`) and meets (`meets_on`); a move to a closed status cancels the rest."""
+
+    PAUSE = "pause"  # clocks waiting on the other side stop while it awaits our clarification
+    RESUME = "resume"  # paused clocks run on, keeping the time they had left
+    POSTPONE = "postpone"  # clocks waiting on the other side keep their time left until the postponement ends
+    END_POSTPONEMENT = "end_postponement"  # postponed clocks run on from now if the postponement ends early
+    EXTEND = "extend"  # the running preservation expiry is met and its extension opens
+    LAPSE = "lapse"  # clocks that lapse the request are missed
+    CONFIRM = "confirm"  # a preservation confirmed after its expiry passed preserved nothing: refused
+
+
+class CheckGate(StrEnum):
+    """Whether a workflow action runs the legality checks (mla/checks) and what it does with them."""
+
+    NONE = "none"
+    RECORD = "record"  # evaluated and recorded in the action's audit event
+    BLOCK = "block"  # recorded, and the action is refused (409) while a blocking check fails
+
+
+class Action(StrEnum):
+    """A workflow action; the transition table (mla/workflow/table.py) says what each does."""
+
+    # outgoing, our side
+    SUBMIT = "submit"
+    APPROVE = "approve"
+    RETURN = "return"
+    REJECT = "reject"
+    TRANSMIT = "transmit"
+    # outgoing, recording the counterparty
+    ACKNOWLEDGE = "acknowledge"
+    RECORD_PARTIAL = "record_partial"
+    FULFIL = "fulfil"
+    REFUSE = "refuse"
+    REQUEST_CLARIFICATION = "request_clarification"
+    PROVIDE_CLARIFICATION = "provide_clarification"
+    POSTPONE = "postpone"
+    RESUME = "resume"
+    # outgoing preservation
+    CONFIRM_PRESERVED = "confirm_preserved"
+    EXTEND = "extend"
+    LAPSE = "lapse"
+    SUPERSEDE = "supersede"
+    # outgoing, facts recorded after transmission (the status stays)
+    VALIDATE = "validate"
+    RECORD_OBJECTION = "record_objection"
+    RECORD_TRAFFIC_DISCLOSURE = "record_traffic_disclosure"
+    # both directions
+    WITHDRAW = "withdraw"
+    # incoming
+    ACCEPT = "accept"
+    EXECUTE = "execute"
+    REQUEST_MORE_INFO = "request_more_info"
+    HAND_OVER = "hand_over"

@@ -207,7 +207,13 @@ async def evaluate_request(
     session: AsyncSession, clock: Clock, request: Request, settings: CheckSettings
 ) -> list[CheckResult]:
     """The checks on the request as it is now; treaties are judged in force on today's (UTC) date."""
-    context = await load_context(session, request)
+    return await evaluate_context(session, clock, await load_context(session, request), settings)
+
+
+async def evaluate_context(
+    session: AsyncSession, clock: Clock, context: RequestContext, settings: CheckSettings
+) -> list[CheckResult]:
+    """`evaluate_request` on a context already loaded (whose instrument the caller reuses)."""
     return evaluate(build_snapshot(context, await current_attestations(session, context), clock.now().date()), settings)
 
 

@@ -6,7 +6,7 @@ from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mla.clock import Clock
-from mla.deadlines import preview, service
+from mla.deadlines import preview, repository
 from mla.deadlines.schemas import DeadlineOut, DeadlinePreview
 from mla.enums import DataCategory, Direction, RequestType, Urgency
 from mla.guards import OPEN_TO_PLATFORM_ADMINS
@@ -31,7 +31,7 @@ class RequestDeadlineController(Controller):
         """
         request = await requests.read_request(session, clock, principal, request_id, "read_deadlines")
         instrument = await instruments.get_by_code(session, request.instrument)
-        rows = await service.list_deadlines(session, request.id)
+        rows = await repository.all_deadlines(session, request.id)
         items = [preview.deadline_out(deadline, rule, instrument) for deadline, rule in rows]
         return Page(items=items, next_cursor=None)
 

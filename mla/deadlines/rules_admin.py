@@ -45,7 +45,6 @@ from mla.deadlines.models import Deadline, DeadlineRule
 from mla.deadlines.schemas import DeadlineRuleOut, DeadlineRulePatch
 from mla.deadlines.service import (
     CANCELLED,
-    EXTEND_ACTION,
     MET,
     OPEN,
     Calendar,
@@ -57,7 +56,7 @@ from mla.deadlines.service import (
     rule_duration,
     schedule,
 )
-from mla.enums import Urgency
+from mla.enums import Action, Urgency
 from mla.errors import NotFound, Unprocessable
 from mla.instruments.models import Instrument
 from mla.requests.models import Request
@@ -274,7 +273,7 @@ async def _extended_expiries(
         Deadline.rule_id == rule.id,
         Deadline.request_id.in_(request_ids),
         Deadline.status == MET,
-        Deadline.closed_by_action == EXTEND_ACTION,
+        Deadline.closed_by_action == Action.EXTEND,
     )
     return {(row.request_id, row.due_at) for row in await session.execute(query)}
 

@@ -5,6 +5,7 @@ from typing import Annotated
 import msgspec
 
 from mla.deadlines.arithmetic import Counting, DurationUnit
+from mla.enums import DeadlineStatus
 from mla.fields import LongText, ShortText
 from mla.workflow.table import Action
 
@@ -14,7 +15,7 @@ class DeadlineOut(msgspec.Struct, kw_only=True):
     kind: str
     rule: str
     rule_name: str
-    status: str
+    status: DeadlineStatus
     started_at: datetime
     due_at: datetime
     paused_at: datetime | None

@@ -27,12 +27,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mla.audit import service as audit
 from mla.clock import Clock
 from mla.counterparties.models import Counterparty
+from mla.deadlines import repository
 from mla.deadlines.arithmetic import (
     Counting,
     DueDate,
@@ -45,21 +45,24 @@ from mla.deadlines.arithmetic import (
 )
 from mla.deadlines.models import Deadline, DeadlineRule
 from mla.deadlines.stages import PASSED, alert_stages, next_stage_at
-from mla.enums import TERMINAL_STATUSES, URGENCY_RANK, DataCategory, RequestStatus, Urgency
+from mla.enums import (
+    TERMINAL_STATUSES,
+    URGENCY_RANK,
+    Action,
+    ClockEffect,
+    DataCategory,
+    DeadlineStatus,
+    RequestStatus,
+    Urgency,
+)
 from mla.errors import Conflict, Unprocessable
 from mla.fields import default_timezone
+from mla.instruments import service as instruments
 from mla.instruments.models import Instrument
 from mla.organisations.models import Organisation
 from mla.requests.models import Request
 
-OPEN, MET, MISSED, CANCELLED = "open", "met", "missed", "cancelled"
-PAUSE_ACTION, RESUME_ACTION, EXTEND_ACTION, LAPSE_ACTION, CONFIRM_ACTION = (
-    "request_clarification",
-    "provide_clarification",
-    "extend",
-    "lapse",
-    "confirm_preserved",
-)
+OPEN, MET, MISSED, CANCELLED = DeadlineStatus
 # `DeadlineRule.responsible` besides "owner", the requesting organisation.
 CENTRAL_AUTHORITY, COUNTERPARTY, ENFORCING_AUTHORITY = "central_authority", "counterparty", "enforcing_authority"
 # Conditions a rule may require of a request (`DeadlineRule.applies_when`).
@@ -112,9 +115,6 @@ def _organisation_calendar(organisation: Organisation, role: str) -> Calendar:
     return Calendar(organisation.country, organisation.timezone, f"{role} {organisation.name}")
 
 
-# Waiting on the other side: our clarification (outgoing) or the requesting state's (incoming).
-PAUSE_ACTIONS = frozenset({PAUSE_ACTION, "request_more_info"})
-POSTPONE_ACTION, END_POSTPONEMENT_ACTION = "postpone", "resume"
 RECEIVE_ACTION = "receive"  # an incoming request is recorded: its clocks open
 
 
@@ -225,12 +225,9 @@ async def applicable_rules(
     data_categories: Collection[str] | None,
     conditions: Collection[str] = (),
 ) -> list[DeadlineRule]:
-    rules = await session.scalars(
-        select(DeadlineRule).where(DeadlineRule.opens_on == action).order_by(DeadlineRule.code)
-    )
     return [
         rule
-        for rule in rules
+        for rule in await repository.rules_opened_by(session, action)
         if rule_applies(
             rule,
             instrument=instrument,
@@ -296,74 +293,67 @@ def schedule(deadline: Deadline, rule: DeadlineRule) -> None:
     deadline.next_alert_at = next_stage_at(stages, deadline.fired_stages)
 
 
+@dataclass(frozen=True)
+class ActionClocks:
+    """What a workflow action tells the clocks: its name (the rules it opens and meets), what else it
+    does to them (the transition table's `clocks`) and the moments and length it carries."""
+
+    action: str
+    effect: ClockEffect | None = None
+    extend_days: int | None = None
+    received_at: datetime | None = None  # the counterparty's receipt, recorded by this action
+    until: datetime | None = None  # the postponement's end, for `postpone` and `resume`
+
+
 async def apply_action(
     session: AsyncSession,
     clock: Clock,
-    request: Request,
-    action: str,
-    *,
-    extend_days: int | None = None,
-    received_at: datetime | None = None,
-    until: datetime | None = None,
+    request: Any,
+    taken: ActionClocks,
+    instrument: Instrument | None = None,
 ) -> DeadlineChanges:
-    """Update the request's clocks for `action`, which has just moved it to its current status.
+    """Update the request's clocks for an action that has just moved it to its current status, and
+    its queue position (`next_due_at`, `urgency_rank`) on `request`, which the caller writes.
 
-    `received_at` is the counterparty's receipt time, recorded by this action: clocks that run
-    from receipt restart from it. `until` is the postponement's end for `postpone` and `resume`:
-    the clocks that wait on the other side keep their remaining time from then on. Refuses an
-    extension beyond the instrument's cap or after the expiry (409), and one without a length
-    where the instrument has none (422).
+    `request` is the request row (a `Request` or a row struct); `instrument` its instrument when the
+    caller read it already. Clocks that run from receipt restart from `taken.received_at`; for
+    `postpone` and `resume` the clocks that wait on the other side keep their remaining time from
+    `taken.until` on. Refuses an extension beyond the instrument's cap or after the expiry (409), and
+    one without a length where the instrument has none (422).
     """
     changes = DeadlineChanges()
     now = clock.now()
-    instrument = await session.scalar(select(Instrument).where(Instrument.code == request.instrument))
-    assert instrument is not None  # a foreign key guarantees it
-    for deadline, rule in await open_deadlines(session, request.id):
-        if action == EXTEND_ACTION and rule.kind == "preservation_expiry":
-            await _extend(session, request, deadline, rule, instrument, extend_days, now, changes)
-        elif action in rule.meets_on:
-            _close(deadline, MET, action, now, changes)
-        elif action == LAPSE_ACTION and rule.lapses_request:
-            _close(deadline, MISSED, action, now, changes)
-        elif request.status in TERMINAL_STATUSES and not (
-            rule.outlives_fulfilment and request.status == RequestStatus.FULFILLED
-        ):
-            _close(deadline, CANCELLED, action, now, changes)
-        elif action in PAUSE_ACTIONS and rule.pauses_on_clarification and deadline.paused_at is None:
-            deadline.paused_at = now
-            changes.add("paused", deadline)
-        elif action == RESUME_ACTION and deadline.paused_at is not None:
-            await _resume(session, request, deadline, rule, instrument, now)
-            changes.add("resumed", deadline)
-        elif received_at is not None and rule.starts_at_receipt and deadline.started_at < received_at:
-            await _restart_from_receipt(session, request, deadline, rule, instrument, received_at, changes)
-        elif action in (POSTPONE_ACTION, END_POSTPONEMENT_ACTION) and rule.pauses_on_clarification and until:
-            if _move_for_postponement(deadline, rule, now, until, postponing=action == POSTPONE_ACTION):
-                changes.add("postponed" if action == POSTPONE_ACTION else "resumed", deadline)
-    still_open = await open_deadlines(session, request.id)
-    if action == CONFIRM_ACTION:
-        _require_unexpired(still_open, now)
-    running = {deadline.rule_id for deadline, _ in still_open}
+    instrument = instrument or await instruments.get_by_code(session, request.instrument)
+    running = await repository.open_deadlines(session, request.id)
+    opened: list[Deadline] = []
+    for deadline, rule in running:
+        opened += await _follow(session, request, deadline, rule, instrument, taken, now, changes)
     rules = await applicable_rules(
         session,
-        action,
+        taken.action,
         instrument=request.instrument,
         request_type=request.type,
         direction=request.direction,
         data_categories=request.data_categories,
         conditions=request_conditions(request),
     )
+    if taken.effect == ClockEffect.CONFIRM:
+        _require_unexpired(running, now)
+    open_now = [deadline for deadline, _ in running if deadline.status == OPEN] + opened
+    running_rules = {deadline.rule_id for deadline in open_now}
     for rule in rules:
-        if rule.id not in running:  # e.g. `accept` again after more information: the clock runs on
-            await _open(session, request, rule, instrument, now, changes)
-    await refresh_queue_position(session, request)
+        if rule.id not in running_rules:  # e.g. `accept` again after more information: the clock runs on
+            open_now += await _open(session, request, rule, instrument, now, changes)
+    request.next_due_at = min((d.due_at for d in open_now if d.paused_at is None), default=None)
+    request.urgency_rank = URGENCY_RANK[Urgency(request.urgency)]
     return changes
 
 
 def _require_unexpired(deadlines: list[tuple[Deadline, DeadlineRule]], now: datetime) -> None:
-    """Refuse (409) a confirmation of a preservation whose expiry already passed."""
+    """Refuse (409) a confirmation of a preservation whose expiry already passed (after any restart
+    from a receipt time given with it)."""
     for deadline, rule in deadlines:
-        if rule.lapses_request and deadline.due_at < now:
+        if deadline.status == OPEN and rule.lapses_request and deadline.due_at < now:
             raise Conflict(
                 f"The preservation period ended at {deadline.due_at.isoformat()}: a confirmation after it "
                 "preserves nothing. File a new preservation request (or record the receipt time, if the "
@@ -371,29 +361,58 @@ def _require_unexpired(deadlines: list[tuple[Deadline, DeadlineRule]], now: date
             )
 
 
+async def _follow(
+    session: AsyncSession,
+    request: Any,
+    deadline: Deadline,
+    rule: DeadlineRule,
+    instrument: Instrument,
+    taken: ActionClocks,
+    now: datetime,
+    changes: DeadlineChanges,
+) -> list[Deadline]:
+    """One open clock after the action: met, missed, cancelled, paused, resumed, restarted or moved;
+    returns the clock an extension opens."""
+    effect, action = taken.effect, taken.action
+    if effect == ClockEffect.EXTEND and rule.kind == "preservation_expiry":
+        return [await _extend(session, request, deadline, rule, instrument, taken.extend_days, now, changes)]
+    if action in rule.meets_on:
+        _close(deadline, MET, action, now, changes)
+    elif effect == ClockEffect.LAPSE and rule.lapses_request:
+        _close(deadline, MISSED, action, now, changes)
+    elif request.status in TERMINAL_STATUSES and not (
+        rule.outlives_fulfilment and request.status == RequestStatus.FULFILLED
+    ):
+        _close(deadline, CANCELLED, action, now, changes)
+    elif effect == ClockEffect.PAUSE and rule.pauses_on_clarification and deadline.paused_at is None:
+        deadline.paused_at = now
+        changes.add("paused", deadline)
+    elif effect == ClockEffect.RESUME and deadline.paused_at is not None:
+        await _resume(session, request, deadline, rule, instrument, now)
+        changes.add("resumed", deadline)
+    elif taken.received_at is not None and rule.starts_at_receipt and deadline.started_at < taken.received_at:
+        await _restart_from_receipt(session, request, deadline, rule, instrument, taken.received_at, changes)
+    elif effect in _POSTPONING and rule.pauses_on_clarification and taken.until:
+        postponing = effect == ClockEffect.POSTPONE
+        if _move_for_postponement(deadline, rule, now, taken.until, postponing=postponing):
+            changes.add("postponed" if postponing else "resumed", deadline)
+    return []
+
+
+_POSTPONING = frozenset({ClockEffect.POSTPONE, ClockEffect.END_POSTPONEMENT})
+
+
 async def restart_recurring(session: AsyncSession, clock: Clock, request: Request, reason: str) -> DeadlineChanges:
     """A follow-up was sent: each open recurring clock is met and starts again from now."""
     changes = DeadlineChanges()
     now = clock.now()
-    instrument = await session.scalar(select(Instrument).where(Instrument.code == request.instrument))
-    assert instrument is not None
-    for deadline, rule in await open_deadlines(session, request.id):
+    instrument = await instruments.get_by_code(session, request.instrument)
+    for deadline, rule in await repository.open_deadlines(session, request.id):
         if rule.recurring and deadline.paused_at is None:
             _close(deadline, MET, reason, now, changes)
             await _open(session, request, rule, instrument, now, changes)
     await refresh_queue_position(session, request)
     return changes
-
-
-async def open_deadlines(session: AsyncSession, request_id: uuid.UUID) -> list[tuple[Deadline, DeadlineRule]]:
-    query = (
-        select(Deadline, DeadlineRule)
-        .join(DeadlineRule, DeadlineRule.id == Deadline.rule_id)
-        .where(Deadline.request_id == request_id, Deadline.status == OPEN)
-        .order_by(Deadline.due_at)
-        .with_for_update(of=Deadline)
-    )
-    return [(row.Deadline, row.DeadlineRule) for row in await session.execute(query)]
 
 
 async def _open(
@@ -403,13 +422,15 @@ async def _open(
     instrument: Instrument,
     now: datetime,
     changes: DeadlineChanges,
-) -> None:
+) -> list[Deadline]:
+    """The rule's clock, opened now (none when the rule does not run at the request's urgency)."""
     computed = await _computed(session, request, rule, instrument, now)
     if computed is None:
-        return
+        return []
     deadline = new_deadline(request, rule, now, *computed, now)
     session.add(deadline)
     changes.add("opened", deadline)
+    return [deadline]
 
 
 async def close_passed(
@@ -537,7 +558,7 @@ async def _extend(
     days: int | None,
     now: datetime,
     changes: DeadlineChanges,
-) -> None:
+) -> Deadline:
     """Close the running expiry and open its extension, counted from the old expiry."""
     days = days or instrument.extension_days
     if days is None:
@@ -550,13 +571,14 @@ async def _extend(
             f"The preservation expired at {deadline.due_at.isoformat()}: an extension must be asked before it ends."
         )
     await _require_extension_allowed(session, request, rule, instrument, days)
-    _close(deadline, MET, EXTEND_ACTION, now, changes)
+    _close(deadline, MET, Action.EXTEND, now, changes)
     calendar = await responsible_calendar(session, rule, request)
     name = f"{rule.name} (extended by {days} days from the previous expiry)"
     due = compute(rule, Duration(days, DurationUnit.CALENDAR_DAYS), deadline.due_at, calendar, name)
     extension = new_deadline(request, rule, deadline.due_at, due, explain(due, rule, instrument, calendar), now)
     session.add(extension)
     changes.add("opened", extension)
+    return extension
 
 
 async def _require_extension_allowed(
@@ -565,16 +587,7 @@ async def _require_extension_allowed(
     """Refuse (409, naming the limit) an extension the instrument does not allow."""
     if instrument.max_extensions is None:
         return
-    done = await session.scalar(
-        select(func.count())
-        .select_from(Deadline)
-        .where(
-            Deadline.request_id == request.id,
-            Deadline.rule_id == rule.id,
-            Deadline.status == MET,
-            Deadline.closed_by_action == EXTEND_ACTION,
-        )
-    )
+    done = await repository.extensions_done(session, request.id, rule.id)
     longest = instrument.extension_days
     limit = {
         "instrument": instrument.code,
@@ -585,7 +598,7 @@ async def _require_extension_allowed(
     allowed = f"{instrument.title} allows at most {_count(instrument.max_extensions, 'extension')}" + (
         f" of at most {longest} days" if longest is not None else ""
     )
-    if done is not None and done >= instrument.max_extensions:
+    if done >= instrument.max_extensions:
         raise Conflict(f"{allowed}; this preservation was already extended {_count(done, 'time')}.", limit=limit)
     if longest is not None and days > longest:
         raise Conflict(f"{allowed}; {days} days were asked.", limit=limit)
@@ -598,26 +611,5 @@ def _count(number: int, noun: str) -> str:
 async def refresh_queue_position(session: AsyncSession, request: Request) -> None:
     """Keep the queue's ordering columns: urgency rank and the earliest running due moment."""
     await session.flush()
-    query = select(Deadline.due_at).where(
-        Deadline.request_id == request.id, Deadline.status == OPEN, Deadline.paused_at.is_(None)
-    )
-    request.next_due_at = min(await session.scalars(query), default=None)
+    request.next_due_at = await repository.running_due_at(session, request.id)
     request.urgency_rank = URGENCY_RANK[Urgency(request.urgency)]
-
-
-async def passed_unanswered(session: AsyncSession, request_id: uuid.UUID, kind: str) -> datetime | None:
-    """When a window of this kind passed without an answer on the request (`met_when_passed`), if it did."""
-    query = select(Deadline.due_at).where(
-        Deadline.request_id == request_id, Deadline.kind == kind, Deadline.closed_by_action == PASSED
-    )
-    return await session.scalar(query.limit(1))
-
-
-async def list_deadlines(session: AsyncSession, request_id: uuid.UUID) -> list[tuple[Deadline, DeadlineRule]]:
-    query = (
-        select(Deadline, DeadlineRule)
-        .join(DeadlineRule, DeadlineRule.id == Deadline.rule_id)
-        .where(Deadline.request_id == request_id)
-        .order_by(Deadline.started_at, Deadline.due_at, Deadline.id)
-    )
-    return [(row.Deadline, row.DeadlineRule) for row in await session.execute(query)]

@@ -20,7 +20,7 @@ from mla.clock import Clock
 from mla.communications import service as communications
 from mla.counterparties import service as counterparties
 from mla.deadlines import preview
-from mla.deadlines import service as deadlines
+from mla.deadlines import repository as deadlines
 from mla.desk import formatting
 from mla.desk.pages import (
     Cursor,
@@ -108,7 +108,7 @@ class DeskRequestController(DeskController):
         case = await _case_shown(session, clock, viewer, request.case_id)
         results = await checks.evaluate_request(session, clock, request, check_settings(settings))
         instrument = await instruments.get_by_code(session, request.instrument)
-        rows = await deadlines.list_deadlines(session, request.id)
+        rows = await deadlines.all_deadlines(session, request.id)
         clocks = [preview.deadline_out(deadline, rule, instrument) for deadline, rule in rows]
         chain = audit.request_chain(request.id)
         events = await audit.chain_page(session, chain, 0, AUDIT_EVENTS_SHOWN)

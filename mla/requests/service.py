@@ -83,7 +83,9 @@ async def create_request(session: AsyncSession, clock: Clock, actor: Principal, 
     changes = {"after": msgspec.to_builtins(request)}
     if data.direction == Direction.INCOMING:  # received now: acknowledge or decide within the rule's time
         received = await get_request(session, actor, request.id)  # the row the deadline effects work on
-        changes |= (await deadlines.apply_action(session, clock, received, deadlines.RECEIVE_ACTION)).as_audit()
+        changes |= (
+            await deadlines.apply_action(session, clock, received, deadlines.ActionClocks(deadlines.RECEIVE_ACTION))
+        ).as_audit()
     await audit.record(session, clock, actor, audit.request_entry(request, "create", from_status=None, changes=changes))
     return request
 

@@ -1,7 +1,12 @@
-"""The request workflow as one table (SPEC §5): status × action → next status, roles, fields.
+"""The request workflow as one table (SPEC §5): status × action → next status, roles, fields, and
+what the action does besides moving the status: whether it runs the legality checks (`checks`), what
+it does to the running clocks (`clocks`) and what it records on the request (`effect`, in effects.py).
 
-Pure data and pure functions, no database. The service looks a transition up with
-`plan_transition`, then applies it in one transaction together with its audit event.
+Data and pure lookups; the effects it names run in the action's transaction. The service looks a
+transition up with `plan_transition`, then applies it in one transaction with its audit event.
+Which deadline rules an action opens or meets is legal data of each rule (`DeadlineRule.opens_on`,
+`meets_on`, editable by platform admins); a move to a closed status cancels every clock still running
+(but those a fulfilment does not end, `outlives_fulfilment`).
 
 Decisions not spelled out in SPEC §5:
 - Counterparty events on an outgoing request (acknowledge, record_partial, fulfil, refuse,
@@ -35,49 +40,16 @@ Decisions not spelled out in SPEC §5:
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Literal
 
-from mla.enums import TERMINAL_STATUSES, Direction, RequestStatus, RequestType, Role
+from mla.enums import TERMINAL_STATUSES, Action, CheckGate, ClockEffect, Direction, RequestStatus, RequestType, Role
+from mla.workflow import effects
+from mla.workflow.effects import Effect
 
 SYSTEM = "system"
 """Pseudo role of the worker (e.g. lapsing an expired preservation); never held by a user."""
 
 S = RequestStatus
-
-
-class Action(StrEnum):
-    # outgoing, our side
-    SUBMIT = "submit"
-    APPROVE = "approve"
-    RETURN = "return"
-    REJECT = "reject"
-    TRANSMIT = "transmit"
-    # outgoing, recording the counterparty
-    ACKNOWLEDGE = "acknowledge"
-    RECORD_PARTIAL = "record_partial"
-    FULFIL = "fulfil"
-    REFUSE = "refuse"
-    REQUEST_CLARIFICATION = "request_clarification"
-    PROVIDE_CLARIFICATION = "provide_clarification"
-    POSTPONE = "postpone"
-    RESUME = "resume"
-    # outgoing preservation
-    CONFIRM_PRESERVED = "confirm_preserved"
-    EXTEND = "extend"
-    LAPSE = "lapse"
-    SUPERSEDE = "supersede"
-    # outgoing, facts recorded after transmission (the status stays)
-    VALIDATE = "validate"
-    RECORD_OBJECTION = "record_objection"
-    RECORD_TRAFFIC_DISCLOSURE = "record_traffic_disclosure"
-    # both directions
-    WITHDRAW = "withdraw"
-    # incoming
-    ACCEPT = "accept"
-    EXECUTE = "execute"
-    REQUEST_MORE_INFO = "request_more_info"
-    HAND_OVER = "hand_over"
 
 
 FieldKind = Literal["text", "datetime", "int", "uuid"]
@@ -104,6 +76,9 @@ class Transition:
     directions: frozenset[Direction]
     request_types: frozenset[RequestType] | None  # None: every request type
     four_eyes: bool = False  # refused to the request's author (its creator or a submitter)
+    checks: CheckGate = CheckGate.NONE
+    clocks: ClockEffect | None = None  # besides the rules it opens and meets
+    effect: Effect | None = None  # what it records on the request besides its status
 
     @property
     def required_fields(self) -> tuple[str, ...]:
@@ -183,6 +158,41 @@ ORGANISATION_ID = ActionField("organisation_id", required=True, kind="uuid")
 _OPTIONAL_REASON = ActionField("reason", required=False, kind="text")
 
 
+@dataclass(frozen=True)
+class ActionRules:
+    """What an action does whatever the request's direction: checks, clocks, effect."""
+
+    checks: CheckGate = CheckGate.NONE
+    clocks: ClockEffect | None = None
+    effect: Effect | None = None
+
+
+A = Action
+
+ACTION_RULES: Mapping[Action, ActionRules] = {
+    A.SUBMIT: ActionRules(checks=CheckGate.RECORD, effect=effects.submit),
+    A.APPROVE: ActionRules(checks=CheckGate.BLOCK),
+    A.ACCEPT: ActionRules(checks=CheckGate.BLOCK),
+    A.TRANSMIT: ActionRules(effect=effects.transmit),
+    A.ACKNOWLEDGE: ActionRules(effect=effects.acknowledge),
+    A.CONFIRM_PRESERVED: ActionRules(clocks=ClockEffect.CONFIRM, effect=effects.confirm_preserved),
+    # Waiting on the other side: our clarification (outgoing) or the requesting state's (incoming).
+    A.REQUEST_CLARIFICATION: ActionRules(clocks=ClockEffect.PAUSE),
+    A.REQUEST_MORE_INFO: ActionRules(clocks=ClockEffect.PAUSE),
+    A.PROVIDE_CLARIFICATION: ActionRules(clocks=ClockEffect.RESUME),
+    A.POSTPONE: ActionRules(clocks=ClockEffect.POSTPONE, effect=effects.postpone),
+    A.RESUME: ActionRules(clocks=ClockEffect.END_POSTPONEMENT, effect=effects.end_postponement),
+    A.EXTEND: ActionRules(clocks=ClockEffect.EXTEND),
+    A.LAPSE: ActionRules(clocks=ClockEffect.LAPSE),
+    A.HAND_OVER: ActionRules(effect=effects.hand_over),
+    A.SUPERSEDE: ActionRules(effect=effects.supersede),
+    A.VALIDATE: ActionRules(effect=effects.validate),
+    A.RECORD_OBJECTION: ActionRules(effect=effects.record_objection),
+    A.RECORD_TRAFFIC_DISCLOSURE: ActionRules(effect=effects.record_traffic_disclosure),
+}
+"""Only the actions that do more than move the status; every other action has `ActionRules()`."""
+
+
 def _row(
     action: Action,
     from_statuses: Iterable[RequestStatus],
@@ -195,6 +205,7 @@ def _row(
 ) -> Transition:
     if not any(f.name == "reason" for f in fields):
         fields = (*fields, _OPTIONAL_REASON)
+    rules = ACTION_RULES.get(action, ActionRules())
     return Transition(
         action=action,
         from_statuses=frozenset(from_statuses),
@@ -204,10 +215,11 @@ def _row(
         directions=directions,
         request_types=request_types,
         four_eyes=four_eyes,
+        checks=rules.checks,
+        clocks=rules.clocks,
+        effect=rules.effect,
     )
 
-
-A = Action
 
 TRANSITIONS: tuple[Transition, ...] = (
     # outgoing: drafting, review, transmission

@@ -1,0 +1,153 @@
+"""Every query of the workflow actions, on SQLAlchemy Core: rows come back as msgspec structs, no ORM
+objects, so an action reads what it needs once and writes the request row once."""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from sqlalchemy import and_, exists, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mla.audit.models import AuditEvent
+from mla.organisations.models import Organisation
+from mla.requests.models import Request
+from mla.requests.repository import visible_to
+from mla.users.models import User
+from mla.users.principal import Principal
+
+REQUESTS = Request.__table__
+
+
+class RequestRow(msgspec.Struct, kw_only=True):
+    """A request row as an action works on it: every column, changed in place, written back once."""
+
+    id: uuid.UUID
+    reference: str
+    case_id: uuid.UUID
+    organisation_id: uuid.UUID
+    central_authority_id: uuid.UUID | None
+    executing_organisation_id: uuid.UUID | None
+    direction: str
+    type: str
+    target_id: uuid.UUID
+    instrument: str
+    data_categories: list[str]
+    identifiers: list[dict[str, Any]]
+    period_start: datetime | None
+    period_end: datetime | None
+    urgency: str
+    emergency_grounds: list[str]
+    emergency_justification: str | None
+    issuing_judge_or_court: str | None
+    order_reference: str | None
+    treaty_reference: str | None
+    facts: str
+    link_to_offence: str
+    necessity: str
+    proportionality: str
+    confidential: bool
+    confidentiality_reason: str | None
+    language: str
+    status: str
+    assignee_id: uuid.UUID | None
+    priority: int
+    counterparty_references: list[str]
+    follow_up_request_id: uuid.UUID | None
+    channel_reference: str | None
+    postponed_until: datetime | None
+    notified_enforcing_state: str | None
+    issued_without_prior_validation: bool
+    transmitted_at: datetime | None
+    counterparty_received_at: datetime | None
+    validation: dict[str, Any] | None
+    enforcing_objection: dict[str, Any] | None
+    traffic_disclosures: list[dict[str, Any]]
+    urgency_rank: int
+    next_due_at: datetime | None
+    created_by: uuid.UUID
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+    def values(self) -> dict[str, Any]:
+        return msgspec.structs.asdict(self)
+
+
+class LockedRequest(msgspec.Struct, kw_only=True):
+    """The request an actor acts on, locked, and whether the actor authored it (created or ever submitted it)."""
+
+    row: RequestRow
+    by_author: bool
+
+
+class OrganisationRow(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    name: str
+    kind: str
+    country: str
+    central_authority_id: uuid.UUID | None
+
+
+class FollowUpRow(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    organisation_id: uuid.UUID
+    reference: str
+
+
+def _row(mapping: Any) -> RequestRow:
+    return msgspec.convert(dict(mapping), RequestRow)
+
+
+async def visible(
+    session: AsyncSession, actor: Principal, request_id: uuid.UUID, *, for_update: bool
+) -> LockedRequest | None:
+    """The request if the actor may see it, with whether the actor is its author, in one statement;
+    `for_update` locks the row until commit."""
+    submitted = exists().where(
+        AuditEvent.request_id == REQUESTS.c.id,
+        AuditEvent.action == "submit",  # each submit writes one event
+        AuditEvent.actor_id == actor.user_id,
+    )
+    authored = (REQUESTS.c.created_by == actor.user_id) | submitted
+    query = select(REQUESTS, authored.label("by_author")).where(REQUESTS.c.id == request_id, visible_to(actor))
+    if for_update:
+        query = query.with_for_update(of=REQUESTS)
+    found = (await session.execute(query)).mappings().first()
+    if found is None:
+        return None
+    columns = {name: value for name, value in found.items() if name != "by_author"}
+    return LockedRequest(row=_row(columns), by_author=found["by_author"])
+
+
+async def lock(session: AsyncSession, request_id: uuid.UUID) -> RequestRow:
+    """The request, locked until commit, whoever may see it (the worker's actions)."""
+    query = select(REQUESTS).where(REQUESTS.c.id == request_id).with_for_update()
+    return _row((await session.execute(query)).mappings().one())
+
+
+async def write(session: AsyncSession, request_id: uuid.UUID, changes: dict[str, Any]) -> None:
+    """One UPDATE of the request row with the columns an action changed."""
+    await session.execute(update(REQUESTS).where(REQUESTS.c.id == request_id).values(changes))
+
+
+async def organisations(session: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.UUID, OrganisationRow]:
+    table = Organisation.__table__
+    columns = [table.c[name] for name in OrganisationRow.__struct_fields__]
+    rows = (await session.execute(select(*columns).where(table.c.id.in_(ids)))).mappings()
+    return {row["id"]: msgspec.convert(dict(row), OrganisationRow) for row in rows}
+
+
+async def follow_up(session: AsyncSession, request_id: uuid.UUID) -> FollowUpRow | None:
+    columns = [REQUESTS.c[name] for name in FollowUpRow.__struct_fields__]
+    found = (await session.execute(select(*columns).where(REQUESTS.c.id == request_id))).mappings().first()
+    return None if found is None else msgspec.convert(dict(found), FollowUpRow)
+
+
+async def is_assignable(session: AsyncSession, user_id: uuid.UUID, organisation_ids: set[uuid.UUID]) -> bool:
+    """Whether the user is active in one of these organisations."""
+    users = User.__table__
+    query = select(users.c.id).where(
+        and_(users.c.id == user_id, users.c.active.is_(True), users.c.organisation_id.in_(organisation_ids))
+    )
+    return (await session.scalar(query)) is not None
