@@ -5,7 +5,7 @@ import uuid
 from typing import Any
 
 import msgspec
-from sqlalchemy import exists, or_, select
+from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import load_only
@@ -19,6 +19,7 @@ from mla.enums import TERMINAL_STATUSES, CaseStatus, Role
 from mla.errors import Conflict, Forbidden, NotFound, StaleVersion
 from mla.pagination import Page, fetch_page
 from mla.requests.models import Request
+from mla.requests.repository import confidential_allows
 from mla.users.principal import Principal
 
 # Whoever may open a case edits and closes it, in the organisation that owns it.
@@ -31,9 +32,14 @@ def to_out(case: Case) -> CaseOut:
     return msgspec.convert(case, CaseOut, from_attributes=True)
 
 
-def visible_cases(organisation_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    """Own cases, and cases with a request routed to this organisation's central authority."""
-    routed = exists().where(Request.case_id == Case.id, Request.central_authority_id == organisation_id)
+def visible_cases(viewer: Principal) -> ColumnElement[bool]:
+    """Own cases, and cases with a request routed to this organisation's central authority that the
+    viewer may see: a confidential request routes its case to those it shows to, no one else (an
+    officer must not learn from the case list that a confidential request was sent to the authority)."""
+    organisation_id = viewer.organisation_id
+    routed = exists().where(
+        Request.case_id == Case.id, Request.central_authority_id == organisation_id, confidential_allows(viewer)
+    )
     return or_(Case.organisation_id == organisation_id, routed)
 
 
@@ -66,7 +72,7 @@ async def read_case(session: AsyncSession, clock: Clock, actor: Principal, case_
     The read is recorded on the case's trail when an auditor or another organisation than the
     owner reads it (mla/audit/reads.py).
     """
-    case = await session.scalar(select(Case).where(Case.id == case_id, visible_cases(actor.organisation_id)))
+    case = await session.scalar(select(Case).where(Case.id == case_id, visible_cases(actor)))
     if case is None:
         raise NotFound("No such case.")
     if reads.is_accountable(actor, case.organisation_id):
@@ -143,7 +149,7 @@ async def close_case(
 
 async def _case_to_edit(session: AsyncSession, actor: Principal, case_id: uuid.UUID, version: int) -> Case:
     """The case, locked until the transaction ends, if the caller may change it now."""
-    query = select(Case).where(Case.id == case_id, visible_cases(actor.organisation_id))
+    query = select(Case).where(Case.id == case_id, visible_cases(actor))
     case = await session.scalar(query.with_for_update(of=Case))
     if case is None:
         raise NotFound("No such case.")
@@ -193,7 +199,7 @@ async def list_cases(
     The read is recorded (one event for the page) when accountable (mla/audit/reads.py).
     """
     columns = [getattr(Case, name) for name in CaseSummary.__struct_fields__]
-    query = select(Case).where(visible_cases(actor.organisation_id)).options(load_only(*columns, raiseload=True))
+    query = select(Case).where(visible_cases(actor)).options(load_only(*columns, raiseload=True))
     page = await fetch_page(session, query, Case, cursor, limit, to_summary)
     await reads.record_page_read(
         session, clock, actor, "list_cases", page.items, reads.query_of(cursor=cursor, limit=limit)
