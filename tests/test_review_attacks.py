@@ -249,3 +249,18 @@ async def test_the_case_of_a_confidential_request_shows_only_to_those_who_may_se
     assert supervisor_read.status_code == 200
     assert officer_read.status_code == 404, officer_read.text
     assert case_id not in {case["id"] for case in officer_list.json()["items"]}
+
+
+async def test_refusing_to_close_a_case_names_no_confidential_request_the_caller_may_not_see(world: World) -> None:
+    prosecution, _, request = await submitted_secret(world)
+    colleague = await world.member(prosecution, Role.PROSECUTOR)
+    hidden = await world.client.get(f"/api/v1/requests/{request['id']}", headers=colleague.headers)
+    assert hidden.status_code == 404
+
+    refused = await world.client.post(
+        f"/api/v1/cases/{request['case_id']}/close", json={"version": 1}, headers=colleague.headers
+    )
+
+    assert refused.status_code == 409, refused.text
+    assert request["reference"] not in refused.text
+    assert refused.json()["open_requests"] == []

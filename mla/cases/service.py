@@ -2,7 +2,7 @@
 edited and closed only by the organisation's own prosecutors and central authority officers."""
 
 import uuid
-from typing import Any
+from typing import Any, NoReturn
 
 import msgspec
 from sqlalchemy import ColumnElement, exists, or_, select
@@ -130,21 +130,30 @@ async def close_case(
     open requests' references in `open_requests`).
     """
     case = await _case_to_edit(session, actor, case_id, data.version)
-    still_open = select(Request.reference).where(Request.case_id == case.id, Request.status.not_in(TERMINAL_STATUSES))
-    open_requests = list(await session.scalars(still_open.order_by(Request.reference)))
-    if open_requests:
-        named = ", ".join(open_requests[:NAMED_IN_DETAIL])
-        more = len(open_requests) - NAMED_IN_DETAIL
-        raise Conflict(
-            f"The case still has open requests: {named}{f' and {more} more' if more > 0 else ''}. "
-            "Close (withdraw, or see through to the end) each of them first.",
-            open_requests=open_requests,
-        )
+    still_open = select(Request.reference, confidential_allows(actor).label("shown")).where(
+        Request.case_id == case.id, Request.status.not_in(TERMINAL_STATUSES)
+    )
+    rows = (await session.execute(still_open.order_by(Request.reference))).all()
+    if rows:
+        _refuse_closing([row.reference for row in rows if row.shown], hidden=any(not row.shown for row in rows))
     case.status, case.closed_at = CaseStatus.CLOSED, clock.now()
     case.version += 1
     changes = {"status": {"before": CaseStatus.OPEN, "after": CaseStatus.CLOSED}, "closed_at": case.closed_at}
     await audit.record(session, clock, actor, _case_entry(case, "close_case", msgspec.to_builtins(changes)))
     return case
+
+
+def _refuse_closing(open_requests: list[str], *, hidden: bool) -> NoReturn:
+    """409 naming the open requests the caller may see; the others (confidential) are only alluded to."""
+    named = ", ".join(open_requests[:NAMED_IN_DETAIL])
+    more = len(open_requests) - NAMED_IN_DETAIL
+    listed = f"{named}{f' and {more} more' if more > 0 else ''}"
+    unseen = "requests you may not see" if hidden else ""
+    raise Conflict(
+        f"The case still has open requests: {' and '.join(part for part in (listed, unseen) if part)}. "
+        "Close (withdraw, or see through to the end) each of them first.",
+        open_requests=open_requests,
+    )
 
 
 async def _case_to_edit(session: AsyncSession, actor: Principal, case_id: uuid.UUID, version: int) -> Case:
