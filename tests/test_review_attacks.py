@@ -264,3 +264,79 @@ async def test_refusing_to_close_a_case_names_no_confidential_request_the_caller
     assert refused.status_code == 409, refused.text
     assert request["reference"] not in refused.text
     assert refused.json()["open_requests"] == []
+
+
+async def test_an_escalation_without_a_central_authority_reaches_no_one_who_may_not_see_the_request(
+    world: World, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock
+) -> None:
+    from tests.alerts.test_recipients import received_by
+    from tests.alerts.test_scan import scan
+
+    org = await world.organisation()  # no central authority: the prosecution service transmits itself
+    draft = await world.request(org, await world.case(org), await world.counterparty(), **EMERGENCY, **SECRET)
+    submitted = await world.client.post(
+        f"/api/v1/requests/{draft['id']}/actions/submit", json={"version": draft["version"]}, headers=org.headers()
+    )
+    assert submitted.status_code == 409 and "no-central-authority" in submitted.json()["type"]
+    for hours in (5, 12, 24, 72, 24 * 10, 24 * 40):
+        clock.set(clock.now() + timedelta(hours=hours))
+        await scan(sessionmaker, clock)
+    found = await received_by(sessionmaker, draft)
+    assert found == {}
+
+
+async def test_malformed_input_to_the_new_routes_and_the_desk_is_a_4xx_and_writes_nothing(world: World) -> None:
+    prosecution, authority, request = await submitted_secret(world)
+    case_url = f"/api/v1/cases/{request['case_id']}"
+    headers = prosecution.headers()
+    json_headers = headers | {"Content-Type": "application/json"}
+    before = await audit_event_count(world.sessionmaker)
+    api_probes: list[tuple[str, str, Any]] = [
+        ("GET", "/api/v1/requests?status=draft&status=bogus", None),
+        ("GET", "/api/v1/requests?identifier=" + "a" * 5000, None),
+        ("GET", "/api/v1/requests?case=not-a-uuid", None),
+        ("GET", "/api/v1/cases?cursor=%00", None),
+        ("PATCH", case_url, b"null"),
+        ("PATCH", case_url, b"[]"),
+        ("PATCH", case_url, b'{"version": 1, "offences": []}'),
+        ("PATCH", case_url, b'{"version": 1, "offences": null}'),
+        ("PATCH", case_url, b'{"version": 1, "summary": null}'),
+        ("PATCH", case_url, b'{"version": 1, "title": "' + b"t" * 100_000 + b'"}'),
+        ("PATCH", case_url, b'{"version": 1, "reference": "a\\u0000"}'),
+        ("PATCH", case_url, b'{"version": -1}'),
+        ("POST", case_url + "/close", b"{}"),
+        ("POST", case_url + "/close", b'{"version": 1, "extra": true}'),
+    ]
+    answers: dict[Any, int] = {}
+    for method, path, body in api_probes:
+        response = await world.client.request(method, path, content=body, headers=json_headers if body else headers)
+        answers[(method, path[:80], None if body is None else body[:60])] = response.status_code
+
+    officer = await desk_user(world, authority, Role.CENTRAL_AUTHORITY)
+    await sign_in(world.client, officer.email)
+    page = await world.client.get("/desk/queue")
+    token = page.text.split('name="_csrf" value="', 1)[1].split('"', 1)[0] if 'name="_csrf"' in page.text else ""
+    base = f"/desk/requests/{request['id']}"
+    desk_probes = [
+        (base + "/assign", {"user_id": "not-a-uuid", "version": "2"}),
+        (base + "/assign", {"user_id": str(uuid.uuid4()), "version": "2"}),
+        (base + "/assign", {"user_id": "me", "version": "99999999999999999999999"}),
+        (base + "/actions/approve", {"version": "x"}),
+        (base + "/actions/postpone", {"version": "2", "until": "0001-01-01T00:00"}),
+        (base + "/actions/%00", {"version": "2"}),
+        (base + "/checks/%00/attestation", {"outcome": "pass", "reason": "x" * 10}),
+        ("/desk/requests?identifier=%00", None),
+        ("/desk/requests?cursor=garbage", None),
+        ("/desk/queue?cursor=garbage", None),
+    ]
+    for path, form in desk_probes:
+        if form is None:
+            response = await world.client.get(path)
+        else:
+            response = await world.client.post(path, data={"_csrf": token, **form})
+        answers[("desk", path[-40:], str(form)[:40])] = response.status_code
+
+    assert all(400 <= status < 500 for status in answers.values()), {
+        k: v for k, v in answers.items() if not 400 <= v < 500
+    }
+    assert await audit_event_count(world.sessionmaker) == before
