@@ -344,3 +344,29 @@ async def test_malformed_input_to_the_new_routes_and_the_desk_is_a_4xx_and_write
         k: v for k, v in answers.items() if not 400 <= v < 500
     }
     assert await audit_event_count(world.sessionmaker) == before_desk
+
+
+async def test_a_request_is_assigned_to_no_one_who_does_not_handle_requests(
+    world: World, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock
+) -> None:
+    """Assigned to the authority's platform administrator (or an admin, an auditor), the request's alerts
+    would mail them its reference and deadlines, and the assignee of a confidential request may read it."""
+    from tests.alerts.test_recipients import received_by
+    from tests.alerts.test_scan import scan
+
+    prosecution, authority = await world.linked_pair()
+    draft = await world.request(prosecution, await world.case(prosecution), await world.counterparty(), **EMERGENCY)
+    request = await world.act(prosecution, Role.PROSECUTOR, draft, "submit")
+    officer = authority.headers(Role.CENTRAL_AUTHORITY)
+    outsiders = [authority.members[role] for role in (Role.PLATFORM_ADMIN, Role.ADMIN, Role.AUDITOR)]
+    for outsider in outsiders:
+        assigned = await world.client.post(
+            f"/api/v1/requests/{request['id']}/assign",
+            json={"user_id": str(outsider.id), "version": request["version"]},
+            headers=officer,
+        )
+        assert assigned.status_code == 422, (outsider.email, assigned.text)
+
+    clock.advance(timedelta(hours=5))
+    await scan(sessionmaker, clock)
+    assert not {outsider.id for outsider in outsiders} & set(await received_by(sessionmaker, request))
