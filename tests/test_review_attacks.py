@@ -205,8 +205,8 @@ async def test_bad_text_in_query_and_body_is_a_4xx_never_a_500(world: World) -> 
 async def test_a_confidential_requests_alert_reaches_only_those_who_may_see_it(
     world: World, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock
 ) -> None:
-    """Escalation of a confidential emergency review: the authority's supervisors, nobody else; the
-    organisations' webhooks carry its reference only if their owners may see it."""
+    """A confidential emergency review's alerts: the authority's supervisors and the prosecutor, nobody else;
+    no webhook (its receiver is the organisation's system, run by admins who may not see the request)."""
     from tests.alerts.test_recipients import received_by
     from tests.alerts.test_scan import add_webhook, scan
 
@@ -232,7 +232,7 @@ async def test_a_confidential_requests_alert_reaches_only_those_who_may_see_it(
             {"id": uuid.UUID(request["id"])},
         )
         organisations = {row.organisation_id for row in hooks}
-    assert organisations <= {prosecution.id, authority.id}
+    assert organisations == set()
 
 
 async def test_the_case_of_a_confidential_request_shows_only_to_those_who_may_see_the_request(world: World) -> None:
