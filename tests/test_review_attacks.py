@@ -178,7 +178,7 @@ async def test_a_rolled_back_reference_edit_never_reaches_the_process_cache(worl
     assert seen.instrument(instrument).title == original_title  # type: ignore[union-attr]
 
 
-async def test_bad_text_in_query_and_body_is_a_4xx_never_a_500(world: World) -> None:
+async def test_bad_text_in_query_and_body_is_never_a_500_and_changes_nothing(world: World) -> None:
     org = await world.organisation()
     case = await world.case(org)
     headers = org.headers()
