@@ -91,7 +91,9 @@ JOIN requests q ON q.id = d.request_id
 """)
 
 # Who each sent alert reaches (mla.alerts.scan explains the rules): `chased` get an in-app notification
-# and an e-mail, `informed` an in-app notification only; the alerted organisation's webhooks a POST.
+# and an e-mail, `informed` an in-app notification only; the alerted organisation's webhooks a POST, unless
+# the request is confidential: a webhook's receiver is the organisation's system, run by its admins, who may
+# not see it (a lapse's text names the holder and the identifiers).
 FAN_OUT = text("""
 WITH texts AS (
     SELECT * FROM unnest(CAST(:alert_ids AS uuid[]), CAST(:zones AS text[]), CAST(:titles AS text[]),
@@ -168,7 +170,7 @@ posted AS (
     INSERT INTO deliveries (id, alert_id, channel, recipient, webhook_id, subject, body, status, attempts,
                             next_attempt_at, created_at)
     SELECT gen_random_uuid(), a.alert_id, 'webhook', w.id::text, w.id, t.title, t.payload, :pending, 0, :now, :now
-    FROM alerted a JOIN webhooks w ON w.active AND w.organisation_id = a.alerted_organisation
+    FROM alerted a JOIN webhooks w ON w.active AND w.organisation_id = a.alerted_organisation AND NOT a.confidential
     JOIN organisations o ON o.id = a.alerted_organisation
     JOIN texts t ON t.alert_id = a.alert_id AND t.zone = o.timezone
     ON CONFLICT (alert_id, channel, recipient) DO NOTHING

@@ -2,10 +2,10 @@
 edited and closed only by the organisation's own prosecutors and central authority officers."""
 
 import uuid
-from typing import Any
+from typing import Any, NoReturn
 
 import msgspec
-from sqlalchemy import exists, or_, select
+from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import load_only
@@ -19,6 +19,7 @@ from mla.enums import TERMINAL_STATUSES, CaseStatus, Role
 from mla.errors import Conflict, Forbidden, NotFound, StaleVersion
 from mla.pagination import Page, fetch_page
 from mla.requests.models import Request
+from mla.requests.repository import confidential_allows
 from mla.users.principal import Principal
 
 # Whoever may open a case edits and closes it, in the organisation that owns it.
@@ -31,9 +32,14 @@ def to_out(case: Case) -> CaseOut:
     return msgspec.convert(case, CaseOut, from_attributes=True)
 
 
-def visible_cases(organisation_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    """Own cases, and cases with a request routed to this organisation's central authority."""
-    routed = exists().where(Request.case_id == Case.id, Request.central_authority_id == organisation_id)
+def visible_cases(viewer: Principal) -> ColumnElement[bool]:
+    """Own cases, and cases with a request routed to this organisation's central authority that the
+    viewer may see: a confidential request routes its case to those it shows to, no one else (an
+    officer must not learn from the case list that a confidential request was sent to the authority)."""
+    organisation_id = viewer.organisation_id
+    routed = exists().where(
+        Request.case_id == Case.id, Request.central_authority_id == organisation_id, confidential_allows(viewer)
+    )
     return or_(Case.organisation_id == organisation_id, routed)
 
 
@@ -66,7 +72,7 @@ async def read_case(session: AsyncSession, clock: Clock, actor: Principal, case_
     The read is recorded on the case's trail when an auditor or another organisation than the
     owner reads it (mla/audit/reads.py).
     """
-    case = await session.scalar(select(Case).where(Case.id == case_id, visible_cases(actor.organisation_id)))
+    case = await session.scalar(select(Case).where(Case.id == case_id, visible_cases(actor)))
     if case is None:
         raise NotFound("No such case.")
     if reads.is_accountable(actor, case.organisation_id):
@@ -124,16 +130,12 @@ async def close_case(
     open requests' references in `open_requests`).
     """
     case = await _case_to_edit(session, actor, case_id, data.version)
-    still_open = select(Request.reference).where(Request.case_id == case.id, Request.status.not_in(TERMINAL_STATUSES))
-    open_requests = list(await session.scalars(still_open.order_by(Request.reference)))
-    if open_requests:
-        named = ", ".join(open_requests[:NAMED_IN_DETAIL])
-        more = len(open_requests) - NAMED_IN_DETAIL
-        raise Conflict(
-            f"The case still has open requests: {named}{f' and {more} more' if more > 0 else ''}. "
-            "Close (withdraw, or see through to the end) each of them first.",
-            open_requests=open_requests,
-        )
+    still_open = select(Request.reference, confidential_allows(actor).label("shown")).where(
+        Request.case_id == case.id, Request.status.not_in(TERMINAL_STATUSES)
+    )
+    rows = (await session.execute(still_open.order_by(Request.reference))).all()
+    if rows:
+        _refuse_closing([row.reference for row in rows if row.shown], hidden=any(not row.shown for row in rows))
     case.status, case.closed_at = CaseStatus.CLOSED, clock.now()
     case.version += 1
     changes = {"status": {"before": CaseStatus.OPEN, "after": CaseStatus.CLOSED}, "closed_at": case.closed_at}
@@ -141,9 +143,22 @@ async def close_case(
     return case
 
 
+def _refuse_closing(open_requests: list[str], *, hidden: bool) -> NoReturn:
+    """409 naming the open requests the caller may see; the others (confidential) are only alluded to."""
+    named = ", ".join(open_requests[:NAMED_IN_DETAIL])
+    more = len(open_requests) - NAMED_IN_DETAIL
+    listed = f"{named}{f' and {more} more' if more > 0 else ''}"
+    unseen = "requests you may not see" if hidden else ""
+    raise Conflict(
+        f"The case still has open requests: {' and '.join(part for part in (listed, unseen) if part)}. "
+        "Close (withdraw, or see through to the end) each of them first.",
+        open_requests=open_requests,
+    )
+
+
 async def _case_to_edit(session: AsyncSession, actor: Principal, case_id: uuid.UUID, version: int) -> Case:
     """The case, locked until the transaction ends, if the caller may change it now."""
-    query = select(Case).where(Case.id == case_id, visible_cases(actor.organisation_id))
+    query = select(Case).where(Case.id == case_id, visible_cases(actor))
     case = await session.scalar(query.with_for_update(of=Case))
     if case is None:
         raise NotFound("No such case.")
@@ -193,7 +208,7 @@ async def list_cases(
     The read is recorded (one event for the page) when accountable (mla/audit/reads.py).
     """
     columns = [getattr(Case, name) for name in CaseSummary.__struct_fields__]
-    query = select(Case).where(visible_cases(actor.organisation_id)).options(load_only(*columns, raiseload=True))
+    query = select(Case).where(visible_cases(actor)).options(load_only(*columns, raiseload=True))
     page = await fetch_page(session, query, Case, cursor, limit, to_summary)
     await reads.record_page_read(
         session, clock, actor, "list_cases", page.items, reads.query_of(cursor=cursor, limit=limit)

@@ -60,6 +60,12 @@ async def current(session: AsyncSession) -> ReferenceData:
     cached = _CACHES.get(engine)
     if cached is not None and cached.version == version:
         return cached
+    # Read again before loading: a version noted earlier in this transaction (by authentication)
+    # predates any edit the transaction made since, and rows read now carry that edit; filed under the
+    # committed version, a rollback would leave the cache holding what was never committed. A version
+    # read now is this transaction's own (a sequence number nobody else gets) if it edited anything.
+    version = await repository.version(session)
+    remember_version(session, version)
     # Loaded after the version was read: at least as new as the version says, never older.
     loaded = ReferenceData(
         version=version,

@@ -12,6 +12,8 @@ from mla.users.principal import Principal
 
 OWNER_ROLES = frozenset({Role.PROSECUTOR.value})
 AUTHORITY_ROLES = frozenset({Role.CENTRAL_AUTHORITY.value, Role.SUPERVISOR.value})
+# Whoever holds none of these never handles a request, so is never its assignee (auditors, admins, platform admins).
+HANDLER_ROLES = OWNER_ROLES | AUTHORITY_ROLES
 
 
 def effective_roles(actor: Principal, request: Request) -> frozenset[str]:

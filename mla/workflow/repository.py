@@ -6,11 +6,12 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import and_, any_, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mla.audit.models import AuditEvent
 from mla.organisations.models import Organisation
+from mla.requests.access import HANDLER_ROLES
 from mla.requests.models import Request
 from mla.requests.repository import visible_to
 from mla.users.models import User
@@ -145,9 +146,11 @@ async def follow_up(session: AsyncSession, request_id: uuid.UUID) -> FollowUpRow
 
 
 async def is_assignable(session: AsyncSession, user_id: uuid.UUID, organisation_ids: set[uuid.UUID]) -> bool:
-    """Whether the user is active in one of these organisations."""
+    """Whether the user is active in one of these organisations and handles requests (`HANDLER_ROLES`):
+    an assignee receives the request's alerts, and a confidential request shows to its assignee."""
     users = User.__table__
     query = select(users.c.id).where(
-        and_(users.c.id == user_id, users.c.active.is_(True), users.c.organisation_id.in_(organisation_ids))
+        and_(users.c.id == user_id, users.c.active.is_(True), users.c.organisation_id.in_(organisation_ids)),
+        or_(*(role == any_(users.c.roles) for role in sorted(HANDLER_ROLES))),
     )
     return (await session.scalar(query)) is not None
