@@ -23,6 +23,7 @@ CLOCKS = {
     Action.RESUME: ClockEffect.END_POSTPONEMENT,
     Action.EXTEND: ClockEffect.EXTEND,
     Action.LAPSE: ClockEffect.LAPSE,
+    Action.CONFIRM_PRESERVED: ClockEffect.CONFIRM,  # refused once the preservation expired (art 11(1))
 }
 RECORDING = {
     Action.SUBMIT,  # links the central authority if the draft was filed before the link
