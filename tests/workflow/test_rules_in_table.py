@@ -23,6 +23,7 @@ CLOCKS = {
     Action.RESUME: ClockEffect.END_POSTPONEMENT,
     Action.EXTEND: ClockEffect.EXTEND,
     Action.LAPSE: ClockEffect.LAPSE,
+    Action.CONFIRM_PRESERVED: ClockEffect.CONFIRM,  # a confirmation after the expiry passed is refused
 }
 RECORDING = {
     Action.SUBMIT,  # links the central authority if the draft was filed before the link
