@@ -76,7 +76,8 @@ async def create_request(session: AsyncSession, clock: Clock, actor: Principal, 
 
     Refuses a role that may not file this direction for its organisation (403: officers file for
     a central authority, prosecutors for their service), a case, target or instrument the
-    caller cannot use (422, naming the field), and a closed case (409).
+    caller cannot use (422, naming the field), an outgoing order notified to an enforcing authority
+    of its own issuing state (422, Reg. 2023/1543 art 8(2)), and a closed case (409).
     """
     values = await _filing_values(session, clock, actor, data, numbered=True)
     request = await repository.insert_request(session, values)
@@ -113,6 +114,7 @@ async def _filing_values(
         raise field_error("target_id", "no such counterparty")
     if instrument is None:
         raise field_error("instrument", f"no instrument with code {data.instrument!r}")
+    _require_enforcing_state_abroad(data.direction, organisation.country, data.notified_enforcing_state)
     now = clock.now()
     return {
         **msgspec.to_builtins(data),
@@ -214,7 +216,8 @@ async def update_request(
     """Edit a request: its substance only while a draft, its references and priority while open.
 
     Refuses another organisation's request (404 if unseen, 403 if only routed to the caller),
-    a stale version (409), and an edit the status does not allow (409).
+    a stale version (409), an edit the status does not allow (409), and an outgoing order notified
+    to an enforcing authority of its own issuing state (422, Reg. 2023/1543 art 8(2)).
     """
     request = await get_request(session, actor, request_id, for_update=True)
     if request.organisation_id != actor.organisation_id or not effective_roles(actor, request) & EDITING_ROLES:
@@ -238,6 +241,12 @@ async def update_request(
         changes.get("urgency", request.urgency) != Urgency.EMERGENCY
     ):
         raise field_error("issued_without_prior_validation", WITHOUT_VALIDATION_NEEDS_EMERGENCY)
+    if changes.get("notified_enforcing_state"):
+        owner = (await reference_data.current(session)).organisation(request.organisation_id)
+        assert owner is not None  # the request's organisation, by a foreign key
+        _require_enforcing_state_abroad(
+            Direction(request.direction), owner.country, changes["notified_enforcing_state"]
+        )
     before = snapshot(request)
     for name, value in changes.items():
         setattr(request, name, _column_value(value))
@@ -285,6 +294,17 @@ def _require_consistent_period(start: datetime | None, end: datetime | None) -> 
             check_period(start, end)
         except ValueError as exc:
             raise field_error("period_end", str(exc)) from exc
+
+
+def _require_enforcing_state_abroad(direction: Direction, owner_country: str, enforcing_state: str | None) -> None:
+    """Reg. 2023/1543 art 8(2): the enforcing authority notified sits in another Member State than the
+    issuing one (no notification when offence and person are both in the issuing state). The issuing
+    state of an outgoing order is its owner's country; on an incoming one we may be the enforcing state."""
+    if direction == Direction.OUTGOING and enforcing_state == owner_country:
+        raise field_error(
+            "notified_enforcing_state",
+            f"must be another Member State than the issuing state {owner_country} (Reg. 2023/1543 art 8(2))",
+        )
 
 
 async def _require_target_and_instrument(session: AsyncSession, target_id: uuid.UUID, instrument_code: str) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mla.deadlines import repository as deadlines
-from mla.enums import OrganisationKind
+from mla.enums import Direction, OrganisationKind
 from mla.errors import Conflict, InvalidTransition, Unprocessable
 from mla.requests.service import field_error, responsible_authority
 from mla.workflow import repository
@@ -26,6 +26,11 @@ ENFORCING_REVIEW = "enforcing_review"  # the deadline kind of Reg. 2023/1543 art
 class NoCentralAuthority(Conflict):
     problem = "no-central-authority"
     title = "No central authority responsible"
+
+
+class FollowUpNotSent(Conflict):
+    problem = "follow-up-not-sent"
+    title = "Follow-up request not sent"
 
 
 async def submit(session: AsyncSession, row: RequestRow, data: ActionInput) -> dict[str, Any]:
@@ -163,5 +168,22 @@ async def supersede(session: AsyncSession, row: RequestRow, data: ActionInput) -
             "The follow-up must be another request of the same organisation.",
             errors=[{"field": "follow_up_request_id", "message": "no such request of yours"}],
         )
+    _require_sent(found)
     row.follow_up_request_id = found.id
     return {"follow_up_request_id": found.id, "follow_up_reference": found.reference}
+
+
+def _require_sent(follow_up: repository.FollowUpRow) -> None:
+    """Only a follow-up that left us keeps the data preserved (an incoming one arrived, so it counts).
+
+    Reg. 2023/1543 art 11(1) speaks of a production request that was issued, Budapest art 29(7) of
+    one that was sent: until then the preservation's expiry keeps running.
+    """
+    if follow_up.direction == Direction.INCOMING or follow_up.transmitted_at is not None:
+        return
+    raise FollowUpNotSent(
+        f"The follow-up request {follow_up.reference} is {follow_up.status} and was never transmitted: the data "
+        "stay preserved until production only once the production request was issued (Reg. 2023/1543 art 11(1)) "
+        "or sent (Budapest art 29(7)). Transmit the follow-up first; until then the preservation's expiry runs.",
+        follow_up_status=follow_up.status,
+    )

@@ -94,6 +94,9 @@ class FollowUpRow(msgspec.Struct, kw_only=True):
     id: uuid.UUID
     organisation_id: uuid.UUID
     reference: str
+    direction: str
+    status: str
+    transmitted_at: datetime | None
 
 
 def _row(mapping: Any) -> RequestRow:

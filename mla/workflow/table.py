@@ -15,7 +15,8 @@ Decisions not spelled out in SPEC §5:
 - A supervisor may do whatever the central authority may (never prosecutor-only actions:
   submit, provide_clarification on an outgoing request).
 - Auditor and admin do no workflow action; `lapse` is done only by the worker, as `SYSTEM`.
-- A preservation request ends with `supersede` (follow-up request linked) or `lapse`; it yields
+- A preservation request ends with `supersede` (follow-up request linked: one that was transmitted, or
+  an incoming one, else 409 `follow-up-not-sent`, Reg. 2023/1543 art 11(1), Budapest art 29(7)) or `lapse`; it yields
   no data, so `fulfil` and `record_partial` apply only to the other request types
   (`record_partial` would also strand a preservation in a status it could not leave).
 - Incoming requests are handled by the central authority (and supervisor), including recording

@@ -451,9 +451,10 @@ async def test_a_confirmed_production_request_keeps_an_epoc_pr_preserved_until_p
     """Art 11(1): once the issuer confirms, within the 60 days, that the production request was issued,
     the provider keeps the data until production: the expiry is met, not missed, and its end (Mon 4
     Jan 2027) passes without a lapse."""
-    prosecution, _, request = await world.transmitted(**EPOC_PR)
+    prosecution, authority, request = await world.transmitted(**EPOC_PR)
     request = await world.act(prosecution, P, request, "confirm_preserved")
     production = await world.request(prosecution, await world.case(prosecution), uuid.UUID(request["target_id"]))
+    production = await world.walk_to_transmitted(prosecution, authority, production)
 
     request = await world.act(prosecution, P, request, "supersede", follow_up_request_id=production["id"])
     clock.set(utc(2027, 1, 5, 6, 0))
@@ -463,6 +464,30 @@ async def test_a_confirmed_production_request_keeps_an_epoc_pr_preserved_until_p
     expiry = (await by_rule(world, prosecution, request))["epoc-pr-expiry"]
     assert (expiry["status"], expiry["closed_by_action"]) == ("met", "supersede")
     assert (await current(world, prosecution, request))["status"] == "fulfilled"
+
+
+async def test_a_follow_up_still_in_draft_does_not_end_the_preservation(
+    world: World, clock: FixedClock, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """Art 11(1) speaks of a production request that was issued: a draft follow-up is refused (409 naming
+    the rule), nothing changes, and the expiry (Mon 4 Jan 2027) still runs and lapses the preservation."""
+    prosecution, _, request = await world.transmitted(**EPOC_PR)
+    request = await world.act(prosecution, P, request, "confirm_preserved")
+    draft = await world.request(prosecution, await world.case(prosecution), uuid.UUID(request["target_id"]))
+
+    refused = await action(world, prosecution, request, "supersede", follow_up_request_id=draft["id"])
+
+    assert refused.status_code == 409, refused.text
+    problem = refused.json()
+    assert problem["type"].endswith("/follow-up-not-sent") and problem["follow_up_status"] == "draft"
+    assert "art 11(1)" in problem["detail"] and "art 29(7)" in problem["detail"]
+    after = await current(world, prosecution, request)
+    assert (after["status"], after["version"], after["follow_up_request_id"]) == ("preserved", request["version"], None)
+    assert (await by_rule(world, prosecution, request))["epoc-pr-expiry"]["status"] == "open"
+    clock.set(utc(2027, 1, 5, 6, 0))
+    await scan(sessionmaker, clock)
+    clock.set(utc(2026, 11, 3))  # read back while the test's API tokens are valid
+    assert (await current(world, prosecution, request))["status"] == "expired"
 
 
 async def test_an_extension_asked_after_the_expiry_is_refused(world: World, clock: FixedClock) -> None:

@@ -179,6 +179,9 @@ INVALID_REQUESTS = [
     pytest.param({"case_id": UNKNOWN_ID}, "case_id", id="unknown case"),
     pytest.param({"target_id": UNKNOWN_ID}, "target_id", id="unknown target"),
     pytest.param({"instrument": "no-such-treaty"}, "instrument", id="unknown instrument"),
+    # Reg. 2023/1543 art 8(2): the enforcing authority is in another Member State than the issuing one (DE)
+    pytest.param({"notified_enforcing_state": "DE"}, "notified_enforcing_state", id="enforcing state is the issuer"),
+    pytest.param({"notified_enforcing_state": "de"}, "notified_enforcing_state", id="issuer's state in lower case"),
 ]
 
 
@@ -422,6 +425,12 @@ INVALID_PATCHES = [
     pytest.param({"version": 1, "target_id": UNKNOWN_ID}, {}, "target_id", id="unknown target"),
     pytest.param({"version": 1, "instrument": "no-such-treaty"}, {}, "instrument", id="unknown instrument"),
     pytest.param({"version": 1, "instrument": "eu\x00epoc"}, {}, "instrument", id="NUL in the instrument code"),
+    pytest.param(
+        {"version": 1, "notified_enforcing_state": "DE"},
+        {},
+        "notified_enforcing_state",
+        id="enforcing state is the issuing state",
+    ),
     pytest.param({"version": 1, "status": "approved"}, {}, "status", id="status is not editable"),
     pytest.param({"version": 1, "reference": "MLA-1"}, {}, "reference", id="reference is not editable"),
 ]
@@ -439,6 +448,23 @@ async def test_invalid_patch_is_refused_naming_the_field_and_changes_nothing(
     assert_problem(response, 422, field)
     assert (await filing.world.client.get(url, headers=filing.org.headers())).json() == draft
     assert await _audit_events_of(filing, draft["id"]) == events
+
+
+async def test_the_enforcing_state_is_another_member_state_than_the_issuer_but_may_be_ours_on_an_incoming_order(
+    filing: Filing, draft: dict[str, Any]
+) -> None:
+    """Art 8(2): an order we (DE) issue is notified to another Member State's enforcing authority; on an
+    incoming order the issuer is the requesting state, so we may be the enforcing state it notified."""
+    url = f"{REQUESTS}/{draft['id']}"
+
+    elsewhere = await filing.world.client.patch(
+        url, json={"version": 1, "notified_enforcing_state": "ie"}, headers=filing.org.headers()
+    )
+    _, incoming = await filing.world.received(notified_enforcing_state="DE")
+
+    assert elsewhere.status_code == 200, elsewhere.text
+    assert elsewhere.json()["notified_enforcing_state"] == "IE"
+    assert incoming["notified_enforcing_state"] == "DE"
 
 
 @pytest.mark.parametrize(

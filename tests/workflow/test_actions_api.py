@@ -28,7 +28,9 @@ async def test_preservation_walks_from_draft_to_superseded_with_a_verifiable_tra
     provider = await world.counterparty()
     case = await world.case(prosecution)
     request = await world.request(prosecution, case, provider, type="preservation", instrument="us-2703f")
-    follow_up = await world.request(prosecution, case, provider)
+    follow_up = await world.walk_to_transmitted(
+        prosecution, authority, await world.request(prosecution, case, provider)
+    )
     P, CA = Role.PROSECUTOR, Role.CENTRAL_AUTHORITY
 
     request = await world.act(prosecution, P, request, "submit")

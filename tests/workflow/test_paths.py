@@ -186,6 +186,22 @@ async def test_an_incoming_preservation_keeps_its_own_preservation_period(world:
     assert first["counting"] == "legal" and "ends Fri 1 Jan → Mon 4 Jan" in first["explanation"]
 
 
+async def test_an_incoming_preservation_is_superseded_by_the_follow_up_request_that_arrived(world: World) -> None:
+    """Budapest art 29(7): once the requesting state's follow-up request is received, the data stay preserved
+    pending the decision on it; a received request was sent to us, so it ends the preservation period."""
+    authority, request = await world.accepted(type="preservation", instrument="budapest-29", treaty_reference=None)
+    preserved = await world.act(authority, OFFICER, request, "confirm_preserved")
+    case = await world.case(authority, role=OFFICER)
+    incoming = {"direction": "incoming", "type": "mla", "instrument": "budapest-29", "treaty_reference": None}
+    follow_up = await world.request(authority, case, uuid.UUID(request["target_id"]), **incoming)
+
+    superseded = await world.act(authority, OFFICER, preserved, "supersede", follow_up_request_id=follow_up["id"])
+
+    assert follow_up["status"] == "received"
+    assert (superseded["status"], superseded["follow_up_request_id"]) == ("fulfilled", follow_up["id"])
+    assert (await clocks(world, authority, superseded))["incoming-preservation-expiry"][0]["status"] == "met"
+
+
 async def test_an_incoming_request_handed_to_a_prosecution_service_is_seen_and_executed_there(world: World) -> None:
     authority, request = await world.accepted()
     service = await world.organisation()  # Berlin, like the authority
