@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bench.database import BENCH_KEYRING
 from bench.scenarios import request_body
+from bench.seed import Draft
 from bench.world import World
 from mla.alerts import repository as alerts
 from mla.checks.rules import CheckSettings
@@ -105,23 +106,24 @@ async def queue_plans(url: str, authority_id: uuid.UUID, officer_id: uuid.UUID, 
     return plans
 
 
-async def use_case_statements(url: str, world: World, draft: tuple[uuid.UUID, uuid.UUID, int]) -> dict[str, list[str]]:
+async def use_case_statements(url: str, world: World, draft: Draft) -> dict[str, list[str]]:
     """The SQL each measured use case sends, counted through the services themselves and rolled back."""
     engine = create_engine(url)  # as the API's
     clock = SystemClock()
-    service = next(s for s in world.services if s.id == draft[1])
-    prosecutor = Principal(service.members[0].id, service.id, frozenset({Role.PROSECUTOR.value}), "bench")
+    service = next(s for s in world.services if s.id == draft.owner)
+    creator = next(m for m in service.members if m.id == draft.created_by)
+    prosecutor = Principal(creator.id, service.id, frozenset({Role.PROSECUTOR.value}), "bench")
     authority = world.authorities[service.authority]
     officer = Principal(authority.members[0].id, authority.id, frozenset({Role.CENTRAL_AUTHORITY.value}), "bench")
     body = request_body(service.cases[0], world.providers[0], clock.now())
     filing = msgspec.convert(body, RequestCreate)
-    submit = ActionInput(version=draft[2])
-    digest = token_digest(service.members[0].token)
+    submit = ActionInput(version=draft.version)
+    digest = token_digest(creator.token)
     use_cases = {
         "authentication (API token)": lambda s: users.principal_for_api_token(s, digest, clock.now()),
         "filing (create_request)": lambda s: requests.create_request(s, clock, prosecutor, filing),
         "submit (perform_action)": lambda s: workflow.perform_action(
-            s, clock, prosecutor, draft[0], "submit", submit, None, CheckSettings(max_content_days=365)
+            s, clock, prosecutor, draft.id, "submit", submit, None, CheckSettings(max_content_days=365)
         ),
         "queue, one bucket (list_queue)": lambda s: queue_service.list_queue(
             s, clock, officer, QueueBucket.OVERDUE, None, 50

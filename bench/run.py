@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> None:
 def _run_loads(
     args: argparse.Namespace,
     world: World,
-    drafts: list[tuple],  # type: ignore[type-arg]
+    drafts: list[seed.Draft],
     servers: Servers,
     url: str,
     warmup: float,
@@ -135,7 +135,7 @@ def _run_loads(
     rng = random.Random(args.seed)
     processes = args.load_processes
     filing_calls = scenarios.filing_calls(world, datetime.now(UTC), rng)
-    floor_drafts = [draft_id for draft_id, _, _ in drafts[: min(SUBMIT_FLOOR_DRAFTS, len(drafts) // 4)]]
+    floor_drafts = [draft.id for draft in drafts[: min(SUBMIT_FLOOR_DRAFTS, len(drafts) // 4)]]
     submit_calls = scenarios.submit_calls(world, drafts[len(floor_drafts) :])
     concurrency, duration = args.concurrency, args.duration
     ceiling = [scenarios.HttpCall("GET", "/health/live", b"")]

@@ -18,9 +18,11 @@ from bench.client import HttpConnection
 from bench.database import BENCH_KEYRING
 from bench.load import Operation
 from bench.rows import CONFIDENTIALITY_REASON, FACTS, STATEMENT
+from bench.seed import Draft
 from bench.world import World
 from mla.audit.chain import keyed_hash
 from mla.checks.rules import REGISTRY
+from mla.deadlines.stages import alert_stages
 from mla.desk.session import SESSION_COOKIE
 from mla.users.credentials import issue_access_token
 
@@ -118,18 +120,18 @@ def request_body(case_id: uuid.UUID, target_id: uuid.UUID, now: datetime) -> dic
     }
 
 
-def submit_calls(world: World, drafts: list[tuple[uuid.UUID, uuid.UUID, int]]) -> list[HttpCall]:
-    """`POST .../actions/submit` for seeded drafts (id, owner, version), each by a prosecutor of its owner."""
-    tokens = {service.id: [m.token for m in service.members] for service in world.services}
+def submit_calls(world: World, drafts: list[Draft]) -> list[HttpCall]:
+    """`POST .../actions/submit` for seeded drafts, each by the prosecutor who created it."""
+    tokens = {member.id: member.token for service in world.services for member in service.members}
     return [
         HttpCall(
             "POST",
-            f"/api/v1/requests/{request_id}/actions/submit",
-            JSON + bearer(tokens[owner][k % len(tokens[owner])]),
-            msgspec.json.encode({"version": version}),
+            f"/api/v1/requests/{draft.id}/actions/submit",
+            JSON + bearer(tokens[draft.created_by]),
+            msgspec.json.encode({"version": draft.version}),
         )
-        for k, (request_id, owner, version) in enumerate(drafts)
-        if owner in tokens
+        for draft in drafts
+        if draft.created_by in tokens
     ]
 
 
@@ -365,10 +367,13 @@ class SubmitFloor:
         rows = await connection.fetch(
             "SELECT id, organisation_id, case_id, created_by FROM requests WHERE id = ANY($1::uuid[])", self.drafts
         )
-        rule_id = await connection.fetchval("SELECT id FROM deadline_rules WHERE code = 'internal-review'")
+        rule = await connection.fetchrow(
+            "SELECT id, reminder_leads_hours, met_when_passed, lapses_request FROM deadline_rules "
+            "WHERE code = 'internal-review'"
+        )
 
         async def operation() -> tuple[bool, str]:
-            await _submit_directly(connection, rng.choice(rows), rule_id)
+            await _submit_directly(connection, rng.choice(rows), rule)
             return True, ""
 
         return operation
@@ -392,8 +397,9 @@ RETURNING status
 """
 DEADLINE_INSERT = """
 INSERT INTO deadlines (id, request_id, rule_id, kind, rule_code, status, started_at, due_at, window_seconds,
-  explanation, paused_at, next_alert_at, fired_stages, closed_at, closed_by_action, created_at)
-VALUES ($1, $2, $3, 'review', 'internal-review', 'open', $4, $5, $6, $7, NULL, $8, '{}', NULL, NULL, $4)
+  explanation, paused_at, next_alert_at, alert_stages, alert_stage_times, fired_stages, closed_at, closed_by_action,
+  created_at)
+VALUES ($1, $2, $3, 'review', 'internal-review', 'open', $4, $5, $6, $7, NULL, $8, $9, $10, '{}', NULL, NULL, $4)
 """
 REVIEW = timedelta(days=7)  # 5 business days
 CHECK_RECORDS = [
@@ -403,16 +409,23 @@ CHECK_RECORDS = [
 ]  # fmt: skip
 
 
-async def _submit_directly(connection: asyncpg.Connection, draft: asyncpg.Record, rule_id: uuid.UUID) -> None:
+async def _submit_directly(connection: asyncpg.Connection, draft: asyncpg.Record, rule: asyncpg.Record) -> None:
     now = datetime.now(UTC)
     due = now + REVIEW
+    stages = alert_stages(
+        due,
+        REVIEW,
+        rule["reminder_leads_hours"],
+        met_when_passed=rule["met_when_passed"],
+        lapses_request=rule["lapses_request"],
+    )
     async with connection.transaction():
         status = await connection.fetchval(REQUEST_SUBMITTED, draft["id"], now, due)
         deadline_id = uuid.uuid4()
         explanation = "Internal review by the central authority: 5 business days from the submission."
         await connection.execute(
-            DEADLINE_INSERT, deadline_id, draft["id"], rule_id, now, due, int(REVIEW.total_seconds()), explanation,
-            due - REVIEW / 5,
+            DEADLINE_INSERT, deadline_id, draft["id"], rule["id"], now, due, int(REVIEW.total_seconds()), explanation,
+            stages[0][1], [stage for stage, _ in stages], [at for _, at in stages],
         )  # fmt: skip
         opened = {"opened": [{"id": str(deadline_id), "rule": "internal-review", "due_at": due.isoformat()}]}
         event = ChainEvent(

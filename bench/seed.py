@@ -280,13 +280,24 @@ async def verify_sample_chains(url: str, count: int = 5) -> list[audit.ChainVerd
         await engine.dispose()
 
 
-async def drafts_to_submit(url: str) -> list[tuple[uuid.UUID, uuid.UUID, int]]:
-    """Every seeded outgoing draft: (id, owning organisation, version)."""
+@dataclass(frozen=True)
+class Draft:
+    """A seeded outgoing draft: submitted by its creator (a confidential draft shows to no one else)."""
+
+    id: uuid.UUID
+    owner: uuid.UUID
+    created_by: uuid.UUID
+    version: int
+
+
+async def drafts_to_submit(url: str) -> list[Draft]:
+    """Every seeded outgoing draft."""
     connection = await asyncpg.connect(url)
     try:
         rows = await connection.fetch(
-            "SELECT id, organisation_id, version FROM requests WHERE status = 'draft' AND direction = 'outgoing'"
+            "SELECT id, organisation_id, created_by, version FROM requests "
+            "WHERE status = 'draft' AND direction = 'outgoing'"
         )
-        return [(row["id"], row["organisation_id"], row["version"]) for row in rows]
+        return [Draft(row["id"], row["organisation_id"], row["created_by"], row["version"]) for row in rows]
     finally:
         await connection.close()
