@@ -85,14 +85,13 @@ async def read_case(session: AsyncSession, clock: Clock, actor: Principal, case_
 
 def require_open(case: Case) -> None:
     """Refuse (409) anything that would change a closed case."""
-    if case.status == CaseStatus.CLOSED:
-        raise Conflict(f"The case {case.reference!r} is closed: it takes no new request and no edit.")
+    require_open_status(case.status, f"The case {case.reference!r}")
 
 
-def require_open_status(status: str) -> None:
-    """Refuse (409) a request filed into a closed case."""
+def require_open_status(status: str, subject: str = "The case") -> None:
+    """Refuse (409) a change to, or a request filed into, a case in this status if it is closed."""
     if status == CaseStatus.CLOSED:
-        raise Conflict("The case is closed: it takes no new request and no edit.")
+        raise Conflict(f"{subject} is closed: it takes no new request and no edit.")
 
 
 async def update_case(
