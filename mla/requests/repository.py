@@ -122,12 +122,15 @@ async def summary_page(
 ) -> Page[RequestSummary]:
     """One page of `filtered`, newest first, reading only the columns of a `RequestSummary` (never the
     statements), each row straight into its summary."""
+    rows = (await session.execute(summary_page_query(viewer, filters, cursor, limit))).all()
+    return page_of(rows, limit, _to_summary)
+
+
+def summary_page_query(viewer: Principal, filters: RequestFilters, cursor: str | None, limit: int) -> Select[Any]:
+    """The statement of `summary_page` (one row more than `limit`, to know whether there is more)."""
     positions = union(*(_page_by_part(part, viewer, filters, cursor, limit) for part in _PARTS)).subquery()
     query = select(*_SUMMARY_COLUMNS).join_from(positions, Request, Request.id == positions.c.id)
-    rows = (
-        await session.execute(query.order_by(positions.c.created_at.desc(), positions.c.id.desc()).limit(limit + 1))
-    ).all()
-    return page_of(rows, limit, _to_summary)
+    return query.order_by(positions.c.created_at.desc(), positions.c.id.desc()).limit(limit + 1)
 
 
 def _page_by_part(
