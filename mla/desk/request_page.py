@@ -17,7 +17,7 @@ from mla.checks import service as checks
 from mla.checks.api import check_settings
 from mla.checks.schemas import AttestationInput
 from mla.clock import Clock
-from mla.communications import service as communications
+from mla.communications import repository as communications
 from mla.counterparties import service as counterparties
 from mla.deadlines import preview
 from mla.deadlines import repository as deadlines
