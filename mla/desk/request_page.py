@@ -18,6 +18,7 @@ from mla.checks.api import check_settings
 from mla.checks.schemas import AttestationInput
 from mla.clock import Clock
 from mla.communications import repository as communications
+from mla.counterparties import repository as counterparty_records
 from mla.counterparties import service as counterparties
 from mla.deadlines import preview
 from mla.deadlines import repository as deadlines
@@ -88,7 +89,7 @@ class DeskRequestController(DeskController):
         shown = [item.id for item in listing.items]
         context = {
             "listing": listing,
-            "targets": await counterparties.names(session, {item.target_id for item in listing.items}),
+            "targets": await counterparty_records.names(session, {item.target_id for item in listing.items}),
             "evidence": await productions.received_counts(session, shown),
             "query": query,
             "statuses": list(RequestStatus),
