@@ -40,7 +40,7 @@ from mla.enums import RequestStatus
 from mla.errors import DomainError, Forbidden, InvalidTransition, NotFound, StaleVersion, Unprocessable
 from mla.instruments import service as instruments
 from mla.organisations import repository as organisations
-from mla.productions import service as productions
+from mla.productions import repository as productions
 from mla.requests import service as requests
 from mla.requests.access import FourEyesViolation
 from mla.requests.repository import RequestFilters
