@@ -2,6 +2,7 @@
 
 Each write fires the statement trigger that bumps the reference data's version (mla/reference)."""
 
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -27,6 +28,11 @@ async def all_instruments(session: AsyncSession) -> list[InstrumentOut]:
     """The whole catalogue (a few dozen rows), ordered by code."""
     rows = await session.execute(select(*_OUT_COLUMNS).order_by(_instruments.code))
     return [to_struct(row, InstrumentOut) for row in rows]
+
+
+async def instruments_with_codes(session: AsyncSession, codes: Collection[str]) -> dict[str, InstrumentOut]:
+    rows = await session.execute(select(*_OUT_COLUMNS).where(_instruments.code.in_(codes)))
+    return {row.code: to_struct(row, InstrumentOut) for row in rows}
 
 
 async def insert_instrument(session: AsyncSession, values: dict[str, Any]) -> InstrumentOut:
