@@ -1,4 +1,10 @@
-"""Every query on users, API tokens and logged-out access tokens."""
+"""Every query on users, API tokens and logged-out access tokens.
+
+Authentication, the hot path, reads on Core. Administration reads and writes `User` and `ApiToken`
+objects: each operation (activate, roles, password, revoke, renew, log out) changes an attribute or
+two of a row read under lock and builds its audit event from the object, and the unit of work writes
+what changed; these are rare writes.
+"""
 
 import uuid
 from collections.abc import Callable, Collection
@@ -7,14 +13,17 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Row, Select, any_, delete, exists, func, select
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mla.enums import Role
+from mla.pagination import Page, struct_page
 from mla.reference import cache as reference_cache
 from mla.reference import repository as reference
 from mla.users.credentials import AccessClaims
 from mla.users.models import ApiToken, RevokedAccessToken, User
 from mla.users.principal import ACCESS_TOKEN, API_TOKEN, Credential, Principal
+from mla.users.schemas import ApiTokenOut, UserOut
 
 _users = User.__table__.c
 _tokens = ApiToken.__table__.c
@@ -64,8 +73,20 @@ async def find_by_email(session: AsyncSession, email: str) -> User | None:
     return await session.scalar(select(User).where(User.email == email.lower()))
 
 
-def users_of(organisation_id: uuid.UUID) -> Select[Any]:
-    return select(User).where(User.organisation_id == organisation_id)
+async def add_user(session: AsyncSession, user: User) -> bool:
+    """Write the new user now; False if its e-mail is taken (by a concurrent transaction after the
+    caller's check: the transaction is then unusable)."""
+    session.add(user)
+    try:
+        await session.flush()
+    except IntegrityError:
+        return False
+    return True
+
+
+async def user_page(session: AsyncSession, organisation_id: uuid.UUID, cursor: str | None, limit: int) -> Page[UserOut]:
+    """One page of the organisation's users, newest first."""
+    return await struct_page(session, User.__table__, UserOut, cursor, limit, _users.organisation_id == organisation_id)
 
 
 async def user_in(
@@ -86,8 +107,14 @@ async def count_active_admins(session: AsyncSession, organisation_id: uuid.UUID)
     return int(await session.scalar(query) or 0)
 
 
-def tokens_of(user_id: uuid.UUID) -> Select[Any]:
-    return select(ApiToken).where(ApiToken.user_id == user_id)
+async def add_api_token(session: AsyncSession, token: ApiToken) -> None:
+    session.add(token)
+    await session.flush()
+
+
+async def token_page(session: AsyncSession, user_id: uuid.UUID, cursor: str | None, limit: int) -> Page[ApiTokenOut]:
+    """One page of the user's tokens, revoked and expired ones included, newest first."""
+    return await struct_page(session, ApiToken.__table__, ApiTokenOut, cursor, limit, _tokens.user_id == user_id)
 
 
 async def token_of(session: AsyncSession, user_id: uuid.UUID, token_id: uuid.UUID) -> ApiToken | None:
