@@ -11,7 +11,7 @@ from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, any_, delete, exists, func, select
+from sqlalchemy import ColumnElement, Row, Select, any_, bindparam, delete, exists, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,30 +38,43 @@ def _authenticated(*conditions: ColumnElement[bool]) -> Select[Any]:
 
 
 async def _principal(
-    session: AsyncSession, query: Select[Any], credential: Callable[[Row[Any]], Credential]
+    session: AsyncSession, query: Select[Any], parameters: dict[str, Any], credential: Callable[[Row[Any]], Credential]
 ) -> Principal | None:
-    row = (await session.execute(query)).first()
+    row = (await session.execute(query, parameters)).first()
     if row is None:
         return None
     reference_cache.remember_version(session, row.reference_version)
     return Principal(row.id, row.organisation_id, frozenset(row.roles), row.email, credential(row))
 
 
+# Built once with bound parameters: every authenticated request runs one of these, and a statement
+# built per request costs its cache key (the join) on every call.
+_ACCESS_TOKEN_PRINCIPAL = _authenticated(
+    _users.id == bindparam("user_id"),
+    ~exists().where(RevokedAccessToken.__table__.c.jti == bindparam("token_id")),
+)
+_API_TOKEN_PRINCIPAL = (
+    _authenticated(
+        _tokens.token_hash == bindparam("digest"), _tokens.revoked_at.is_(None), _tokens.expires_at > bindparam("now")
+    )
+    .add_columns(_tokens.id.label("token_id"), _tokens.expires_at)
+    .join_from(User.__table__, ApiToken.__table__, _tokens.user_id == _users.id)
+)
+
+
 async def principal_for_access_token(session: AsyncSession, claims: AccessClaims) -> Principal | None:
     """The active user of a signed access token that was not logged out."""
-    logged_out = exists().where(RevokedAccessToken.__table__.c.jti == claims.token_id)
-    query = _authenticated(_users.id == claims.user_id, ~logged_out)
-    return await _principal(session, query, lambda _: Credential(ACCESS_TOKEN, claims.token_id, claims.expires_at))
+    parameters = {"user_id": claims.user_id, "token_id": claims.token_id}
+    credential = Credential(ACCESS_TOKEN, claims.token_id, claims.expires_at)
+    return await _principal(session, _ACCESS_TOKEN_PRINCIPAL, parameters, lambda _: credential)
 
 
 async def principal_for_api_token(session: AsyncSession, digest: str, now: datetime) -> Principal | None:
     """The active user of an API token that is neither revoked nor expired at `now`."""
-    query = (
-        _authenticated(_tokens.token_hash == digest, _tokens.revoked_at.is_(None), _tokens.expires_at > now)
-        .add_columns(_tokens.id.label("token_id"), _tokens.expires_at)
-        .join_from(User.__table__, ApiToken.__table__, _tokens.user_id == _users.id)
+    parameters = {"digest": digest, "now": now}
+    return await _principal(
+        session, _API_TOKEN_PRINCIPAL, parameters, lambda row: Credential(API_TOKEN, row.token_id, row.expires_at)
     )
-    return await _principal(session, query, lambda row: Credential(API_TOKEN, row.token_id, row.expires_at))
 
 
 async def names(session: AsyncSession, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, str]:
