@@ -8,7 +8,7 @@ from arq import cron, func
 from arq.connections import RedisSettings
 from arq.worker import Worker
 
-from mla.alerts.delivery import SEND_TIMEOUT_SECONDS
+from mla.alerts.delivery import BATCH_TIMEOUT_SECONDS, SEND_TIMEOUT_SECONDS
 from mla.audit.checkpoints import checkpointing
 from mla.audit.keys import AuditKeyring
 from mla.clock import Clock, SystemClock
@@ -23,7 +23,7 @@ CHECKPOINT_TIMEOUT_SECONDS = 600  # the first round of a large database walks ev
 
 FUNCTIONS = [
     # Retries live in PostgreSQL (mla.alerts.delivery): no result kept, so a lost job can be enqueued again.
-    func(observed(jobs.deliver_alert), timeout=3 * SEND_TIMEOUT_SECONDS, keep_result=0),
+    func(observed(jobs.deliver_alerts), timeout=BATCH_TIMEOUT_SECONDS, keep_result=0),
 ]
 
 
@@ -48,7 +48,9 @@ def build_worker(
         engine = create_engine(settings.database_url or "", pool_size=5)
         sessionmaker = create_sessionmaker(engine, keyring)
         ctx.update(engine=engine, sessionmaker=sessionmaker, clock=worker_clock, settings=settings, checkpoints=signing)
-        ctx["http"] = httpx.AsyncClient(timeout=SEND_TIMEOUT_SECONDS, follow_redirects=False)
+        # Connections are never reused (mla.alerts.delivery); the sends in flight are bounded per job.
+        limits = httpx.Limits(max_connections=None, max_keepalive_connections=0)
+        ctx["http"] = httpx.AsyncClient(timeout=SEND_TIMEOUT_SECONDS, follow_redirects=False, limits=limits)
         if not burst:  # alerts on time; a burst run scans once, at startup
             ctx["alarm"] = start_alarm(ctx, settings.database_url or "")
 

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mla.alerts.schemas import DeliveryStatus
 from mla.counterparties.models import Counterparty
-from mla.deadlines.models import Deadline
+from mla.deadlines.models import Deadline, DeadlineRule
 from mla.deadlines.service import CENTRAL_AUTHORITY, OPEN
 from mla.deadlines.stages import ESCALATION, OVERDUE, REMINDER
 from mla.enums import RequestStatus, Role
@@ -266,3 +266,9 @@ async def lock_request(session: AsyncSession, request_id: uuid.UUID) -> Request 
     """Lock a request and load it afresh; None if a user holds it (never wait: deadlock risk)."""
     query = select(Request).where(Request.id == request_id).with_for_update(skip_locked=True)
     return await session.scalar(query.execution_options(populate_existing=True))
+
+
+async def deadline_with_rule(session: AsyncSession, deadline_id: uuid.UUID) -> tuple[Deadline, DeadlineRule]:
+    """A claimed deadline and its rule, as the deadlines' service takes them."""
+    deadline = await session.get_one(Deadline, deadline_id)
+    return deadline, await session.get_one(DeadlineRule, deadline.rule_id)

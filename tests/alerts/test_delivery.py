@@ -20,15 +20,17 @@ import pytest
 from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
 from arq.constants import job_key_prefix
+from arq.jobs import deserialize_job
 from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import update
 
 from mla.alerts.delivery import (
     ATTEMPT_LEASE,
     MAX_ATTEMPTS,
+    SEND_BATCH,
     WEBHOOK_NOT_DELIVERED,
     Outcome,
-    deliver,
+    deliver_batch,
     publish_due_deliveries,
 )
 from mla.alerts.models import Delivery, Webhook
@@ -157,7 +159,8 @@ async def webhook_delivery(outbox: Outbox, receiver: WebhookReceiver) -> tuple[A
 async def run_deliver(
     outbox: Outbox, clock: FixedClock, settings: Settings, delivery_id: uuid.UUID, http: httpx.AsyncClient
 ) -> Outcome:
-    return await deliver(outbox.sessionmaker, clock, settings, delivery_id, http)
+    [outcome] = (await deliver_batch(outbox.sessionmaker, clock, settings, [delivery_id], http)).values()
+    return outcome
 
 
 async def run_publish(outbox: Outbox, clock: FixedClock, redis: ArqRedis, queue_name: str) -> int:
@@ -165,8 +168,22 @@ async def run_publish(outbox: Outbox, clock: FixedClock, redis: ArqRedis, queue_
         return await publish_due_deliveries(session, clock, redis, queue_name)
 
 
-async def queued_job_ids(redis: ArqRedis, queue_name: str) -> set[str]:
-    return {job_id.decode() for job_id in await redis.zrange(queue_name, 0, -1)}
+async def queued_deliveries(redis: ArqRedis, queue_name: str) -> list[str]:
+    """The delivery ids the queued `deliver_alerts` jobs carry, job after job."""
+    carried = []
+    for job_id in await redis.zrange(queue_name, 0, -1):
+        job = deserialize_job(await redis.get(job_key_prefix + job_id.decode()))
+        assert job.function == "deliver_alerts"
+        [delivery_ids] = job.args
+        carried.extend(delivery_ids)
+    return carried
+
+
+async def lose_queued_jobs(redis: ArqRedis, queue_name: str) -> None:
+    """What a Redis flush does to the queue."""
+    for job_id in await redis.zrange(queue_name, 0, -1):
+        await redis.delete(job_key_prefix + job_id.decode())
+    await redis.delete(queue_name)
 
 
 async def admin_deliveries(outbox: Outbox, org: Org, status: str) -> dict[str, dict[str, Any]]:
@@ -386,8 +403,8 @@ async def test_a_webhook_failing_twice_is_retried_with_backoff_then_sent(
 
     # First attempt: published, run by the job, refused by the receiver.
     assert await run_publish(outbox, clock, redis, queue_name) == 1
-    assert await queued_job_ids(redis, queue_name) == {f"delivery:{delivery_id}:0"}
-    assert await jobs.deliver_alert(ctx, str(delivery_id)) == "retry"
+    assert await queued_deliveries(redis, queue_name) == [str(delivery_id)]
+    assert await jobs.deliver_alerts(ctx, [str(delivery_id)]) == {"retry": 1}
     delivery = await load_delivery(outbox.sessionmaker, delivery_id)
     assert (delivery.status, delivery.attempts, delivery.published_at) == ("pending", 1, None)
     assert delivery.next_attempt_at == clock.now() + timedelta(minutes=1)
@@ -396,20 +413,20 @@ async def test_a_webhook_failing_twice_is_retried_with_backoff_then_sent(
     # Not due yet: the relay leaves it, and a stray job does not send early.
     clock.advance(timedelta(seconds=59))
     assert await run_publish(outbox, clock, redis, queue_name) == 0
-    assert await jobs.deliver_alert(ctx, str(delivery_id)) == "skipped"
+    assert await jobs.deliver_alerts(ctx, [str(delivery_id)]) == {"skipped": 1}
     assert len(receiver.requests) == 1
 
     # Second attempt a minute after the first, third two minutes after the second.
     clock.advance(timedelta(seconds=1))
     assert await run_publish(outbox, clock, redis, queue_name) == 1
-    assert f"delivery:{delivery_id}:1" in await queued_job_ids(redis, queue_name)
-    assert await jobs.deliver_alert(ctx, str(delivery_id)) == "retry"
+    assert await queued_deliveries(redis, queue_name) == [str(delivery_id)] * 2  # the first job's, and this one
+    assert await jobs.deliver_alerts(ctx, [str(delivery_id)]) == {"retry": 1}
     delivery = await load_delivery(outbox.sessionmaker, delivery_id)
     assert delivery.next_attempt_at == clock.now() + timedelta(minutes=2)
 
     clock.advance(timedelta(minutes=2))
     assert await run_publish(outbox, clock, redis, queue_name) == 1
-    assert await jobs.deliver_alert(ctx, str(delivery_id)) == "sent"
+    assert await jobs.deliver_alerts(ctx, [str(delivery_id)]) == {"sent": 1}
 
     assert len(receiver.requests) == 3
     assert {r.headers["idempotency-key"] for r in receiver.requests} == {str(delivery_id)}
@@ -554,7 +571,7 @@ async def test_the_relay_with_redis_down_publishes_nothing_and_publishes_once_re
     pool = await create_pool(RedisSettings.from_dsn(url))
     try:
         assert await run_publish(outbox, clock, pool, queue_name) == 1
-        assert await queued_job_ids(pool, queue_name) == {f"delivery:{delivery_id}:0"}
+        assert await queued_deliveries(pool, queue_name) == [str(delivery_id)]
     finally:
         await pool.aclose()
         await asyncio.to_thread(stop)
@@ -571,14 +588,14 @@ async def test_a_delivery_whose_job_was_lost_is_published_again_after_five_minut
     assert await run_publish(outbox, clock, redis, queue_name) == 1
     published_at = clock.now()
     # The job is lost (Redis flushed, say); the row still says published.
-    await redis.delete(queue_name, job_key_prefix + f"delivery:{delivery_id}:0")
+    await lose_queued_jobs(redis, queue_name)
 
     clock.advance(timedelta(minutes=4))
     assert await run_publish(outbox, clock, redis, queue_name) == 0
     clock.advance(timedelta(minutes=2))
     assert await run_publish(outbox, clock, redis, queue_name) == 1
 
-    assert await queued_job_ids(redis, queue_name) == {f"delivery:{delivery_id}:0"}
+    assert await queued_deliveries(redis, queue_name) == [str(delivery_id)]
     delivery = await load_delivery(outbox.sessionmaker, delivery_id)
     assert delivery.published_at == published_at + timedelta(minutes=6)
 
@@ -603,3 +620,121 @@ async def test_a_burst_worker_relays_and_delivers_due_deliveries_end_to_end(
     for delivery_id in (webhook_delivery_id, email_delivery_id):
         delivery = await load_delivery(outbox.sessionmaker, delivery_id)
         assert (delivery.status, delivery.attempts, delivery.published_at) == ("sent", 1, clock.now())
+
+
+# --------------------------------------------------------------------------- batches
+
+
+async def email_deliveries(outbox: Outbox, count: int) -> list[uuid.UUID]:
+    arranged = await arranged_alert(outbox)
+    return [
+        await add_delivery(
+            outbox.sessionmaker, outbox.world.clock, arranged.alert_id, channel="email", recipient=f"p{n}@example.org"
+        )
+        for n in range(count)
+    ]
+
+
+async def test_one_batch_sends_every_delivery_and_records_each_outcome(
+    outbox: Outbox, clock: FixedClock, smtp: SmtpSink, receiver: WebhookReceiver, http: httpx.AsyncClient
+) -> None:
+    _, webhook_delivery_id = await webhook_delivery(outbox, receiver)
+    failing_id = (await stored_delivery(outbox, (await arranged_alert(outbox)).org, "http://10.0.0.1/hooks/mla"))[1]
+    emails = await email_deliveries(outbox, 3)
+    batch = [webhook_delivery_id, failing_id, *emails, uuid.uuid4()]  # and one that does not exist
+
+    outcomes = await deliver_batch(outbox.sessionmaker, clock, with_smtp(outbox.settings, smtp), batch, http)
+
+    assert outcomes == {
+        webhook_delivery_id: Outcome.SENT,
+        failing_id: Outcome.RETRY,
+        **dict.fromkeys(emails, Outcome.SENT),
+        batch[-1]: Outcome.SKIPPED,
+    }
+    assert len(receiver.requests) == 1 and receiver.signature_is_valid(receiver.requests[0])
+    assert sorted(m["To"] for m in smtp.messages) == ["p0@example.org", "p1@example.org", "p2@example.org"]
+    rows = [await load_delivery(outbox.sessionmaker, d) for d in batch[:-1]]
+    assert [(d.status, d.attempts, d.last_error) for d in rows] == [
+        ("sent", 1, None),
+        ("pending", 1, WEBHOOK_NOT_DELIVERED),
+        *[("sent", 1, None)] * 3,
+    ]
+    assert rows[1].next_attempt_at == clock.now() + timedelta(minutes=1)
+
+
+async def test_the_relay_publishes_a_job_per_batch_each_delivery_in_one_job(
+    outbox: Outbox, clock: FixedClock, redis: ArqRedis, queue_name: str
+) -> None:
+    deliveries = await email_deliveries(outbox, SEND_BATCH + 1)
+
+    assert await run_publish(outbox, clock, redis, queue_name) == SEND_BATCH + 1
+
+    carried = await queued_deliveries(redis, queue_name)
+    assert sorted(carried) == sorted(str(d) for d in deliveries)  # each once
+    assert await redis.zcard(queue_name) == 2
+
+
+async def test_two_batches_naming_the_same_deliveries_at_once_send_each_once(
+    outbox: Outbox, clock: FixedClock, smtp: SmtpSink, http: httpx.AsyncClient
+) -> None:
+    """A republished row may sit in two jobs (its first job was only late): whichever leases it first sends it."""
+    first, shared, last = await email_deliveries(outbox, 3)
+    settings = with_smtp(outbox.settings, smtp)
+
+    one, other = await asyncio.gather(
+        deliver_batch(outbox.sessionmaker, clock, settings, [first, shared], http),
+        deliver_batch(outbox.sessionmaker, clock, settings, [shared, last], http),
+    )
+
+    assert sorted([one[shared], other[shared]]) == sorted([Outcome.SENT, Outcome.SKIPPED])
+    assert (one[first], other[last]) == (Outcome.SENT, Outcome.SENT)
+    assert sorted(m["To"] for m in smtp.messages) == ["p0@example.org", "p1@example.org", "p2@example.org"]
+    assert {(await load_delivery(outbox.sessionmaker, d)).attempts for d in (first, shared, last)} == {1}
+
+
+async def test_a_batch_job_run_twice_sends_nothing_the_second_time(
+    outbox: Outbox, clock: FixedClock, smtp: SmtpSink, http: httpx.AsyncClient
+) -> None:
+    deliveries = await email_deliveries(outbox, 2)
+    ctx = {"sessionmaker": outbox.sessionmaker, "clock": clock, "settings": with_smtp(outbox.settings, smtp)}
+    ctx["http"] = http
+
+    first = await jobs.deliver_alerts(ctx, [str(d) for d in deliveries])
+    again = await jobs.deliver_alerts(ctx, [str(d) for d in deliveries])
+
+    assert (first, again) == ({"sent": 2}, {"skipped": 2})
+    assert len(smtp.messages) == 2
+
+
+async def test_a_delivery_whose_last_attempt_was_cut_off_fails_without_another_send(
+    outbox: Outbox, clock: FixedClock, receiver: WebhookReceiver, http: httpx.AsyncClient
+) -> None:
+    _, delivery_id = await webhook_delivery(outbox, receiver)
+    async with outbox.sessionmaker() as session, session.begin():  # as a worker killed during the last attempt
+        await session.execute(update(Delivery).where(Delivery.id == delivery_id).values(attempts=MAX_ATTEMPTS))
+
+    outcome = await run_deliver(outbox, clock, outbox.settings, delivery_id, http)
+
+    assert outcome == Outcome.FAILED
+    assert receiver.requests == []
+    delivery = await load_delivery(outbox.sessionmaker, delivery_id)
+    assert (delivery.status, delivery.attempts, delivery.last_error) == ("failed", MAX_ATTEMPTS, WEBHOOK_NOT_DELIVERED)
+
+
+async def test_an_attempt_that_outlived_its_lease_leaves_the_row_to_the_attempt_that_took_it_over(
+    outbox: Outbox, clock: FixedClock, receiver: WebhookReceiver, http: httpx.AsyncClient
+) -> None:
+    _, delivery_id = await webhook_delivery(outbox, receiver)
+    receiver.hold_first = True
+    slow = asyncio.create_task(run_deliver(outbox, clock, outbox.settings, delivery_id, http))
+    try:
+        await asyncio.wait_for(receiver.arrived.wait(), WORKER_TIMEOUT)
+        clock.advance(ATTEMPT_LEASE)  # the lease ran out: the relay republished it, another job takes it
+        taken_over = await run_deliver(outbox, clock, outbox.settings, delivery_id, http)
+    finally:
+        receiver.release.set()
+    late = await slow
+
+    assert (taken_over, late) == (Outcome.SENT, Outcome.SKIPPED)
+    delivery = await load_delivery(outbox.sessionmaker, delivery_id)
+    assert (delivery.status, delivery.attempts) == ("sent", 2)
