@@ -78,7 +78,7 @@ async def deliver_alerts(ctx: dict[str, Any], delivery_ids: list[str]) -> dict[s
     Returns how many deliveries had each outcome (sent, retry, failed, skipped).
     """
     outcomes = await delivery.deliver_batch(
-        ctx["sessionmaker"], ctx["clock"], ctx["settings"], [uuid.UUID(i) for i in delivery_ids], ctx["http"]
+        ctx["sessionmaker"], ctx["clock"], ctx["settings"], [uuid.UUID(i) for i in delivery_ids], ctx["tls"]
     )
     return dict(Counter(outcome.value for outcome in outcomes.values()))
 

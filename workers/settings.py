@@ -8,7 +8,7 @@ from arq import cron, func
 from arq.connections import RedisSettings
 from arq.worker import Worker
 
-from mla.alerts.delivery import BATCH_TIMEOUT_SECONDS, SEND_TIMEOUT_SECONDS
+from mla.alerts.delivery import BATCH_TIMEOUT_SECONDS
 from mla.audit.checkpoints import checkpointing
 from mla.audit.keys import AuditKeyring
 from mla.clock import Clock, SystemClock
@@ -48,9 +48,8 @@ def build_worker(
         engine = create_engine(settings.database_url or "", pool_size=5)
         sessionmaker = create_sessionmaker(engine, keyring)
         ctx.update(engine=engine, sessionmaker=sessionmaker, clock=worker_clock, settings=settings, checkpoints=signing)
-        # Connections are never reused (mla.alerts.delivery); the sends in flight are bounded per job.
-        limits = httpx.Limits(max_connections=None, max_keepalive_connections=0)
-        ctx["http"] = httpx.AsyncClient(timeout=SEND_TIMEOUT_SECONDS, follow_redirects=False, limits=limits)
+        # Webhook receivers' certificates: the trust store httpx uses (SSL_CERT_FILE, SSL_CERT_DIR or certifi).
+        ctx["tls"] = httpx.create_ssl_context()
         if not burst:  # alerts on time; a burst run scans once, at startup
             ctx["alarm"] = start_alarm(ctx, settings.database_url or "")
 
@@ -58,8 +57,6 @@ def build_worker(
         # Idempotent, and safe when startup never ran (Redis was down when the worker began).
         if "alarm" in ctx:
             await stop_alarm(ctx.pop("alarm"))
-        if "http" in ctx:
-            await ctx.pop("http").aclose()
         if "engine" in ctx:
             await ctx.pop("engine").dispose()
 

@@ -42,8 +42,10 @@ import contextlib
 import enum
 import logging
 import math
+import ssl
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -54,7 +56,7 @@ from arq.connections import ArqRedis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mla.alerts import delivery_repository as repository
-from mla.alerts import targets
+from mla.alerts import targets, webhook_post
 from mla.alerts.delivery_repository import EMAIL, FAILED, PENDING, SENT, WEBHOOK, Attempt, Result, WebhookTarget
 from mla.alerts.relay import QueuedJob, enqueue_jobs
 from mla.alerts.signature import signed_headers
@@ -66,6 +68,7 @@ log = logging.getLogger("mla.alerts.delivery")
 DELIVER_JOB = "deliver_alerts"  # the arq job name (workers.jobs.deliver_alerts)
 SEND_BATCH = 100  # deliveries per job
 SEND_CONCURRENCY = 25  # sends in flight per job
+MAIL_CONNECTIONS = 4  # SMTP connections per job, each carrying message after message
 MAX_ATTEMPTS = 8
 MAX_BACKOFF = timedelta(minutes=60)
 # A published row still pending after this long lost its job; no job runs anywhere near this long.
@@ -138,7 +141,7 @@ async def deliver_batch(
     clock: Clock,
     settings: Settings,
     delivery_ids: Sequence[uuid.UUID],
-    http: httpx.AsyncClient,
+    tls: ssl.SSLContext,
 ) -> dict[uuid.UUID, Outcome]:
     """Send these deliveries and record each outcome on its row, in two statements around the sends.
 
@@ -146,7 +149,7 @@ async def deliver_batch(
     crash after the POST left still shows in `attempts`; it also leases the rows (`next_attempt_at`
     moves `ATTEMPT_LEASE` ahead), so another job naming one of them finds it not due and skips it.
     The second records the outcomes: `sent` clears the error of an earlier failure. A delivery that
-    is unknown, no longer pending or not yet due is SKIPPED.
+    is unknown, no longer pending or not yet due is SKIPPED. `tls` verifies webhook receivers.
     """
     now = clock.now()
     async with sessionmaker() as session, session.begin():
@@ -159,7 +162,7 @@ async def deliver_batch(
             log.warning("delivery %s failed for good after %d attempts: %s", attempt.id, attempt.attempts, CUT_OFF)
             outcomes[attempt.id] = Outcome.FAILED
     sending = [attempt for attempt in attempts if not attempt.cut_off]
-    errors = await _send_all(settings, sending, clock, http)
+    errors = await _send_all(Channels(settings, tls), sending, clock)
     now = clock.now()
     results = [_result(attempt, error, now) for attempt, error in zip(sending, errors, strict=True)]
     async with sessionmaker() as session, session.begin():
@@ -169,24 +172,73 @@ async def deliver_batch(
     return outcomes
 
 
-async def _send_all(
-    settings: Settings, attempts: Sequence[Attempt], clock: Clock, http: httpx.AsyncClient
-) -> list[SendFailed | None]:
+class MailConnections:
+    """The SMTP connections one batch's e-mails share, at most `MAIL_CONNECTIONS`, each carrying
+    message after message: opening one (connect, greeting, EHLO) costs five times a message."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._free = asyncio.Semaphore(MAIL_CONNECTIONS)
+        self._idle: list[aiosmtplib.SMTP] = []
+
+    async def send(self, message: EmailMessage) -> None:
+        async with self._free:
+            client = await self._connected()
+            try:
+                await client.send_message(message, timeout=SEND_TIMEOUT_SECONDS)
+            except BaseException:
+                client.close()  # in an unknown state: never reused
+                raise
+            self._idle.append(client)
+
+    async def _connected(self) -> aiosmtplib.SMTP:
+        while self._idle:
+            client = self._idle.pop()
+            if client.is_connected:  # the server may have closed it meanwhile
+                return client
+        settings = self._settings
+        client = aiosmtplib.SMTP(hostname=settings.smtp_host, port=settings.smtp_port, timeout=SEND_TIMEOUT_SECONDS)
+        await client.connect()
+        return client
+
+    async def close(self) -> None:
+        idle, self._idle = self._idle, []
+        for client in idle:
+            with contextlib.suppress(Exception):  # every message went: a failed goodbye loses nothing
+                await client.quit()
+
+
+@dataclass
+class Channels:
+    """What one batch sends with."""
+
+    settings: Settings
+    tls: ssl.SSLContext
+    mail: MailConnections = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.mail = MailConnections(self.settings)
+
+
+async def _send_all(channels: Channels, attempts: Sequence[Attempt], clock: Clock) -> list[SendFailed | None]:
     limit = asyncio.Semaphore(SEND_CONCURRENCY)
 
     async def bounded(attempt: Attempt) -> SendFailed | None:
         async with limit:
-            return await _attempt(settings, attempt, clock.now(), http)
+            return await _attempt(channels, attempt, clock.now())
 
-    return await asyncio.gather(*(bounded(attempt) for attempt in attempts))
+    try:
+        return await asyncio.gather(*(bounded(attempt) for attempt in attempts))
+    finally:
+        await channels.mail.close()
 
 
-async def _attempt(settings: Settings, attempt: Attempt, now: datetime, http: httpx.AsyncClient) -> SendFailed | None:
+async def _attempt(channels: Channels, attempt: Attempt, now: datetime) -> SendFailed | None:
     """Send once; the failure, if any, as what the administrator will see."""
     try:
         # Bounds a slow SMTP dialogue as a whole; the job's own timeout is longer still.
         async with asyncio.timeout(ATTEMPT_TIMEOUT_SECONDS):
-            await _send(settings, attempt, now, http)
+            await _send(channels, attempt, now)
     except SendFailed as exc:
         return exc
     except TimeoutError:
@@ -229,21 +281,21 @@ def _shown(attempt: Attempt, error: str) -> str:
     return WEBHOOK_NOT_DELIVERED if attempt.channel == WEBHOOK else error
 
 
-async def _send(settings: Settings, attempt: Attempt, now: datetime, http: httpx.AsyncClient) -> None:
+async def _send(channels: Channels, attempt: Attempt, now: datetime) -> None:
     webhook = attempt.webhook
     if attempt.channel == EMAIL:
-        await send_email(settings, attempt, now)
+        await send_email(channels.settings, channels.mail, attempt, now)
     elif attempt.channel == WEBHOOK:
         if webhook is None:
             raise Undeliverable("the delivery names no webhook")
         if not webhook.active:
             raise Undeliverable("the webhook is deactivated: not sent")
-        await post_webhook(http, webhook, attempt, now, settings.webhook_networks)
+        await post_webhook(channels.tls, webhook, attempt, now, channels.settings.webhook_networks)
     else:
         raise Undeliverable(f"unknown channel {attempt.channel[:32]!r}")
 
 
-async def send_email(settings: Settings, delivery: Attempt, now: datetime) -> None:
+async def send_email(settings: Settings, mail: MailConnections, delivery: Attempt, now: datetime) -> None:
     """One plain-text e-mail over SMTP; its Message-ID is the same on every attempt."""
     message = EmailMessage()
     try:
@@ -257,9 +309,7 @@ async def send_email(settings: Settings, delivery: Attempt, now: datetime) -> No
     except ValueError as exc:  # a header with a line break, say: retrying cannot help
         raise Undeliverable(f"the e-mail cannot be built: {exc}") from exc
     try:
-        await aiosmtplib.send(
-            message, hostname=settings.smtp_host, port=settings.smtp_port, timeout=SEND_TIMEOUT_SECONDS
-        )
+        await mail.send(message)
     except (aiosmtplib.SMTPTimeoutError, TimeoutError) as exc:
         raise SendFailed(f"SMTP: timed out after {SEND_TIMEOUT_SECONDS} s") from exc
     except (aiosmtplib.SMTPException, OSError) as exc:
@@ -267,7 +317,7 @@ async def send_email(settings: Settings, delivery: Attempt, now: datetime) -> No
 
 
 async def post_webhook(
-    http: httpx.AsyncClient,
+    tls: ssl.SSLContext,
     webhook: WebhookTarget,
     delivery: Attempt,
     now: datetime,
@@ -279,51 +329,43 @@ async def post_webhook(
     its cause; the cause is logged (never the URL, which may carry a token).
     """
     try:
-        response = await _post_to_allowed_address(http, webhook, delivery, now, allowed)
-        cause = None if response.is_success else f"HTTP {response.status_code}"
+        async with asyncio.timeout(SEND_TIMEOUT_SECONDS):
+            status = await _post_to_allowed_address(tls, webhook, delivery, now, allowed)
+        cause = None if 200 <= status < 300 else f"HTTP {status}"
     except targets.TargetRefused as exc:
         cause = f"target refused: {exc}"
-    except httpx.HTTPError as exc:
-        cause = type(exc).__name__
+    except webhook_post.NoAnswer as exc:
+        cause = f"no answer: {exc}"
+    except TimeoutError:
+        cause = f"timed out after {SEND_TIMEOUT_SECONDS} s"
     if cause is not None:
         log.info("delivery %s to webhook %s not delivered: %s", delivery.id, webhook.id, cause)
         raise SendFailed(WEBHOOK_NOT_DELIVERED)
 
 
 async def _post_to_allowed_address(
-    http: httpx.AsyncClient,
+    tls: ssl.SSLContext,
     webhook: WebhookTarget,
     delivery: Attempt,
     now: datetime,
     allowed: tuple[targets.Network, ...],
-) -> httpx.Response:
+) -> int:
     url = httpx.URL(webhook.url)
     host = url.raw_host.decode("ascii")
-    addresses = await targets.resolve_target(host, url.port or _DEFAULT_PORTS[url.scheme], allowed)
+    port = url.port or _DEFAULT_PORTS[url.scheme]
+    addresses = await targets.resolve_target(host, port, allowed)
     body = delivery.body.encode()
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "mla-tracker",
-        # The connection goes to the checked address; the receiver still sees the name it serves.
-        "Host": url.netloc.decode("ascii"),
         "Connection": "close",  # never pooled: a connection checked for one name serves no other
         **signed_headers(webhook.secret, int(now.timestamp()), str(webhook.id), str(delivery.id), body),
     }
-    # TLS: the certificate must be valid for the name, sent as SNI, not for the address (Python's
-    # ssl sends no SNI and checks the address when the host is itself an IP address).
-    extensions = {"sni_hostname": host} if url.scheme == "https" else {}
-
-    async def post(address: targets.Address) -> httpx.Response:
-        return await http.post(
-            url.copy_with(host=str(address)),
-            content=body,
-            headers=headers,
-            timeout=SEND_TIMEOUT_SECONDS,
-            follow_redirects=False,
-            extensions=extensions,
-        )
-
+    # The connection goes to the checked address; the receiver still sees the name it serves, and
+    # TLS checks the certificate for that name.
+    request = webhook_post.Post(url.netloc.decode("ascii"), url.raw_path.decode("ascii"), headers, body)
+    context = tls if url.scheme == "https" else None
     for address in addresses[:-1]:
-        with contextlib.suppress(httpx.ConnectError):  # nothing listens there: the name's next address
-            return await post(address)
-    return await post(addresses[-1])
+        with contextlib.suppress(webhook_post.Unreachable):  # nothing listens there: the name's next address
+            return await webhook_post.post(str(address), port, context, host, request)
+    return await webhook_post.post(str(addresses[-1]), port, context, host, request)

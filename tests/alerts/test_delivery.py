@@ -7,6 +7,7 @@ never claimed here, and theirs never see these. Each test gets its own arq queue
 
 import asyncio
 import json
+import ssl
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from sqlalchemy import update
 
 from mla.alerts.delivery import (
     ATTEMPT_LEASE,
+    MAIL_CONNECTIONS,
     MAX_ATTEMPTS,
     SEND_BATCH,
     WEBHOOK_NOT_DELIVERED,
@@ -102,9 +104,8 @@ async def receiver() -> AsyncIterator[WebhookReceiver]:
 
 
 @pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
-        yield client
+def tls() -> ssl.SSLContext:
+    return httpx.create_ssl_context()
 
 
 def with_smtp(settings: Settings, sink: SmtpSink) -> Settings:
@@ -157,9 +158,9 @@ async def webhook_delivery(outbox: Outbox, receiver: WebhookReceiver) -> tuple[A
 
 
 async def run_deliver(
-    outbox: Outbox, clock: FixedClock, settings: Settings, delivery_id: uuid.UUID, http: httpx.AsyncClient
+    outbox: Outbox, clock: FixedClock, settings: Settings, delivery_id: uuid.UUID, tls: ssl.SSLContext
 ) -> Outcome:
-    [outcome] = (await deliver_batch(outbox.sessionmaker, clock, settings, [delivery_id], http)).values()
+    [outcome] = (await deliver_batch(outbox.sessionmaker, clock, settings, [delivery_id], tls)).values()
     return outcome
 
 
@@ -206,7 +207,7 @@ async def admin_deliveries(outbox: Outbox, org: Org, status: str) -> dict[str, d
 
 
 async def test_an_email_delivery_reaches_the_smtp_server_with_its_subject_and_body(
-    outbox: Outbox, clock: FixedClock, smtp: SmtpSink, http: httpx.AsyncClient
+    outbox: Outbox, clock: FixedClock, smtp: SmtpSink, tls: ssl.SSLContext
 ) -> None:
     arranged = await arranged_alert(outbox)
     delivery_id = await add_delivery(
@@ -219,7 +220,7 @@ async def test_an_email_delivery_reaches_the_smtp_server_with_its_subject_and_bo
         body="EPOC response for request MLA-2026-000042 is overdue.\nLegal source: Reg. 2023/1543 art 10",
     )
 
-    outcome = await run_deliver(outbox, clock, with_smtp(outbox.settings, smtp), delivery_id, http)
+    outcome = await run_deliver(outbox, clock, with_smtp(outbox.settings, smtp), delivery_id, tls)
 
     assert outcome == Outcome.SENT
     [message] = smtp.messages
@@ -235,7 +236,7 @@ async def test_an_email_delivery_reaches_the_smtp_server_with_its_subject_and_bo
 
 
 async def test_an_unreachable_smtp_server_schedules_a_retry_a_minute_later(
-    outbox: Outbox, clock: FixedClock, http: httpx.AsyncClient
+    outbox: Outbox, clock: FixedClock, tls: ssl.SSLContext
 ) -> None:
     arranged = await arranged_alert(outbox)
     delivery_id = await add_delivery(
@@ -243,7 +244,7 @@ async def test_an_unreachable_smtp_server_schedules_a_retry_a_minute_later(
     )
     nobody_listens = msgspec.structs.replace(outbox.settings, smtp_host="127.0.0.1", smtp_port=free_port())
 
-    outcome = await run_deliver(outbox, clock, nobody_listens, delivery_id, http)
+    outcome = await run_deliver(outbox, clock, nobody_listens, delivery_id, tls)
 
     assert outcome == Outcome.RETRY
     delivery = await load_delivery(outbox.sessionmaker, delivery_id)
@@ -253,11 +254,11 @@ async def test_an_unreachable_smtp_server_schedules_a_retry_a_minute_later(
 
 
 async def test_a_webhook_is_posted_signed_with_its_secret_and_an_idempotency_key(
-    outbox: Outbox, clock: FixedClock, receiver: WebhookReceiver, http: httpx.AsyncClient
+    outbox: Outbox, clock: FixedClock, receiver: WebhookReceiver, tls: ssl.SSLContext
 ) -> None:
     arranged, delivery_id = await webhook_delivery(outbox, receiver)
 
-    outcome = await run_deliver(outbox, clock, outbox.settings, delivery_id, http)
+    outcome = await run_deliver(outbox, clock, outbox.settings, delivery_id, tls)
 
     assert outcome == Outcome.SENT
     [request] = receiver.requests
@@ -274,7 +275,7 @@ async def test_a_webhook_is_posted_signed_with_its_secret_and_an_idempotency_key
 
 
 async def test_a_deactivated_webhook_is_not_called_and_its_delivery_fails(
-    outbox: Outbox, clock: FixedClock, receiver: WebhookReceiver, http: httpx.AsyncClient
+    outbox: Outbox, clock: FixedClock, receiver: WebhookReceiver, tls: ssl.SSLContext
 ) -> None:
     arranged, delivery_id = await webhook_delivery(outbox, receiver)
     delivery = await load_delivery(outbox.sessionmaker, delivery_id)
@@ -284,7 +285,7 @@ async def test_a_deactivated_webhook_is_not_called_and_its_delivery_fails(
     assert response.status_code == 200, response.text
     assert response.json()["active"] is False
 
-    outcome = await run_deliver(outbox, clock, outbox.settings, delivery_id, http)
+    outcome = await run_deliver(outbox, clock, outbox.settings, delivery_id, tls)
 
     assert outcome == Outcome.FAILED
     assert receiver.requests == []
@@ -322,11 +323,11 @@ def allowing(settings: Settings, networks: str) -> Settings:
 
 
 async def test_a_webhook_whose_address_is_no_longer_allowed_is_not_called(
-    outbox: Outbox, clock: FixedClock, receiver: WebhookReceiver, http: httpx.AsyncClient
+    outbox: Outbox, clock: FixedClock, receiver: WebhookReceiver, tls: ssl.SSLContext
 ) -> None:
     _, delivery_id = await webhook_delivery(outbox, receiver)  # registered while 127.0.0.0/8 was allowed
 
-    outcome = await run_deliver(outbox, clock, allowing(outbox.settings, ""), delivery_id, http)
+    outcome = await run_deliver(outbox, clock, allowing(outbox.settings, ""), delivery_id, tls)
 
     assert outcome == Outcome.RETRY
     assert receiver.requests == []
@@ -334,15 +335,15 @@ async def test_a_webhook_whose_address_is_no_longer_allowed_is_not_called(
 
 
 async def test_a_name_is_resolved_at_every_delivery_and_the_checked_address_is_called_with_the_name(
-    outbox: Outbox, clock: FixedClock, receiver: WebhookReceiver, http: httpx.AsyncClient
+    outbox: Outbox, clock: FixedClock, receiver: WebhookReceiver, tls: ssl.SSLContext
 ) -> None:
     org = await outbox.world.organisation()
     # "localhost" is a name the resolver answers (from /etc/hosts) with a loopback address.
     webhook_id, delivery_id = await stored_delivery(outbox, org, f"http://localhost:{receiver.port}/hooks/mla")
 
-    refused = await run_deliver(outbox, clock, allowing(outbox.settings, ""), delivery_id, http)
+    refused = await run_deliver(outbox, clock, allowing(outbox.settings, ""), delivery_id, tls)
     clock.advance(timedelta(minutes=1))
-    sent = await run_deliver(outbox, clock, allowing(outbox.settings, "127.0.0.0/8, ::1/128"), delivery_id, http)
+    sent = await run_deliver(outbox, clock, allowing(outbox.settings, "127.0.0.0/8, ::1/128"), delivery_id, tls)
 
     assert (refused, sent) == (Outcome.RETRY, Outcome.SENT)
     [request] = receiver.requests
@@ -352,7 +353,7 @@ async def test_a_name_is_resolved_at_every_delivery_and_the_checked_address_is_c
 
 
 async def test_every_failed_webhook_attempt_reads_the_same_whatever_the_network_said(
-    outbox: Outbox, clock: FixedClock, smtp: SmtpSink, http: httpx.AsyncClient
+    outbox: Outbox, clock: FixedClock, smtp: SmtpSink, tls: ssl.SSLContext
 ) -> None:
     """No port scanner: refused, unresolvable, closed, non-HTTP, redirecting and failing receivers
     leave the same error, the same status and the same next attempt."""
@@ -372,9 +373,7 @@ async def test_every_failed_webhook_attempt_reads_the_same_whatever_the_network_
     }
     try:
         deliveries = {cause: (await stored_delivery(outbox, org, url))[1] for cause, url in urls.items()}
-        outcomes = {
-            cause: await run_deliver(outbox, clock, outbox.settings, d, http) for cause, d in deliveries.items()
-        }
+        outcomes = {cause: await run_deliver(outbox, clock, outbox.settings, d, tls) for cause, d in deliveries.items()}
     finally:
         for server in (failing, redirecting, target):
             await server.stop()
@@ -393,13 +392,13 @@ async def test_a_webhook_failing_twice_is_retried_with_backoff_then_sent(
     outbox: Outbox,
     clock: FixedClock,
     receiver: WebhookReceiver,
-    http: httpx.AsyncClient,
+    tls: ssl.SSLContext,
     redis: ArqRedis,
     queue_name: str,
 ) -> None:
     arranged, delivery_id = await webhook_delivery(outbox, receiver)
     receiver.failures = 2
-    ctx = {"sessionmaker": outbox.sessionmaker, "clock": clock, "settings": outbox.settings, "http": http}
+    ctx = {"sessionmaker": outbox.sessionmaker, "clock": clock, "settings": outbox.settings, "tls": tls}
 
     # First attempt: published, run by the job, refused by the receiver.
     assert await run_publish(outbox, clock, redis, queue_name) == 1
@@ -440,14 +439,14 @@ async def test_a_webhook_failing_twice_is_retried_with_backoff_then_sent(
 
 
 async def test_a_delivery_failing_every_attempt_is_failed_after_max_attempts_and_listed(
-    outbox: Outbox, clock: FixedClock, receiver: WebhookReceiver, http: httpx.AsyncClient
+    outbox: Outbox, clock: FixedClock, receiver: WebhookReceiver, tls: ssl.SSLContext
 ) -> None:
     arranged, delivery_id = await webhook_delivery(outbox, receiver)
     receiver.failures = 1_000
     waits = []
 
     for attempt in range(1, MAX_ATTEMPTS + 1):
-        outcome = await run_deliver(outbox, clock, outbox.settings, delivery_id, http)
+        outcome = await run_deliver(outbox, clock, outbox.settings, delivery_id, tls)
         delivery = await load_delivery(outbox.sessionmaker, delivery_id)
         assert delivery.attempts == attempt
         if attempt < MAX_ATTEMPTS:
@@ -460,7 +459,7 @@ async def test_a_delivery_failing_every_attempt_is_failed_after_max_attempts_and
     assert len(receiver.requests) == MAX_ATTEMPTS
     # Failed for good: no further attempt, however late.
     clock.advance(timedelta(days=1))
-    assert await run_deliver(outbox, clock, outbox.settings, delivery_id, http) == Outcome.SKIPPED
+    assert await run_deliver(outbox, clock, outbox.settings, delivery_id, tls) == Outcome.SKIPPED
     assert len(receiver.requests) == MAX_ATTEMPTS
     listed = (await admin_deliveries(outbox, arranged.org, "failed"))[str(delivery_id)]
     assert listed["attempts"] == MAX_ATTEMPTS
@@ -473,12 +472,12 @@ async def test_a_delivery_failing_every_attempt_is_failed_after_max_attempts_and
 
 
 async def test_a_delivery_job_run_twice_sends_once(
-    outbox: Outbox, clock: FixedClock, receiver: WebhookReceiver, http: httpx.AsyncClient
+    outbox: Outbox, clock: FixedClock, receiver: WebhookReceiver, tls: ssl.SSLContext
 ) -> None:
     _, delivery_id = await webhook_delivery(outbox, receiver)
 
-    first = await run_deliver(outbox, clock, outbox.settings, delivery_id, http)
-    second = await run_deliver(outbox, clock, outbox.settings, delivery_id, http)
+    first = await run_deliver(outbox, clock, outbox.settings, delivery_id, tls)
+    second = await run_deliver(outbox, clock, outbox.settings, delivery_id, tls)
 
     assert (first, second) == (Outcome.SENT, Outcome.SKIPPED)
     assert len(receiver.requests) == 1
@@ -486,7 +485,7 @@ async def test_a_delivery_job_run_twice_sends_once(
 
 
 async def test_two_workers_delivering_the_same_row_at_once_send_once(
-    outbox: Outbox, clock: FixedClock, smtp: SmtpSink, http: httpx.AsyncClient
+    outbox: Outbox, clock: FixedClock, smtp: SmtpSink, tls: ssl.SSLContext
 ) -> None:
     arranged = await arranged_alert(outbox)
     delivery_id = await add_delivery(
@@ -494,19 +493,19 @@ async def test_two_workers_delivering_the_same_row_at_once_send_once(
     )
     settings = with_smtp(outbox.settings, smtp)
 
-    outcomes = await asyncio.gather(*(run_deliver(outbox, clock, settings, delivery_id, http) for _ in range(3)))
+    outcomes = await asyncio.gather(*(run_deliver(outbox, clock, settings, delivery_id, tls) for _ in range(3)))
 
     assert sorted(outcomes) == sorted([Outcome.SENT, Outcome.SKIPPED, Outcome.SKIPPED])
     assert len(smtp.messages) == 1
 
 
 async def test_an_attempt_is_counted_and_committed_before_it_is_sent(
-    outbox: Outbox, clock: FixedClock, receiver: WebhookReceiver, http: httpx.AsyncClient
+    outbox: Outbox, clock: FixedClock, receiver: WebhookReceiver, tls: ssl.SSLContext
 ) -> None:
     """A worker that dies while the POST is out leaves the attempt counted, and the row leased."""
     _, delivery_id = await webhook_delivery(outbox, receiver)
     receiver.hold_first = True
-    sending = asyncio.create_task(run_deliver(outbox, clock, outbox.settings, delivery_id, http))
+    sending = asyncio.create_task(run_deliver(outbox, clock, outbox.settings, delivery_id, tls))
     try:
         await asyncio.wait_for(receiver.arrived.wait(), WORKER_TIMEOUT)  # the POST left and hangs there
 
@@ -521,24 +520,24 @@ async def test_an_attempt_is_counted_and_committed_before_it_is_sent(
     assert (during.status, during.attempts) == ("pending", 1)
     assert (after.status, after.attempts) == ("pending", 1)
     assert after.next_attempt_at == clock.now() + ATTEMPT_LEASE
-    assert await run_deliver(outbox, clock, outbox.settings, delivery_id, http) == Outcome.SKIPPED  # leased
+    assert await run_deliver(outbox, clock, outbox.settings, delivery_id, tls) == Outcome.SKIPPED  # leased
 
     clock.set(after.next_attempt_at)
-    assert await run_deliver(outbox, clock, outbox.settings, delivery_id, http) == Outcome.SENT
+    assert await run_deliver(outbox, clock, outbox.settings, delivery_id, tls) == Outcome.SENT
     assert (await load_delivery(outbox.sessionmaker, delivery_id)).attempts == 2
 
 
 async def test_a_sent_delivery_keeps_no_error_of_an_earlier_failed_attempt(
-    outbox: Outbox, clock: FixedClock, receiver: WebhookReceiver, http: httpx.AsyncClient
+    outbox: Outbox, clock: FixedClock, receiver: WebhookReceiver, tls: ssl.SSLContext
 ) -> None:
     arranged, delivery_id = await webhook_delivery(outbox, receiver)
     receiver.failures = 1
-    assert await run_deliver(outbox, clock, outbox.settings, delivery_id, http) == Outcome.RETRY
+    assert await run_deliver(outbox, clock, outbox.settings, delivery_id, tls) == Outcome.RETRY
     failed = await load_delivery(outbox.sessionmaker, delivery_id)
     assert failed.last_error == WEBHOOK_NOT_DELIVERED
 
     clock.set(failed.next_attempt_at)
-    assert await run_deliver(outbox, clock, outbox.settings, delivery_id, http) == Outcome.SENT
+    assert await run_deliver(outbox, clock, outbox.settings, delivery_id, tls) == Outcome.SENT
 
     listed = (await admin_deliveries(outbox, arranged.org, "sent"))[str(delivery_id)]
     assert (listed["attempts"], listed["last_error"]) == (2, None)
@@ -636,14 +635,14 @@ async def email_deliveries(outbox: Outbox, count: int) -> list[uuid.UUID]:
 
 
 async def test_one_batch_sends_every_delivery_and_records_each_outcome(
-    outbox: Outbox, clock: FixedClock, smtp: SmtpSink, receiver: WebhookReceiver, http: httpx.AsyncClient
+    outbox: Outbox, clock: FixedClock, smtp: SmtpSink, receiver: WebhookReceiver, tls: ssl.SSLContext
 ) -> None:
     _, webhook_delivery_id = await webhook_delivery(outbox, receiver)
     failing_id = (await stored_delivery(outbox, (await arranged_alert(outbox)).org, "http://10.0.0.1/hooks/mla"))[1]
     emails = await email_deliveries(outbox, 3)
     batch = [webhook_delivery_id, failing_id, *emails, uuid.uuid4()]  # and one that does not exist
 
-    outcomes = await deliver_batch(outbox.sessionmaker, clock, with_smtp(outbox.settings, smtp), batch, http)
+    outcomes = await deliver_batch(outbox.sessionmaker, clock, with_smtp(outbox.settings, smtp), batch, tls)
 
     assert outcomes == {
         webhook_delivery_id: Outcome.SENT,
@@ -662,6 +661,18 @@ async def test_one_batch_sends_every_delivery_and_records_each_outcome(
     assert rows[1].next_attempt_at == clock.now() + timedelta(minutes=1)
 
 
+async def test_a_batch_sends_its_emails_over_a_few_smtp_connections_each_carrying_several(
+    outbox: Outbox, clock: FixedClock, smtp: SmtpSink, tls: ssl.SSLContext
+) -> None:
+    deliveries = await email_deliveries(outbox, 3 * MAIL_CONNECTIONS)
+
+    outcomes = await deliver_batch(outbox.sessionmaker, clock, with_smtp(outbox.settings, smtp), deliveries, tls)
+
+    assert set(outcomes.values()) == {Outcome.SENT}
+    assert sorted(m["To"] for m in smtp.messages) == sorted(f"p{n}@example.org" for n in range(3 * MAIL_CONNECTIONS))
+    assert smtp.connections() <= MAIL_CONNECTIONS
+
+
 async def test_the_relay_publishes_a_job_per_batch_each_delivery_in_one_job(
     outbox: Outbox, clock: FixedClock, redis: ArqRedis, queue_name: str
 ) -> None:
@@ -675,15 +686,15 @@ async def test_the_relay_publishes_a_job_per_batch_each_delivery_in_one_job(
 
 
 async def test_two_batches_naming_the_same_deliveries_at_once_send_each_once(
-    outbox: Outbox, clock: FixedClock, smtp: SmtpSink, http: httpx.AsyncClient
+    outbox: Outbox, clock: FixedClock, smtp: SmtpSink, tls: ssl.SSLContext
 ) -> None:
     """A republished row may sit in two jobs (its first job was only late): whichever leases it first sends it."""
     first, shared, last = await email_deliveries(outbox, 3)
     settings = with_smtp(outbox.settings, smtp)
 
     one, other = await asyncio.gather(
-        deliver_batch(outbox.sessionmaker, clock, settings, [first, shared], http),
-        deliver_batch(outbox.sessionmaker, clock, settings, [shared, last], http),
+        deliver_batch(outbox.sessionmaker, clock, settings, [first, shared], tls),
+        deliver_batch(outbox.sessionmaker, clock, settings, [shared, last], tls),
     )
 
     assert sorted([one[shared], other[shared]]) == sorted([Outcome.SENT, Outcome.SKIPPED])
@@ -693,11 +704,11 @@ async def test_two_batches_naming_the_same_deliveries_at_once_send_each_once(
 
 
 async def test_a_batch_job_run_twice_sends_nothing_the_second_time(
-    outbox: Outbox, clock: FixedClock, smtp: SmtpSink, http: httpx.AsyncClient
+    outbox: Outbox, clock: FixedClock, smtp: SmtpSink, tls: ssl.SSLContext
 ) -> None:
     deliveries = await email_deliveries(outbox, 2)
     ctx = {"sessionmaker": outbox.sessionmaker, "clock": clock, "settings": with_smtp(outbox.settings, smtp)}
-    ctx["http"] = http
+    ctx["tls"] = tls
 
     first = await jobs.deliver_alerts(ctx, [str(d) for d in deliveries])
     again = await jobs.deliver_alerts(ctx, [str(d) for d in deliveries])
@@ -707,13 +718,13 @@ async def test_a_batch_job_run_twice_sends_nothing_the_second_time(
 
 
 async def test_a_delivery_whose_last_attempt_was_cut_off_fails_without_another_send(
-    outbox: Outbox, clock: FixedClock, receiver: WebhookReceiver, http: httpx.AsyncClient
+    outbox: Outbox, clock: FixedClock, receiver: WebhookReceiver, tls: ssl.SSLContext
 ) -> None:
     _, delivery_id = await webhook_delivery(outbox, receiver)
     async with outbox.sessionmaker() as session, session.begin():  # as a worker killed during the last attempt
         await session.execute(update(Delivery).where(Delivery.id == delivery_id).values(attempts=MAX_ATTEMPTS))
 
-    outcome = await run_deliver(outbox, clock, outbox.settings, delivery_id, http)
+    outcome = await run_deliver(outbox, clock, outbox.settings, delivery_id, tls)
 
     assert outcome == Outcome.FAILED
     assert receiver.requests == []
@@ -722,15 +733,15 @@ async def test_a_delivery_whose_last_attempt_was_cut_off_fails_without_another_s
 
 
 async def test_an_attempt_that_outlived_its_lease_leaves_the_row_to_the_attempt_that_took_it_over(
-    outbox: Outbox, clock: FixedClock, receiver: WebhookReceiver, http: httpx.AsyncClient
+    outbox: Outbox, clock: FixedClock, receiver: WebhookReceiver, tls: ssl.SSLContext
 ) -> None:
     _, delivery_id = await webhook_delivery(outbox, receiver)
     receiver.hold_first = True
-    slow = asyncio.create_task(run_deliver(outbox, clock, outbox.settings, delivery_id, http))
+    slow = asyncio.create_task(run_deliver(outbox, clock, outbox.settings, delivery_id, tls))
     try:
         await asyncio.wait_for(receiver.arrived.wait(), WORKER_TIMEOUT)
         clock.advance(ATTEMPT_LEASE)  # the lease ran out: the relay republished it, another job takes it
-        taken_over = await run_deliver(outbox, clock, outbox.settings, delivery_id, http)
+        taken_over = await run_deliver(outbox, clock, outbox.settings, delivery_id, tls)
     finally:
         receiver.release.set()
     late = await slow
