@@ -3,19 +3,21 @@
 A real `mla worker` process runs as docker-compose runs it (system clock, its alarm, the minute
 cron, `deliver_alerts` jobs). Every organisation gets one webhook to a receiver in this process, so
 each alert sent about a request that is not confidential is exactly one webhook (a confidential
-request's alerts go to no webhook: README, Decisions); e-mail goes to an SMTP sink here that accepts
-and drops it. The line awaits the webhooks of the due deadlines of requests that are not confidential
-(at 1,000,000 requests: all 10,000, as the seed makes no due request confidential).
-The seeded-due deadlines, and those that fell due by the wall clock since the seed instant, are
-parked a day ahead while the worker starts; once it is up the seeded-due ones are moved, in one
-committed statement, so that their due stage falls at one instant a few seconds ahead (what the
-worker learns of by its notification, as it would of any clock an action schedules). Each
-webhook's latency is its arrival minus that instant. Afterwards the database is put back as seeded.
+request's alerts go to no webhook: README, Decisions); e-mail goes to an SMTP sink that accepts and
+drops it, in a process of its own so that it never delays the receiver's clock readings. The line
+awaits the webhooks of the due deadlines of requests that are not confidential (at 1,000,000
+requests: all 10,000, as the seed makes no due request confidential). The seeded-due deadlines,
+and those that fell due by the wall clock since the seed instant, are parked a day ahead while the
+worker starts; once it is up the seeded-due ones are moved, in one committed statement, so that
+their due stage falls at one instant a few seconds ahead (what the worker learns of by its
+notification, as it would of any clock an action schedules). Each webhook's latency is its arrival
+minus that instant. Afterwards the database is put back as seeded.
 """
 
 import asyncio
 import contextlib
 import json
+import multiprocessing
 import os
 import secrets
 import signal
@@ -23,6 +25,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -130,8 +133,10 @@ async def measure_latency(owner_url: str, runtime_url: str, redis_url: str, now:
     ids = [row["id"] for row in due]
     receiver = Receiver({str(row["id"]) for row in due if not row["confidential"]})
     await receiver.start()
-    mail = Controller(DroppedMail(), hostname=RECEIVER_HOST, port=_free_port())
+    mail_port = _free_port()
+    mail = multiprocessing.get_context("spawn").Process(target=_sink_mail, args=(mail_port,), daemon=True)
     mail.start()
+    await _until_listening(mail_port)
     queue_name = f"mla:bench:latency:{secrets.token_hex(4)}"
     worker: subprocess.Popen[bytes] | None = None
     try:
@@ -145,7 +150,7 @@ async def measure_latency(owner_url: str, runtime_url: str, redis_url: str, now:
             secrets.token_urlsafe(32),
             now,
         )
-        worker = _start_worker(runtime_url, redis_url, queue_name, mail.port)
+        worker = _start_worker(runtime_url, redis_url, queue_name, mail_port)
         await asyncio.sleep(WORKER_START.total_seconds())
         if worker.poll() is not None:
             raise SystemExit(f"bench: the worker exited; see {LOGS}/worker.log")
@@ -156,12 +161,29 @@ async def measure_latency(owner_url: str, runtime_url: str, redis_url: str, now:
     finally:
         if worker is not None:
             _stop(worker)
-        mail.stop()
+        mail.terminate()
+        mail.join()
         await receiver.stop()
         await _restore(connection, seeded)  # the parked ones too
         await _empty(redis_url, queue_name)
         await connection.close()
     return _figures(len(ids), receiver, falls_due.timestamp())
+
+
+def _sink_mail(port: int) -> None:
+    """The SMTP sink's process: accepts every message and keeps nothing, until terminated."""
+    Controller(DroppedMail(), hostname=RECEIVER_HOST, port=port).start()
+    threading.Event().wait()
+
+
+async def _until_listening(port: int) -> None:
+    for _ in range(200):
+        with contextlib.suppress(OSError):
+            _, writer = await asyncio.open_connection(RECEIVER_HOST, port)
+            writer.close()
+            return
+        await asyncio.sleep(0.05)
+    raise SystemExit("bench: the SMTP sink did not start")
 
 
 def _free_port() -> int:
