@@ -82,9 +82,11 @@ SELECT recorded.id AS alert_id, recorded.stage, recorded.skipped,
        d.id AS deadline_id, d.kind, d.due_at,
        r.code AS rule_code, r.name AS rule_name, r.source AS rule_source, r.lapses_request,
        q.id AS request_id, q.reference, q.status AS request_status, q.target_id, q.identifiers, q.data_categories,
+       -- Five key lookups (an OR here scanned every organisation for each alert).
        ARRAY(SELECT DISTINCT o.timezone FROM organisations o
-             WHERE o.id IN (q.organisation_id, q.central_authority_id, q.executing_organisation_id)
-                OR o.id IN (SELECT u.organisation_id FROM users u WHERE u.id IN (q.created_by, q.assignee_id))
+             WHERE o.id = ANY(ARRAY[q.organisation_id, q.central_authority_id, q.executing_organisation_id,
+                                    (SELECT u.organisation_id FROM users u WHERE u.id = q.created_by),
+                                    (SELECT u.organisation_id FROM users u WHERE u.id = q.assignee_id)])
        ) AS zones
 FROM recorded
 JOIN deadlines d ON d.id = recorded.deadline_id
