@@ -394,7 +394,8 @@ def write_results(run: Run, path: Path = RESULTS) -> None:
         "(the request row updated once, the review clock inserted, chain lock, chain head, `submit` event with "
         "the checks' records and its hash) on drafts of its own, moved back and forth between `draft` and "
         "`under_review` and put back afterwards.",
-        "- The deadline scan is `workers.jobs.scan_alerts` run in-process (the worker's own loop, batches of 500, "
+        "- The deadline scan is `workers.jobs.scan_alerts` run in-process (the worker's own loop, batches of "
+        f"{SCAN_BATCH:,}, "
         "one transaction each) with a fixed clock at the scan instant, on a pool of 5 like the worker's; no worker "
         "runs during the HTTP loads. Afterwards the database is put back as seeded.",
         "",

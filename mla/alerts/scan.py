@@ -6,7 +6,7 @@ crash or a Redis outage delays an alert but never loses or duplicates it. Due de
 with `FOR UPDATE SKIP LOCKED`, so any number of workers can scan at once; the unique keys
 (deadline, stage), (alert, user) and (alert, channel, recipient) make a second decision a no-op.
 
-The decisions are made in SQL (mla.alerts.repository), three statements a batch whatever its size:
+The decisions are made in SQL (mla.alerts.repository), three statements a batch whatever its size (JIT off):
 claim the due deadlines; record their due stages and reschedule them; fan each alert out to its
 recipients. Python renders each alert's texts once per time zone of the organisations it may reach
 (mla.alerts.messages), between the last two. Only a window that
