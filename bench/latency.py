@@ -1,18 +1,23 @@
 """Alert latency as deployed: from the instant 10,000 alerts fall due to each webhook's arrival.
 
 A real `mla worker` process runs as docker-compose runs it (system clock, its alarm, the minute
-cron, `deliver_alert` jobs). Every organisation gets one webhook to a receiver in this process, so
-each alert sent is exactly one webhook; e-mail goes to an SMTP sink here that accepts and drops it.
-The seeded-due deadlines, and those that fell due by the wall clock since the seed instant, are
-parked a day ahead while the worker starts; once it is up the seeded-due ones are moved, in one
-committed statement, so that their due stage falls at one instant a few seconds ahead (what the
-worker learns of by its notification, as it would of any clock an action schedules). Each
-webhook's latency is its arrival minus that instant. Afterwards the database is put back as seeded.
+cron, `deliver_alerts` jobs). Every organisation gets one webhook to a receiver in this process, so
+each alert sent about a request that is not confidential is exactly one webhook (a confidential
+request's alerts go to no webhook: README, Decisions); e-mail goes to an SMTP sink that accepts and
+drops it, in a process of its own so that it never delays the receiver's clock readings. The line
+awaits the webhooks of the due deadlines of requests that are not confidential (at 1,000,000
+requests: all 10,000, as the seed makes no due request confidential). The seeded-due deadlines,
+and those that fell due by the wall clock since the seed instant, are parked a day ahead while the
+worker starts; once it is up the seeded-due ones are moved, in one committed statement, so that
+their due stage falls at one instant a few seconds ahead (what the worker learns of by its
+notification, as it would of any clock an action schedules). Each webhook's latency is its arrival
+minus that instant. Afterwards the database is put back as seeded.
 """
 
 import asyncio
 import contextlib
 import json
+import multiprocessing
 import os
 import secrets
 import signal
@@ -20,6 +25,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -40,8 +46,9 @@ GIVE_UP = timedelta(seconds=300)
 RECEIVER_HOST = "127.0.0.1"
 
 DUE = """
-SELECT id, due_at, next_alert_at, alert_stage_times, fired_stages FROM deadlines
-WHERE status = 'open' AND paused_at IS NULL AND next_alert_at IS NOT NULL AND next_alert_at <= $1
+SELECT d.id, d.due_at, d.next_alert_at, d.alert_stage_times, d.fired_stages, q.confidential
+FROM deadlines d JOIN requests q ON q.id = d.request_id
+WHERE d.status = 'open' AND d.paused_at IS NULL AND d.next_alert_at IS NOT NULL AND d.next_alert_at <= $1
 """
 # Every stage of the due deadlines moves by the same amount: the one due now falls due at $2.
 MOVE = """
@@ -59,7 +66,8 @@ UPDATE deadlines SET due_at = $2, next_alert_at = $3, alert_stage_times = $4, fi
 
 @dataclass
 class LatencyRun:
-    due: int
+    due: int  # alerts falling due at once
+    awaited: int  # of which post a webhook (their request is not confidential)
     received: int
     p50: float  # seconds, from falling due to the webhook's arrival
     p99: float
@@ -121,11 +129,14 @@ async def measure_latency(owner_url: str, runtime_url: str, redis_url: str, now:
     connection = await asyncpg.connect(plain_dsn(owner_url))
     # The awaited alerts (due at the seed instant) and those that fell due by the wall clock since.
     seeded = await connection.fetch(DUE, datetime.now(UTC) + SINCE_SEED_MARGIN)
-    ids = [row["id"] for row in seeded if row["next_alert_at"] <= now]
-    receiver = Receiver({str(i) for i in ids})
+    due = [row for row in seeded if row["next_alert_at"] <= now]
+    ids = [row["id"] for row in due]
+    receiver = Receiver({str(row["id"]) for row in due if not row["confidential"]})
     await receiver.start()
-    mail = Controller(DroppedMail(), hostname=RECEIVER_HOST, port=_free_port())
+    mail_port = _free_port()
+    mail = multiprocessing.get_context("spawn").Process(target=_sink_mail, args=(mail_port,), daemon=True)
     mail.start()
+    await _until_listening(mail_port)
     queue_name = f"mla:bench:latency:{secrets.token_hex(4)}"
     worker: subprocess.Popen[bytes] | None = None
     try:
@@ -139,7 +150,7 @@ async def measure_latency(owner_url: str, runtime_url: str, redis_url: str, now:
             secrets.token_urlsafe(32),
             now,
         )
-        worker = _start_worker(runtime_url, redis_url, queue_name, mail.port)
+        worker = _start_worker(runtime_url, redis_url, queue_name, mail_port)
         await asyncio.sleep(WORKER_START.total_seconds())
         if worker.poll() is not None:
             raise SystemExit(f"bench: the worker exited; see {LOGS}/worker.log")
@@ -150,12 +161,29 @@ async def measure_latency(owner_url: str, runtime_url: str, redis_url: str, now:
     finally:
         if worker is not None:
             _stop(worker)
-        mail.stop()
+        mail.terminate()
+        mail.join()
         await receiver.stop()
         await _restore(connection, seeded)  # the parked ones too
         await _empty(redis_url, queue_name)
         await connection.close()
     return _figures(len(ids), receiver, falls_due.timestamp())
+
+
+def _sink_mail(port: int) -> None:
+    """The SMTP sink's process: accepts every message and keeps nothing, until terminated."""
+    Controller(DroppedMail(), hostname=RECEIVER_HOST, port=port).start()
+    threading.Event().wait()
+
+
+async def _until_listening(port: int) -> None:
+    for _ in range(200):
+        with contextlib.suppress(OSError):
+            _, writer = await asyncio.open_connection(RECEIVER_HOST, port)
+            writer.close()
+            return
+        await asyncio.sleep(0.05)
+    raise SystemExit("bench: the SMTP sink did not start")
 
 
 def _free_port() -> int:
@@ -211,13 +239,14 @@ async def _empty(redis_url: str, queue_name: str) -> None:
 
 
 def _figures(due: int, receiver: Receiver, falls_due: float) -> LatencyRun:
+    awaited = len(receiver.awaited)
     latencies = sorted(arrival - falls_due for arrival in receiver.arrivals.values())
     if not latencies:
-        return LatencyRun(due, 0, float("nan"), float("nan"), float("nan"), float("nan"))
-    # Alerts never received count as the slowest: the p99 is over what was due, not what arrived.
-    padded = latencies + [float("inf")] * (due - len(latencies))
+        return LatencyRun(due, awaited, 0, float("nan"), float("nan"), float("nan"), float("nan"))
+    # Webhooks never received count as the slowest: the p99 is over what was awaited, not what arrived.
+    padded = latencies + [float("inf")] * (awaited - len(latencies))
 
     def percentile(p: float) -> float:
         return padded[min(len(padded) - 1, int(p * len(padded)))]
 
-    return LatencyRun(due, len(latencies), percentile(0.5), percentile(0.99), latencies[-1], latencies[0])
+    return LatencyRun(due, awaited, len(latencies), percentile(0.5), percentile(0.99), latencies[-1], latencies[0])

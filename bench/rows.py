@@ -10,6 +10,7 @@ the seeded rules (business days counted as 7/5 calendar days: no holiday calenda
 
 Exactly the requests chosen by `PlannedRequests.is_due` have one deadline whose next alert stage is
 at or before the scan instant `now`: one reminder each; every other stage before `now` counts as fired.
+None of them is confidential, so each of their alerts posts one webhook.
 """
 
 import bisect
@@ -191,6 +192,9 @@ class PlannedRequests:
         assignee = rng.choice(authority.members).id if assigned else None
         sent = status not in ("draft", "under_review", "approved", "received", "rejected", "withdrawn")
         reference = f"{template.prefix}-{created_at.year}-{n + 1:06d}"
+        # Half the requests are confidential, but no due one: a confidential request's alerts post no
+        # webhook (README), and the alert-latency line times the webhooks of every due alert.
+        confidential = n % 2 == 0 and not due
         period_end = created_at - timedelta(days=1)
         values = {
             "id": request_id,
@@ -212,8 +216,8 @@ class PlannedRequests:
             "link_to_offence": STATEMENT,
             "necessity": STATEMENT,
             "proportionality": STATEMENT,
-            "confidential": n % 2 == 0,
-            "confidentiality_reason": CONFIDENTIALITY_REASON if n % 2 == 0 else None,
+            "confidential": confidential,
+            "confidentiality_reason": CONFIDENTIALITY_REASON if confidential else None,
             "language": "en",
             "status": status,
             "assignee_id": assignee,

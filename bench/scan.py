@@ -1,8 +1,9 @@
 """The deadline scan, timed as the worker runs it: the job `workers.jobs.scan_alerts`, batch after
 batch, each batch its own transaction, at the scan instant (10,000 due), then again (nothing left due).
 
-The job decides the due alert stages, then publishes the deliveries it decided to Redis (the relay);
-the two parts are told apart by the first statement of the relay. Jobs go to a queue of the
+The job decides the due alert stages and, after each batch, publishes the deliveries it decided to
+Redis (the relay); the time spent in the relay is told apart from the deciding by timing the job's
+calls of `workers.jobs.relay_deliveries`. Jobs go to a queue of the
 benchmark's own, emptied afterwards. The scan writes (alerts, notifications, deliveries, the
 deadlines' next stage), so afterwards the database is put back as seeded. No worker process runs
 during the benchmark: only this measurement decides alerts.
@@ -25,8 +26,6 @@ from mla.clock import FixedClock
 from mla.db import create_engine, create_sessionmaker
 from mla.settings import Settings
 from workers import jobs
-
-RELAY_STARTS = "UPDATE deliveries"  # the first statement of `publish_due_deliveries`
 
 DUE = """
 SELECT id, next_alert_at, fired_stages FROM deadlines
@@ -84,30 +83,58 @@ async def measure_scan(url: str, redis_url: str, now: datetime) -> ScanResult:
     return ScanResult(with_due, none_due, plan_due, plan_none)
 
 
+@dataclass
+class _Statement:
+    text: str
+    relay: bool  # sent by the relay
+    sent: float
+    answered: float = 0.0
+
+
 async def _timed(engine: AsyncEngine, context: dict[str, Any], due: int) -> ScanRun:
-    sent: list[tuple[float, str]] = []
-    answered: list[float] = []
+    statements: list[_Statement] = []
+    relaying = [0.0]  # seconds spent in the relay; its statements are told apart while it runs
+    in_relay = [False]
+    relay = jobs.relay_deliveries
+
+    async def timed_relay(ctx: dict[str, Any]) -> dict[str, int]:
+        started, in_relay[0] = time.perf_counter(), True
+        try:
+            return await relay(ctx)
+        finally:
+            relaying[0] += time.perf_counter() - started
+            in_relay[0] = False
 
     def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        sent.append((time.perf_counter(), statement))
+        statements.append(_Statement(statement, in_relay[0], time.perf_counter()))
 
     def after(*args: Any) -> None:
-        answered.append(time.perf_counter())
+        statements[-1].answered = time.perf_counter()
 
     event.listen(engine.sync_engine, "before_cursor_execute", before)
     event.listen(engine.sync_engine, "after_cursor_execute", after)
+    jobs.relay_deliveries = timed_relay  # type: ignore[assignment]
     try:
         started = time.perf_counter()
         totals = await jobs.scan_alerts(context)
         finished = time.perf_counter()
     finally:
+        jobs.relay_deliveries = relay  # type: ignore[assignment]
         event.remove(engine.sync_engine, "before_cursor_execute", before)
         event.remove(engine.sync_engine, "after_cursor_execute", after)
-    relay = next((k for k, (_, statement) in enumerate(sent) if statement.startswith(RELAY_STARTS)), len(sent))
-    decided = sent[relay][0] if relay < len(sent) else finished
-    waited = sum(end - begin for (begin, _), end in zip(sent[:relay], answered, strict=False))
-    batches = sum(1 for _, statement in sent[:relay] if "FOR UPDATE OF d SKIP LOCKED" in statement)
-    return ScanRun(due, finished - started, decided - started, waited, totals, relay, batches, len(sent) - relay)
+    deciding = [s for s in statements if not s.relay]
+    waited = sum(s.answered - s.sent for s in deciding)
+    batches = sum(1 for s in deciding if "FOR UPDATE OF d SKIP LOCKED" in s.text)
+    return ScanRun(
+        due,
+        finished - started,
+        finished - started - relaying[0],
+        waited,
+        totals,
+        len(deciding),
+        batches,
+        len(statements) - len(deciding),
+    )
 
 
 async def _empty_queue(redis: ArqRedis, queue_name: str) -> None:

@@ -745,9 +745,9 @@ def test_a_burst_with_now_beside_a_running_up_uses_its_services_and_a_queue_of_i
         assert burst.returncode == 0, burst.stderr
         assert f"ACTING AS IF IT WERE {later}" in burst.stderr
         # The burst sent the e-mails it decided itself (its own queue), to the sink of `mla up`.
-        assert "job deliver_alert done" in burst.stderr, burst.stderr
+        assert "job deliver_alerts done" in burst.stderr, burst.stderr
         assert list((up_data_dir / "mail").glob("*.eml"))
-        assert "job deliver_alert" not in up.logs
+        assert "job deliver_alerts" not in up.logs
         assert up.process.poll() is None
     finally:
         up.close()

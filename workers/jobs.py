@@ -3,6 +3,7 @@
 import asyncio
 import logging
 import uuid
+from collections import Counter
 from typing import Any
 
 from mla.alerts import delivery
@@ -39,24 +40,23 @@ async def checkpoint_audit_trails(ctx: dict[str, Any]) -> dict[str, Any]:
 
 
 async def scan_alerts(ctx: dict[str, Any]) -> dict[str, int]:
-    """Decide every due alert stage, batch by batch, each batch in its own transaction; then publish
-    the deliveries just decided, so they leave in this run rather than at the relay's next tick.
+    """Decide every due alert stage, batch by batch, each batch in its own transaction; after each batch
+    that wrote deliveries, publish what is due, so the first alerts leave while later ones are decided.
     """
-    totals = {"alerts": 0, "lapsed": 0, "deliveries": 0}
+    totals = {"alerts": 0, "lapsed": 0, "deliveries": 0, "published": 0}
     while True:
         async with ctx["sessionmaker"]() as session, session.begin():
             report = await scan_due_alerts(session, ctx["clock"], batch=SCAN_BATCH)
-        for key in totals:
+        for key in ("alerts", "lapsed", "deliveries"):
             totals[key] += getattr(report, key)
+        if report.deliveries:
+            totals["published"] += (await relay_deliveries(ctx))["published"]
         if report.claimed < SCAN_BATCH:  # nothing more was due
-            break
-    if totals["deliveries"]:
-        totals |= await relay_deliveries(ctx)
-    return totals
+            return totals
 
 
 async def relay_deliveries(ctx: dict[str, Any]) -> dict[str, int]:
-    """Publish every due e-mail and webhook delivery as a `deliver_alert` job, batch by batch.
+    """Publish every due e-mail and webhook delivery in `deliver_alerts` jobs, batch by batch.
 
     Each batch is its own transaction: a Redis error rolls back only that batch, which the next
     run claims again, and fails the job (arq logs it).
@@ -72,12 +72,15 @@ async def relay_deliveries(ctx: dict[str, Any]) -> dict[str, int]:
             return {"published": published}
 
 
-async def deliver_alert(ctx: dict[str, Any], delivery_id: str) -> str:
-    """Send one delivery; failures are recorded on its row and retried by the relay, never by arq."""
-    outcome = await delivery.deliver(
-        ctx["sessionmaker"], ctx["clock"], ctx["settings"], uuid.UUID(delivery_id), ctx["http"]
+async def deliver_alerts(ctx: dict[str, Any], delivery_ids: list[str]) -> dict[str, int]:
+    """Send a batch of deliveries; failures are recorded on their rows and retried by the relay, never by arq.
+
+    Returns how many deliveries had each outcome (sent, retry, failed, skipped).
+    """
+    outcomes = await delivery.deliver_batch(
+        ctx["sessionmaker"], ctx["clock"], ctx["settings"], [uuid.UUID(i) for i in delivery_ids], ctx["tls"]
     )
-    return outcome.value
+    return dict(Counter(outcome.value for outcome in outcomes.values()))
 
 
 async def refresh_metrics(ctx: dict[str, Any]) -> dict[str, int]:

@@ -8,7 +8,7 @@ from arq import cron, func
 from arq.connections import RedisSettings
 from arq.worker import Worker
 
-from mla.alerts.delivery import SEND_TIMEOUT_SECONDS
+from mla.alerts.delivery import BATCH_TIMEOUT_SECONDS
 from mla.audit.checkpoints import checkpointing
 from mla.audit.keys import AuditKeyring
 from mla.clock import Clock, SystemClock
@@ -23,7 +23,7 @@ CHECKPOINT_TIMEOUT_SECONDS = 600  # the first round of a large database walks ev
 
 FUNCTIONS = [
     # Retries live in PostgreSQL (mla.alerts.delivery): no result kept, so a lost job can be enqueued again.
-    func(observed(jobs.deliver_alert), timeout=3 * SEND_TIMEOUT_SECONDS, keep_result=0),
+    func(observed(jobs.deliver_alerts), timeout=BATCH_TIMEOUT_SECONDS, keep_result=0),
 ]
 
 
@@ -48,7 +48,8 @@ def build_worker(
         engine = create_engine(settings.database_url or "", pool_size=5)
         sessionmaker = create_sessionmaker(engine, keyring)
         ctx.update(engine=engine, sessionmaker=sessionmaker, clock=worker_clock, settings=settings, checkpoints=signing)
-        ctx["http"] = httpx.AsyncClient(timeout=SEND_TIMEOUT_SECONDS, follow_redirects=False)
+        # Webhook receivers' certificates: the trust store httpx uses (SSL_CERT_FILE, SSL_CERT_DIR or certifi).
+        ctx["tls"] = httpx.create_ssl_context()
         if not burst:  # alerts on time; a burst run scans once, at startup
             ctx["alarm"] = start_alarm(ctx, settings.database_url or "")
 
@@ -56,8 +57,6 @@ def build_worker(
         # Idempotent, and safe when startup never ran (Redis was down when the worker began).
         if "alarm" in ctx:
             await stop_alarm(ctx.pop("alarm"))
-        if "http" in ctx:
-            await ctx.pop("http").aclose()
         if "engine" in ctx:
             await ctx.pop("engine").dispose()
 

@@ -5,7 +5,7 @@ from litestar.params import Parameter
 from litestar.status_codes import HTTP_200_OK
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mla.alerts import delivery, webhooks
+from mla.alerts import delivery_repository, webhooks
 from mla.alerts.schemas import DeliveryOut, DeliveryStatus, WebhookCreate, WebhookOut
 from mla.clock import Clock
 from mla.enums import Role
@@ -38,8 +38,7 @@ class AdminWebhookController(Controller):
         `mla.alerts.signature.verify_webhook`, refuse timestamps more than 5 minutes old and drop
         repeated `Idempotency-Key`s. Audited.
         """
-        created = await webhooks.create_webhook(session, clock, principal, data, settings.webhook_networks)
-        return webhooks.to_out(created)
+        return await webhooks.create_webhook(session, clock, principal, data, settings.webhook_networks)
 
     @get("/")
     async def list_webhooks(
@@ -64,7 +63,7 @@ class AdminWebhookController(Controller):
         Your organisation's admins only. Its pending deliveries fail instead of being sent. Idempotent. Answers
         the webhook; audited.
         """
-        return webhooks.to_out(await webhooks.deactivate_webhook(session, clock, principal, webhook_id))
+        return await webhooks.deactivate_webhook(session, clock, principal, webhook_id)
 
 
 class AdminDeliveryController(Controller):
@@ -86,4 +85,4 @@ class AdminDeliveryController(Controller):
         Your organisation's admins only, newest first, `status` to filter (e.g. `failed`). Each e-mail or
         webhook delivery with its attempts and the last error, to see what did not arrive.
         """
-        return await delivery.list_deliveries(session, principal.organisation_id, status, cursor, limit)
+        return await delivery_repository.list_deliveries(session, principal.organisation_id, status, cursor, limit)

@@ -41,4 +41,4 @@ class NotificationController(Controller):
 
         The notification's recipient only (anyone else's is 404). Idempotent. Answers the notification.
         """
-        return service.to_out(await service.mark_read(session, clock, principal, notification_id))
+        return await service.mark_read(session, clock, principal, notification_id)

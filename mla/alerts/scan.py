@@ -6,7 +6,7 @@ crash or a Redis outage delays an alert but never loses or duplicates it. Due de
 with `FOR UPDATE SKIP LOCKED`, so any number of workers can scan at once; the unique keys
 (deadline, stage), (alert, user) and (alert, channel, recipient) make a second decision a no-op.
 
-The decisions are made in SQL (mla.alerts.repository), three statements a batch whatever its size:
+The decisions are made in SQL (mla.alerts.repository), three statements a batch whatever its size (JIT off):
 claim the due deadlines; record their due stages and reschedule them; fan each alert out to its
 recipients. Python renders each alert's texts once per time zone of the organisations it may reach
 (mla.alerts.messages), between the last two. Only a window that
@@ -37,7 +37,6 @@ from mla.alerts.messages import DeadlineFacts, Decision, RequestFacts, RuleFacts
 from mla.alerts.repository import Rendered
 from mla.clock import Clock
 from mla.counterparties.models import Counterparty
-from mla.deadlines.models import Deadline, DeadlineRule
 from mla.deadlines.service import close_passed
 from mla.enums import RequestStatus
 from mla.requests.models import Request
@@ -99,8 +98,7 @@ async def _close_passed(session: AsyncSession, clock: Clock, deadline_id: uuid.U
     request = await repository.lock_request(session, request_id)
     if request is None:
         return 0
-    deadline = await session.get_one(Deadline, deadline_id)
-    rule = await session.get_one(DeadlineRule, deadline.rule_id)
+    deadline, rule = await repository.deadline_with_rule(session, deadline_id)
     await close_passed(session, clock, deadline, rule, request)
     return 1
 

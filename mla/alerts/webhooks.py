@@ -8,25 +8,17 @@ A URL whose host is itself a refused address (loopback, private ... in any spell
 
 import uuid
 
-import msgspec
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mla.alerts import targets
-from mla.alerts.models import Webhook
+from mla.alerts import webhook_repository as repository
 from mla.alerts.schemas import WebhookCreate, WebhookOut
 from mla.audit import service as audit
 from mla.clock import Clock
 from mla.errors import NotFound, Unprocessable
-from mla.organisations.models import Organisation
-from mla.pagination import Page, fetch_page
+from mla.pagination import Page
 from mla.users.administration import no_such_organisation
 from mla.users.principal import Principal
-
-
-def to_out(webhook: Webhook) -> WebhookOut:
-    return msgspec.convert(webhook, WebhookOut, from_attributes=True)
-
 
 REFUSED_TARGET = (
     "webhooks may only reach public addresses: the URL names a loopback, private, link-local, multicast, "
@@ -40,23 +32,15 @@ async def create_webhook(
     actor: Principal | None,
     data: WebhookCreate,
     allowed_networks: tuple[targets.Network, ...] = (),
-) -> Webhook:
+) -> WebhookOut:
     """Register an active webhook; refuses an organisation the actor does not administer (422, like a
     missing one) and a URL naming a refused address (422)."""
     check_target(data.url, allowed_networks)
-    foreign = actor is not None and data.organisation_id != actor.organisation_id
-    if foreign or await session.get(Organisation, data.organisation_id) is None:
+    if actor is not None and data.organisation_id != actor.organisation_id:
         raise no_such_organisation()
-    webhook = Webhook(
-        id=uuid.uuid4(),
-        organisation_id=data.organisation_id,
-        url=data.url,
-        secret=data.secret,
-        active=True,
-        created_at=clock.now(),
-    )
-    session.add(webhook)
-    await session.flush()
+    webhook = await repository.insert_webhook(session, data.organisation_id, data.url, data.secret, clock.now())
+    if webhook is None:
+        raise no_such_organisation()
     await audit.record(
         session,
         clock,
@@ -80,16 +64,13 @@ def check_target(url: str, allowed_networks: tuple[targets.Network, ...]) -> Non
 
 async def deactivate_webhook(
     session: AsyncSession, clock: Clock, actor: Principal | None, webhook_id: uuid.UUID
-) -> Webhook:
+) -> WebhookOut:
     """Stop sending to a webhook (idempotent); its pending deliveries fail instead of being sent."""
-    query = select(Webhook).where(Webhook.id == webhook_id)
-    if actor is not None:
-        query = query.where(Webhook.organisation_id == actor.organisation_id)
-    webhook = await session.scalar(query.with_for_update())
-    if webhook is None:
+    deactivated = await repository.deactivate(session, webhook_id, None if actor is None else actor.organisation_id)
+    if deactivated is None:
         raise NotFound("No such webhook.")
-    if webhook.active:
-        webhook.active = False
+    webhook, was_active = deactivated
+    if was_active:
         await audit.record(
             session,
             clock,
@@ -108,5 +89,4 @@ async def list_webhooks(
     session: AsyncSession, organisation_id: uuid.UUID, cursor: str | None, limit: int
 ) -> Page[WebhookOut]:
     """One organisation's webhooks, newest first."""
-    query = select(Webhook).where(Webhook.organisation_id == organisation_id)
-    return await fetch_page(session, query, Webhook, cursor, limit, to_out)
+    return await repository.list_webhooks(session, organisation_id, cursor, limit)

@@ -86,13 +86,18 @@ class SmtpSink:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
         self.envelopes: list[Any] = []
+        self.sessions: list[Any] = []  # one aiosmtpd session per connection, kept so their ids stay distinct
         self.port = free_port()
         self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's hook name
         self.envelopes.append(envelope)
+        self.sessions.append(session)
         self.messages.append(BytesParser(policy=email.policy.default).parsebytes(envelope.content))  # type: ignore[arg-type]
         return "250 Message accepted for delivery"
+
+    def connections(self) -> int:
+        return len({id(session) for session in self.sessions})
 
 
 @contextmanager

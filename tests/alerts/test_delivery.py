@@ -7,6 +7,7 @@ never claimed here, and theirs never see these. Each test gets its own arq queue
 
 import asyncio
 import json
+import ssl
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -20,15 +21,18 @@ import pytest
 from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
 from arq.constants import job_key_prefix
+from arq.jobs import deserialize_job
 from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import update
 
 from mla.alerts.delivery import (
     ATTEMPT_LEASE,
+    MAIL_CONNECTIONS,
     MAX_ATTEMPTS,
+    SEND_BATCH,
     WEBHOOK_NOT_DELIVERED,
     Outcome,
-    deliver,
+    deliver_batch,
     publish_due_deliveries,
 )
 from mla.alerts.models import Delivery, Webhook
@@ -100,9 +104,8 @@ async def receiver() -> AsyncIterator[WebhookReceiver]:
 
 
 @pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
-        yield client
+def tls() -> ssl.SSLContext:
+    return httpx.create_ssl_context()
 
 
 def with_smtp(settings: Settings, sink: SmtpSink) -> Settings:
@@ -155,9 +158,10 @@ async def webhook_delivery(outbox: Outbox, receiver: WebhookReceiver) -> tuple[A
 
 
 async def run_deliver(
-    outbox: Outbox, clock: FixedClock, settings: Settings, delivery_id: uuid.UUID, http: httpx.AsyncClient
+    outbox: Outbox, clock: FixedClock, settings: Settings, delivery_id: uuid.UUID, tls: ssl.SSLContext
 ) -> Outcome:
-    return await deliver(outbox.sessionmaker, clock, settings, delivery_id, http)
+    [outcome] = (await deliver_batch(outbox.sessionmaker, clock, settings, [delivery_id], tls)).values()
+    return outcome
 
 
 async def run_publish(outbox: Outbox, clock: FixedClock, redis: ArqRedis, queue_name: str) -> int:
@@ -165,8 +169,22 @@ async def run_publish(outbox: Outbox, clock: FixedClock, redis: ArqRedis, queue_
         return await publish_due_deliveries(session, clock, redis, queue_name)
 
 
-async def queued_job_ids(redis: ArqRedis, queue_name: str) -> set[str]:
-    return {job_id.decode() for job_id in await redis.zrange(queue_name, 0, -1)}
+async def queued_deliveries(redis: ArqRedis, queue_name: str) -> list[str]:
+    """The delivery ids the queued `deliver_alerts` jobs carry, job after job."""
+    carried = []
+    for job_id in await redis.zrange(queue_name, 0, -1):
+        job = deserialize_job(await redis.get(job_key_prefix + job_id.decode()))
+        assert job.function == "deliver_alerts"
+        [delivery_ids] = job.args
+        carried.extend(delivery_ids)
+    return carried
+
+
+async def lose_queued_jobs(redis: ArqRedis, queue_name: str) -> None:
+    """What a Redis flush does to the queue."""
+    for job_id in await redis.zrange(queue_name, 0, -1):
+        await redis.delete(job_key_prefix + job_id.decode())
+    await redis.delete(queue_name)
 
 
 async def admin_deliveries(outbox: Outbox, org: Org, status: str) -> dict[str, dict[str, Any]]:
@@ -189,7 +207,7 @@ async def admin_deliveries(outbox: Outbox, org: Org, status: str) -> dict[str, d
 
 
 async def test_an_email_delivery_reaches_the_smtp_server_with_its_subject_and_body(
-    outbox: Outbox, clock: FixedClock, smtp: SmtpSink, http: httpx.AsyncClient
+    outbox: Outbox, clock: FixedClock, smtp: SmtpSink, tls: ssl.SSLContext
 ) -> None:
     arranged = await arranged_alert(outbox)
     delivery_id = await add_delivery(
@@ -202,7 +220,7 @@ async def test_an_email_delivery_reaches_the_smtp_server_with_its_subject_and_bo
         body="EPOC response for request MLA-2026-000042 is overdue.\nLegal source: Reg. 2023/1543 art 10",
     )
 
-    outcome = await run_deliver(outbox, clock, with_smtp(outbox.settings, smtp), delivery_id, http)
+    outcome = await run_deliver(outbox, clock, with_smtp(outbox.settings, smtp), delivery_id, tls)
 
     assert outcome == Outcome.SENT
     [message] = smtp.messages
@@ -218,7 +236,7 @@ async def test_an_email_delivery_reaches_the_smtp_server_with_its_subject_and_bo
 
 
 async def test_an_unreachable_smtp_server_schedules_a_retry_a_minute_later(
-    outbox: Outbox, clock: FixedClock, http: httpx.AsyncClient
+    outbox: Outbox, clock: FixedClock, tls: ssl.SSLContext
 ) -> None:
     arranged = await arranged_alert(outbox)
     delivery_id = await add_delivery(
@@ -226,7 +244,7 @@ async def test_an_unreachable_smtp_server_schedules_a_retry_a_minute_later(
     )
     nobody_listens = msgspec.structs.replace(outbox.settings, smtp_host="127.0.0.1", smtp_port=free_port())
 
-    outcome = await run_deliver(outbox, clock, nobody_listens, delivery_id, http)
+    outcome = await run_deliver(outbox, clock, nobody_listens, delivery_id, tls)
 
     assert outcome == Outcome.RETRY
     delivery = await load_delivery(outbox.sessionmaker, delivery_id)
@@ -236,11 +254,11 @@ async def test_an_unreachable_smtp_server_schedules_a_retry_a_minute_later(
 
 
 async def test_a_webhook_is_posted_signed_with_its_secret_and_an_idempotency_key(
-    outbox: Outbox, clock: FixedClock, receiver: WebhookReceiver, http: httpx.AsyncClient
+    outbox: Outbox, clock: FixedClock, receiver: WebhookReceiver, tls: ssl.SSLContext
 ) -> None:
     arranged, delivery_id = await webhook_delivery(outbox, receiver)
 
-    outcome = await run_deliver(outbox, clock, outbox.settings, delivery_id, http)
+    outcome = await run_deliver(outbox, clock, outbox.settings, delivery_id, tls)
 
     assert outcome == Outcome.SENT
     [request] = receiver.requests
@@ -257,7 +275,7 @@ async def test_a_webhook_is_posted_signed_with_its_secret_and_an_idempotency_key
 
 
 async def test_a_deactivated_webhook_is_not_called_and_its_delivery_fails(
-    outbox: Outbox, clock: FixedClock, receiver: WebhookReceiver, http: httpx.AsyncClient
+    outbox: Outbox, clock: FixedClock, receiver: WebhookReceiver, tls: ssl.SSLContext
 ) -> None:
     arranged, delivery_id = await webhook_delivery(outbox, receiver)
     delivery = await load_delivery(outbox.sessionmaker, delivery_id)
@@ -267,7 +285,7 @@ async def test_a_deactivated_webhook_is_not_called_and_its_delivery_fails(
     assert response.status_code == 200, response.text
     assert response.json()["active"] is False
 
-    outcome = await run_deliver(outbox, clock, outbox.settings, delivery_id, http)
+    outcome = await run_deliver(outbox, clock, outbox.settings, delivery_id, tls)
 
     assert outcome == Outcome.FAILED
     assert receiver.requests == []
@@ -305,11 +323,11 @@ def allowing(settings: Settings, networks: str) -> Settings:
 
 
 async def test_a_webhook_whose_address_is_no_longer_allowed_is_not_called(
-    outbox: Outbox, clock: FixedClock, receiver: WebhookReceiver, http: httpx.AsyncClient
+    outbox: Outbox, clock: FixedClock, receiver: WebhookReceiver, tls: ssl.SSLContext
 ) -> None:
     _, delivery_id = await webhook_delivery(outbox, receiver)  # registered while 127.0.0.0/8 was allowed
 
-    outcome = await run_deliver(outbox, clock, allowing(outbox.settings, ""), delivery_id, http)
+    outcome = await run_deliver(outbox, clock, allowing(outbox.settings, ""), delivery_id, tls)
 
     assert outcome == Outcome.RETRY
     assert receiver.requests == []
@@ -317,15 +335,15 @@ async def test_a_webhook_whose_address_is_no_longer_allowed_is_not_called(
 
 
 async def test_a_name_is_resolved_at_every_delivery_and_the_checked_address_is_called_with_the_name(
-    outbox: Outbox, clock: FixedClock, receiver: WebhookReceiver, http: httpx.AsyncClient
+    outbox: Outbox, clock: FixedClock, receiver: WebhookReceiver, tls: ssl.SSLContext
 ) -> None:
     org = await outbox.world.organisation()
     # "localhost" is a name the resolver answers (from /etc/hosts) with a loopback address.
     webhook_id, delivery_id = await stored_delivery(outbox, org, f"http://localhost:{receiver.port}/hooks/mla")
 
-    refused = await run_deliver(outbox, clock, allowing(outbox.settings, ""), delivery_id, http)
+    refused = await run_deliver(outbox, clock, allowing(outbox.settings, ""), delivery_id, tls)
     clock.advance(timedelta(minutes=1))
-    sent = await run_deliver(outbox, clock, allowing(outbox.settings, "127.0.0.0/8, ::1/128"), delivery_id, http)
+    sent = await run_deliver(outbox, clock, allowing(outbox.settings, "127.0.0.0/8, ::1/128"), delivery_id, tls)
 
     assert (refused, sent) == (Outcome.RETRY, Outcome.SENT)
     [request] = receiver.requests
@@ -335,7 +353,7 @@ async def test_a_name_is_resolved_at_every_delivery_and_the_checked_address_is_c
 
 
 async def test_every_failed_webhook_attempt_reads_the_same_whatever_the_network_said(
-    outbox: Outbox, clock: FixedClock, smtp: SmtpSink, http: httpx.AsyncClient
+    outbox: Outbox, clock: FixedClock, smtp: SmtpSink, tls: ssl.SSLContext
 ) -> None:
     """No port scanner: refused, unresolvable, closed, non-HTTP, redirecting and failing receivers
     leave the same error, the same status and the same next attempt."""
@@ -355,9 +373,7 @@ async def test_every_failed_webhook_attempt_reads_the_same_whatever_the_network_
     }
     try:
         deliveries = {cause: (await stored_delivery(outbox, org, url))[1] for cause, url in urls.items()}
-        outcomes = {
-            cause: await run_deliver(outbox, clock, outbox.settings, d, http) for cause, d in deliveries.items()
-        }
+        outcomes = {cause: await run_deliver(outbox, clock, outbox.settings, d, tls) for cause, d in deliveries.items()}
     finally:
         for server in (failing, redirecting, target):
             await server.stop()
@@ -376,18 +392,18 @@ async def test_a_webhook_failing_twice_is_retried_with_backoff_then_sent(
     outbox: Outbox,
     clock: FixedClock,
     receiver: WebhookReceiver,
-    http: httpx.AsyncClient,
+    tls: ssl.SSLContext,
     redis: ArqRedis,
     queue_name: str,
 ) -> None:
     arranged, delivery_id = await webhook_delivery(outbox, receiver)
     receiver.failures = 2
-    ctx = {"sessionmaker": outbox.sessionmaker, "clock": clock, "settings": outbox.settings, "http": http}
+    ctx = {"sessionmaker": outbox.sessionmaker, "clock": clock, "settings": outbox.settings, "tls": tls}
 
     # First attempt: published, run by the job, refused by the receiver.
     assert await run_publish(outbox, clock, redis, queue_name) == 1
-    assert await queued_job_ids(redis, queue_name) == {f"delivery:{delivery_id}:0"}
-    assert await jobs.deliver_alert(ctx, str(delivery_id)) == "retry"
+    assert await queued_deliveries(redis, queue_name) == [str(delivery_id)]
+    assert await jobs.deliver_alerts(ctx, [str(delivery_id)]) == {"retry": 1}
     delivery = await load_delivery(outbox.sessionmaker, delivery_id)
     assert (delivery.status, delivery.attempts, delivery.published_at) == ("pending", 1, None)
     assert delivery.next_attempt_at == clock.now() + timedelta(minutes=1)
@@ -396,20 +412,20 @@ async def test_a_webhook_failing_twice_is_retried_with_backoff_then_sent(
     # Not due yet: the relay leaves it, and a stray job does not send early.
     clock.advance(timedelta(seconds=59))
     assert await run_publish(outbox, clock, redis, queue_name) == 0
-    assert await jobs.deliver_alert(ctx, str(delivery_id)) == "skipped"
+    assert await jobs.deliver_alerts(ctx, [str(delivery_id)]) == {"skipped": 1}
     assert len(receiver.requests) == 1
 
     # Second attempt a minute after the first, third two minutes after the second.
     clock.advance(timedelta(seconds=1))
     assert await run_publish(outbox, clock, redis, queue_name) == 1
-    assert f"delivery:{delivery_id}:1" in await queued_job_ids(redis, queue_name)
-    assert await jobs.deliver_alert(ctx, str(delivery_id)) == "retry"
+    assert await queued_deliveries(redis, queue_name) == [str(delivery_id)] * 2  # the first job's, and this one
+    assert await jobs.deliver_alerts(ctx, [str(delivery_id)]) == {"retry": 1}
     delivery = await load_delivery(outbox.sessionmaker, delivery_id)
     assert delivery.next_attempt_at == clock.now() + timedelta(minutes=2)
 
     clock.advance(timedelta(minutes=2))
     assert await run_publish(outbox, clock, redis, queue_name) == 1
-    assert await jobs.deliver_alert(ctx, str(delivery_id)) == "sent"
+    assert await jobs.deliver_alerts(ctx, [str(delivery_id)]) == {"sent": 1}
 
     assert len(receiver.requests) == 3
     assert {r.headers["idempotency-key"] for r in receiver.requests} == {str(delivery_id)}
@@ -423,14 +439,14 @@ async def test_a_webhook_failing_twice_is_retried_with_backoff_then_sent(
 
 
 async def test_a_delivery_failing_every_attempt_is_failed_after_max_attempts_and_listed(
-    outbox: Outbox, clock: FixedClock, receiver: WebhookReceiver, http: httpx.AsyncClient
+    outbox: Outbox, clock: FixedClock, receiver: WebhookReceiver, tls: ssl.SSLContext
 ) -> None:
     arranged, delivery_id = await webhook_delivery(outbox, receiver)
     receiver.failures = 1_000
     waits = []
 
     for attempt in range(1, MAX_ATTEMPTS + 1):
-        outcome = await run_deliver(outbox, clock, outbox.settings, delivery_id, http)
+        outcome = await run_deliver(outbox, clock, outbox.settings, delivery_id, tls)
         delivery = await load_delivery(outbox.sessionmaker, delivery_id)
         assert delivery.attempts == attempt
         if attempt < MAX_ATTEMPTS:
@@ -443,7 +459,7 @@ async def test_a_delivery_failing_every_attempt_is_failed_after_max_attempts_and
     assert len(receiver.requests) == MAX_ATTEMPTS
     # Failed for good: no further attempt, however late.
     clock.advance(timedelta(days=1))
-    assert await run_deliver(outbox, clock, outbox.settings, delivery_id, http) == Outcome.SKIPPED
+    assert await run_deliver(outbox, clock, outbox.settings, delivery_id, tls) == Outcome.SKIPPED
     assert len(receiver.requests) == MAX_ATTEMPTS
     listed = (await admin_deliveries(outbox, arranged.org, "failed"))[str(delivery_id)]
     assert listed["attempts"] == MAX_ATTEMPTS
@@ -456,12 +472,12 @@ async def test_a_delivery_failing_every_attempt_is_failed_after_max_attempts_and
 
 
 async def test_a_delivery_job_run_twice_sends_once(
-    outbox: Outbox, clock: FixedClock, receiver: WebhookReceiver, http: httpx.AsyncClient
+    outbox: Outbox, clock: FixedClock, receiver: WebhookReceiver, tls: ssl.SSLContext
 ) -> None:
     _, delivery_id = await webhook_delivery(outbox, receiver)
 
-    first = await run_deliver(outbox, clock, outbox.settings, delivery_id, http)
-    second = await run_deliver(outbox, clock, outbox.settings, delivery_id, http)
+    first = await run_deliver(outbox, clock, outbox.settings, delivery_id, tls)
+    second = await run_deliver(outbox, clock, outbox.settings, delivery_id, tls)
 
     assert (first, second) == (Outcome.SENT, Outcome.SKIPPED)
     assert len(receiver.requests) == 1
@@ -469,7 +485,7 @@ async def test_a_delivery_job_run_twice_sends_once(
 
 
 async def test_two_workers_delivering_the_same_row_at_once_send_once(
-    outbox: Outbox, clock: FixedClock, smtp: SmtpSink, http: httpx.AsyncClient
+    outbox: Outbox, clock: FixedClock, smtp: SmtpSink, tls: ssl.SSLContext
 ) -> None:
     arranged = await arranged_alert(outbox)
     delivery_id = await add_delivery(
@@ -477,19 +493,19 @@ async def test_two_workers_delivering_the_same_row_at_once_send_once(
     )
     settings = with_smtp(outbox.settings, smtp)
 
-    outcomes = await asyncio.gather(*(run_deliver(outbox, clock, settings, delivery_id, http) for _ in range(3)))
+    outcomes = await asyncio.gather(*(run_deliver(outbox, clock, settings, delivery_id, tls) for _ in range(3)))
 
     assert sorted(outcomes) == sorted([Outcome.SENT, Outcome.SKIPPED, Outcome.SKIPPED])
     assert len(smtp.messages) == 1
 
 
 async def test_an_attempt_is_counted_and_committed_before_it_is_sent(
-    outbox: Outbox, clock: FixedClock, receiver: WebhookReceiver, http: httpx.AsyncClient
+    outbox: Outbox, clock: FixedClock, receiver: WebhookReceiver, tls: ssl.SSLContext
 ) -> None:
     """A worker that dies while the POST is out leaves the attempt counted, and the row leased."""
     _, delivery_id = await webhook_delivery(outbox, receiver)
     receiver.hold_first = True
-    sending = asyncio.create_task(run_deliver(outbox, clock, outbox.settings, delivery_id, http))
+    sending = asyncio.create_task(run_deliver(outbox, clock, outbox.settings, delivery_id, tls))
     try:
         await asyncio.wait_for(receiver.arrived.wait(), WORKER_TIMEOUT)  # the POST left and hangs there
 
@@ -504,24 +520,24 @@ async def test_an_attempt_is_counted_and_committed_before_it_is_sent(
     assert (during.status, during.attempts) == ("pending", 1)
     assert (after.status, after.attempts) == ("pending", 1)
     assert after.next_attempt_at == clock.now() + ATTEMPT_LEASE
-    assert await run_deliver(outbox, clock, outbox.settings, delivery_id, http) == Outcome.SKIPPED  # leased
+    assert await run_deliver(outbox, clock, outbox.settings, delivery_id, tls) == Outcome.SKIPPED  # leased
 
     clock.set(after.next_attempt_at)
-    assert await run_deliver(outbox, clock, outbox.settings, delivery_id, http) == Outcome.SENT
+    assert await run_deliver(outbox, clock, outbox.settings, delivery_id, tls) == Outcome.SENT
     assert (await load_delivery(outbox.sessionmaker, delivery_id)).attempts == 2
 
 
 async def test_a_sent_delivery_keeps_no_error_of_an_earlier_failed_attempt(
-    outbox: Outbox, clock: FixedClock, receiver: WebhookReceiver, http: httpx.AsyncClient
+    outbox: Outbox, clock: FixedClock, receiver: WebhookReceiver, tls: ssl.SSLContext
 ) -> None:
     arranged, delivery_id = await webhook_delivery(outbox, receiver)
     receiver.failures = 1
-    assert await run_deliver(outbox, clock, outbox.settings, delivery_id, http) == Outcome.RETRY
+    assert await run_deliver(outbox, clock, outbox.settings, delivery_id, tls) == Outcome.RETRY
     failed = await load_delivery(outbox.sessionmaker, delivery_id)
     assert failed.last_error == WEBHOOK_NOT_DELIVERED
 
     clock.set(failed.next_attempt_at)
-    assert await run_deliver(outbox, clock, outbox.settings, delivery_id, http) == Outcome.SENT
+    assert await run_deliver(outbox, clock, outbox.settings, delivery_id, tls) == Outcome.SENT
 
     listed = (await admin_deliveries(outbox, arranged.org, "sent"))[str(delivery_id)]
     assert (listed["attempts"], listed["last_error"]) == (2, None)
@@ -554,7 +570,7 @@ async def test_the_relay_with_redis_down_publishes_nothing_and_publishes_once_re
     pool = await create_pool(RedisSettings.from_dsn(url))
     try:
         assert await run_publish(outbox, clock, pool, queue_name) == 1
-        assert await queued_job_ids(pool, queue_name) == {f"delivery:{delivery_id}:0"}
+        assert await queued_deliveries(pool, queue_name) == [str(delivery_id)]
     finally:
         await pool.aclose()
         await asyncio.to_thread(stop)
@@ -571,14 +587,14 @@ async def test_a_delivery_whose_job_was_lost_is_published_again_after_five_minut
     assert await run_publish(outbox, clock, redis, queue_name) == 1
     published_at = clock.now()
     # The job is lost (Redis flushed, say); the row still says published.
-    await redis.delete(queue_name, job_key_prefix + f"delivery:{delivery_id}:0")
+    await lose_queued_jobs(redis, queue_name)
 
     clock.advance(timedelta(minutes=4))
     assert await run_publish(outbox, clock, redis, queue_name) == 0
     clock.advance(timedelta(minutes=2))
     assert await run_publish(outbox, clock, redis, queue_name) == 1
 
-    assert await queued_job_ids(redis, queue_name) == {f"delivery:{delivery_id}:0"}
+    assert await queued_deliveries(redis, queue_name) == [str(delivery_id)]
     delivery = await load_delivery(outbox.sessionmaker, delivery_id)
     assert delivery.published_at == published_at + timedelta(minutes=6)
 
@@ -603,3 +619,133 @@ async def test_a_burst_worker_relays_and_delivers_due_deliveries_end_to_end(
     for delivery_id in (webhook_delivery_id, email_delivery_id):
         delivery = await load_delivery(outbox.sessionmaker, delivery_id)
         assert (delivery.status, delivery.attempts, delivery.published_at) == ("sent", 1, clock.now())
+
+
+# --------------------------------------------------------------------------- batches
+
+
+async def email_deliveries(outbox: Outbox, count: int) -> list[uuid.UUID]:
+    arranged = await arranged_alert(outbox)
+    return [
+        await add_delivery(
+            outbox.sessionmaker, outbox.world.clock, arranged.alert_id, channel="email", recipient=f"p{n}@example.org"
+        )
+        for n in range(count)
+    ]
+
+
+async def test_one_batch_sends_every_delivery_and_records_each_outcome(
+    outbox: Outbox, clock: FixedClock, smtp: SmtpSink, receiver: WebhookReceiver, tls: ssl.SSLContext
+) -> None:
+    _, webhook_delivery_id = await webhook_delivery(outbox, receiver)
+    failing_id = (await stored_delivery(outbox, (await arranged_alert(outbox)).org, "http://10.0.0.1/hooks/mla"))[1]
+    emails = await email_deliveries(outbox, 3)
+    batch = [webhook_delivery_id, failing_id, *emails, uuid.uuid4()]  # and one that does not exist
+
+    outcomes = await deliver_batch(outbox.sessionmaker, clock, with_smtp(outbox.settings, smtp), batch, tls)
+
+    assert outcomes == {
+        webhook_delivery_id: Outcome.SENT,
+        failing_id: Outcome.RETRY,
+        **dict.fromkeys(emails, Outcome.SENT),
+        batch[-1]: Outcome.SKIPPED,
+    }
+    assert len(receiver.requests) == 1 and receiver.signature_is_valid(receiver.requests[0])
+    assert sorted(m["To"] for m in smtp.messages) == ["p0@example.org", "p1@example.org", "p2@example.org"]
+    rows = [await load_delivery(outbox.sessionmaker, d) for d in batch[:-1]]
+    assert [(d.status, d.attempts, d.last_error) for d in rows] == [
+        ("sent", 1, None),
+        ("pending", 1, WEBHOOK_NOT_DELIVERED),
+        *[("sent", 1, None)] * 3,
+    ]
+    assert rows[1].next_attempt_at == clock.now() + timedelta(minutes=1)
+
+
+async def test_a_batch_sends_its_emails_over_a_few_smtp_connections_each_carrying_several(
+    outbox: Outbox, clock: FixedClock, smtp: SmtpSink, tls: ssl.SSLContext
+) -> None:
+    deliveries = await email_deliveries(outbox, 3 * MAIL_CONNECTIONS)
+
+    outcomes = await deliver_batch(outbox.sessionmaker, clock, with_smtp(outbox.settings, smtp), deliveries, tls)
+
+    assert set(outcomes.values()) == {Outcome.SENT}
+    assert sorted(m["To"] for m in smtp.messages) == sorted(f"p{n}@example.org" for n in range(3 * MAIL_CONNECTIONS))
+    assert smtp.connections() <= MAIL_CONNECTIONS
+
+
+async def test_the_relay_publishes_a_job_per_batch_each_delivery_in_one_job(
+    outbox: Outbox, clock: FixedClock, redis: ArqRedis, queue_name: str
+) -> None:
+    deliveries = await email_deliveries(outbox, SEND_BATCH + 1)
+
+    assert await run_publish(outbox, clock, redis, queue_name) == SEND_BATCH + 1
+
+    carried = await queued_deliveries(redis, queue_name)
+    assert sorted(carried) == sorted(str(d) for d in deliveries)  # each once
+    assert await redis.zcard(queue_name) == 2
+
+
+async def test_two_batches_naming_the_same_deliveries_at_once_send_each_once(
+    outbox: Outbox, clock: FixedClock, smtp: SmtpSink, tls: ssl.SSLContext
+) -> None:
+    """A republished row may sit in two jobs (its first job was only late): whichever leases it first sends it."""
+    first, shared, last = await email_deliveries(outbox, 3)
+    settings = with_smtp(outbox.settings, smtp)
+
+    one, other = await asyncio.gather(
+        deliver_batch(outbox.sessionmaker, clock, settings, [first, shared], tls),
+        deliver_batch(outbox.sessionmaker, clock, settings, [shared, last], tls),
+    )
+
+    assert sorted([one[shared], other[shared]]) == sorted([Outcome.SENT, Outcome.SKIPPED])
+    assert (one[first], other[last]) == (Outcome.SENT, Outcome.SENT)
+    assert sorted(m["To"] for m in smtp.messages) == ["p0@example.org", "p1@example.org", "p2@example.org"]
+    assert {(await load_delivery(outbox.sessionmaker, d)).attempts for d in (first, shared, last)} == {1}
+
+
+async def test_a_batch_job_run_twice_sends_nothing_the_second_time(
+    outbox: Outbox, clock: FixedClock, smtp: SmtpSink, tls: ssl.SSLContext
+) -> None:
+    deliveries = await email_deliveries(outbox, 2)
+    ctx = {"sessionmaker": outbox.sessionmaker, "clock": clock, "settings": with_smtp(outbox.settings, smtp)}
+    ctx["tls"] = tls
+
+    first = await jobs.deliver_alerts(ctx, [str(d) for d in deliveries])
+    again = await jobs.deliver_alerts(ctx, [str(d) for d in deliveries])
+
+    assert (first, again) == ({"sent": 2}, {"skipped": 2})
+    assert len(smtp.messages) == 2
+
+
+async def test_a_delivery_whose_last_attempt_was_cut_off_fails_without_another_send(
+    outbox: Outbox, clock: FixedClock, receiver: WebhookReceiver, tls: ssl.SSLContext
+) -> None:
+    _, delivery_id = await webhook_delivery(outbox, receiver)
+    async with outbox.sessionmaker() as session, session.begin():  # as a worker killed during the last attempt
+        await session.execute(update(Delivery).where(Delivery.id == delivery_id).values(attempts=MAX_ATTEMPTS))
+
+    outcome = await run_deliver(outbox, clock, outbox.settings, delivery_id, tls)
+
+    assert outcome == Outcome.FAILED
+    assert receiver.requests == []
+    delivery = await load_delivery(outbox.sessionmaker, delivery_id)
+    assert (delivery.status, delivery.attempts, delivery.last_error) == ("failed", MAX_ATTEMPTS, WEBHOOK_NOT_DELIVERED)
+
+
+async def test_an_attempt_that_outlived_its_lease_leaves_the_row_to_the_attempt_that_took_it_over(
+    outbox: Outbox, clock: FixedClock, receiver: WebhookReceiver, tls: ssl.SSLContext
+) -> None:
+    _, delivery_id = await webhook_delivery(outbox, receiver)
+    receiver.hold_first = True
+    slow = asyncio.create_task(run_deliver(outbox, clock, outbox.settings, delivery_id, tls))
+    try:
+        await asyncio.wait_for(receiver.arrived.wait(), WORKER_TIMEOUT)
+        clock.advance(ATTEMPT_LEASE)  # the lease ran out: the relay republished it, another job takes it
+        taken_over = await run_deliver(outbox, clock, outbox.settings, delivery_id, tls)
+    finally:
+        receiver.release.set()
+    late = await slow
+
+    assert (taken_over, late) == (Outcome.SENT, Outcome.SKIPPED)
+    delivery = await load_delivery(outbox.sessionmaker, delivery_id)
+    assert (delivery.status, delivery.attempts) == ("sent", 2)
