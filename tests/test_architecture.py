@@ -42,8 +42,6 @@ BEING_CONVERTED = (
     "mla/audit/service.py",
     "mla/audit/keys.py",
     "mla/audit/reads.py",
-    "mla/alerts/*",
-    "workers/*",
     "mla/queue/*",
     "mla/desk/queue.py",
 )
