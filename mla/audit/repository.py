@@ -24,7 +24,9 @@ async def lock_chain(session: AsyncSession, chain: str) -> tuple[int, str] | Non
 
 
 async def insert_event(session: AsyncSession, values: dict[str, Any]) -> None:
-    """Write one event (a Core insert: no unit of work, no identity map)."""
+    """Write one event (a Core insert: no unit of work, no identity map), after the ORM changes of callers
+    still on the ORM: their changes are written before their event."""
+    await session.flush()
     await session.execute(_INSERT_EVENT, values)
 
 

@@ -129,7 +129,6 @@ async def record(session: AsyncSession, clock: Clock, actor: Principal | None, e
         prev_hash=None if head is None else head[1],
     )
     seal(event, session_keyring(session))
-    await session.flush()  # callers still on the ORM: their changes are written before their event
     await repository.insert_event(session, msgspec.structs.asdict(event))
     return event
 

@@ -90,7 +90,9 @@ async def all_deadlines(session: AsyncSession, request_id: uuid.UUID) -> list[tu
 
 
 async def running_due_at(session: AsyncSession, request_id: uuid.UUID) -> datetime | None:
-    """The earliest due moment of the request's running (open, not paused) clocks."""
+    """The earliest due moment of the request's running (open, not paused) clocks, the session's pending ORM
+    changes to them included."""
+    await session.flush()
     query = select(func.min(Deadline.due_at)).where(
         Deadline.request_id == request_id, Deadline.status == DeadlineStatus.OPEN, Deadline.paused_at.is_(None)
     )

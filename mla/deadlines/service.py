@@ -656,6 +656,5 @@ def _count(number: int, noun: str) -> str:
 
 async def refresh_queue_position(session: AsyncSession, request: Request) -> None:
     """Keep the queue's ordering columns: urgency rank and the earliest running due moment."""
-    await session.flush()
     request.next_due_at = await repository.running_due_at(session, request.id)
     request.urgency_rank = URGENCY_RANK[Urgency(request.urgency)]
