@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mla.audit.models import AuditEvent
 from mla.enums import Role
-from mla.organisations.models import Organisation
 from mla.requests.access import HANDLER_ROLES
 from mla.requests.models import Request
 from mla.requests.repository import visible_to
@@ -84,14 +83,6 @@ class LockedRequest(msgspec.Struct, kw_only=True):
     by_author: bool
 
 
-class OrganisationRow(msgspec.Struct, kw_only=True):
-    id: uuid.UUID
-    name: str
-    kind: str
-    country: str
-    central_authority_id: uuid.UUID | None
-
-
 class FollowUpRow(msgspec.Struct, kw_only=True):
     id: uuid.UUID
     organisation_id: uuid.UUID
@@ -148,13 +139,6 @@ async def lock(session: AsyncSession, request_id: uuid.UUID) -> RequestRow:
 async def write(session: AsyncSession, request_id: uuid.UUID, changes: dict[str, Any]) -> None:
     """One UPDATE of the request row with the columns an action changed."""
     await session.execute(update(REQUESTS).where(REQUESTS.c.id == request_id).values(changes))
-
-
-async def organisations(session: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.UUID, OrganisationRow]:
-    table = Organisation.__table__
-    columns = [table.c[name] for name in OrganisationRow.__struct_fields__]
-    rows = (await session.execute(select(*columns).where(table.c.id.in_(ids)))).mappings()
-    return {row["id"]: msgspec.convert(dict(row), OrganisationRow) for row in rows}
 
 
 async def follow_up(session: AsyncSession, request_id: uuid.UUID) -> FollowUpRow | None:
