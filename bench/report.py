@@ -8,7 +8,11 @@ from bench.load import LoadResult
 from bench.machine import Machine
 from bench.scan import ScanResult
 from bench.seed import SeedReport
+from mla.db import POOL_OVERFLOW
+from mla.settings import Settings
 from workers.jobs import SCAN_BATCH
+
+API_POOL = Settings().database_pool_size  # `mla serve`'s default, which the benchmark's servers run with
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 QUEUE_P99_AIM_MS = 50.0
@@ -45,6 +49,7 @@ class Run:
     latency: LatencyRun
     statements: dict[str, list[str]]  # use case -> the SQL statements it sends
     queue_plans: dict[str, str]
+    list_plans: dict[str, str]
 
 
 def ratios(run: Run) -> dict[str, float]:
@@ -174,10 +179,10 @@ def findings(run: Run) -> list[str]:
     auth_statements = len(run.statements.get("authentication (API token)", []))
     out.append(
         f"- **Filing.** {filing.throughput:,.0f}/s against a database floor of {floor.throughput:,.0f}/s and an "
-        f"HTTP ceiling of {ceiling.throughput:,.0f}/s. A filing sends {filing_statements} statements in its "
-        f"handler session and {auth_statements} in the authentication session; with pre-ping, BEGIN and "
-        f"COMMIT/ROLLBACK per session that is about {filing_statements + auth_statements + 6} round trips, where "
-        f"the floor needs 7 (BEGIN, 5 statements, COMMIT). Per request the API process spent "
+        f"HTTP ceiling of {ceiling.throughput:,.0f}/s. A filing sends {auth_statements} statement(s) to "
+        f"authenticate and {filing_statements} to file, with BEGIN and COMMIT "
+        f"{filing_statements + auth_statements + 2} round trips, where the floor needs 7 (BEGIN, 5 statements, "
+        "COMMIT). Per request the API process spent "
         f"{_per_request_ms(filing, 'server'):.2f} ms of CPU on filing against "
         f"{_per_request_ms(ceiling, 'server'):.2f} ms on the constant endpoint, and PostgreSQL "
         f"{_per_request_ms(filing, 'postgres'):.2f} ms against {_per_request_ms(floor, 'postgres'):.2f} ms for "
@@ -188,8 +193,8 @@ def findings(run: Run) -> list[str]:
     out.append(
         f"- **Submit.** {submit.throughput:,.0f}/s against the database floor of its writes, "
         f"{submit_floor.throughput:,.0f}/s ({submit.throughput / submit_floor.throughput:.2f} ×). A submit sends "
-        f"{submit_statements} statements in its handler session (the locked request with its authorship, the "
-        "checks' context, the clocks, one UPDATE of the request, the audit event) besides authentication, where "
+        f"{submit_statements} statements after authentication (the locked request with its authorship, the "
+        "checks' context, the clocks, one UPDATE of the request, the audit event), where "
         "the floor needs 7 round trips (BEGIN, UPDATE, INSERT deadline, chain lock, chain head, INSERT event, "
         f"COMMIT). Per request the API process spent {_per_request_ms(submit, 'server'):.2f} ms of CPU, and "
         f"PostgreSQL {_per_request_ms(submit, 'postgres'):.2f} ms against "
@@ -201,11 +206,12 @@ def findings(run: Run) -> list[str]:
         alone = [r for key, r in queue.items() if key.endswith(":alone")]
         sql_ms = [_execution_ms(plan) for name, plan in run.queue_plans.items()]
         cpu_ms = [_per_request_ms(r, "server") for r in loaded]
+        queue_statements = len(run.statements.get("queue, one bucket (list_queue)", []))
         out.append(
             f"- **Queue.** For the busiest authority the page, counts and next-deadline queries run in "
             f"{min(sql_ms):.1f}–{max(sql_ms):.1f} ms each in PostgreSQL (plans below). The API "
-            f"process spends {min(cpu_ms):.1f}–{max(cpu_ms):.1f} ms of CPU per queue request (two sessions, three "
-            "queries, about a hundred ORM objects hydrated and converted to JSON). With "
+            f"process spends {min(cpu_ms):.1f}–{max(cpu_ms):.1f} ms of CPU per queue request ({queue_statements} "
+            "statements after authentication, the page's rows converted to JSON). With "
             f"{loaded[0].concurrency if loaded else '?'} connections on {run.machine.cores} cores each request waits "
             "behind the others, so the latency is mostly queueing: "
             + ", ".join(f"p99 {r.p99:.0f} ms at {r.concurrency} connections" for r in loaded[:1])
@@ -238,7 +244,8 @@ def findings(run: Run) -> list[str]:
         out.append(
             "- **Connections opened under load.** New PostgreSQL sessions during "
             + ", ".join(f"{key} ({n:,}, one per {completed[key] // n:,} requests)" for key, n in churn.items())
-            + f". Each API process serves about {per_server} requests at once with a pool of 10 (+10 overflow); "
+            + f". Each API process serves about {per_server} requests at once with a pool of {API_POOL} "
+            f"(+{POOL_OVERFLOW} overflow); "
             "overflow connections are closed when returned to a full pool and opened again for the next request, "
             "each costing a PostgreSQL backend start and an authentication."
         )
@@ -380,7 +387,8 @@ def write_results(run: Run, path: Path = RESULTS) -> None:
         f"{seed.audit_events:,} audit events with real hash chains; {seed.drafts:,} drafts to submit; "
         f"{seed.database_bytes / 2**30:.1f} GiB on disk.",
         f"- API: {s.servers} × `mla serve` (uvicorn, uvloop, httptools, JSON access log to a file, SQLAlchemy pool "
-        "10 + 10 overflow, pre-ping), as docker-compose runs it; the load generator spreads its connections over them "
+        f"{API_POOL} + {POOL_OVERFLOW} overflow, no pre-ping, one session and transaction per request), as "
+        "docker-compose runs it; the load generator spreads its connections over them "
         "as a load balancer would.",
         f"- Load: {s.load_processes} load-generator processes (asyncio, a minimal keep-alive HTTP/1.1 client, "
         f"bench/client.py), {s.concurrency} connections in all, closed loop (each sends its next request when the "
@@ -439,9 +447,9 @@ def write_results(run: Run, path: Path = RESULTS) -> None:
         "",
         "### SQL per use case",
         "",
-        "Counted in-process through the services themselves (rolled back). Each HTTP request also opens two sessions "
-        "(authentication, then the handler), and each session adds three round trips: the pool's pre-ping, BEGIN, "
-        "and COMMIT or ROLLBACK.",
+        "Counted in-process through the services themselves, in one transaction per HTTP request as the API runs "
+        "them (authentication, then the handler), with warm caches, rolled back. Each request adds two round "
+        "trips: BEGIN, and COMMIT or ROLLBACK.",
         "",
         "| use case | statements | which |",
         "|---|---:|---|",
@@ -471,18 +479,29 @@ def write_results(run: Run, path: Path = RESULTS) -> None:
         scan.plan_none,
         "```",
         "",
-        *(line for name, plan in run.queue_plans.items() for line in (f"### {name}", "", "```", plan, "```", "")),
+        *(
+            line
+            for name, plan in (run.queue_plans | run.list_plans).items()
+            for line in (f"### {name}", "", "```", plan, "```", "")
+        ),
     ]
     path.write_text("\n".join(text) + "\n")
 
 
 def _verb(statement: str) -> str:
-    """A statement in a few words: `SELECT requests`, `INSERT audit_events`..."""
-    words = statement.split()
+    """A statement in a few words: its verb and the tables it reads or writes (`SELECT users/tokens`,
+    `INSERT audit_events`), or the function a bare SELECT calls (`SELECT pg_advisory_xact_lock`)."""
+    words = statement.replace("(", " ( ").replace(")", " ) ").replace(",", " , ").split()
     verb = words[0].upper() if words else "?"
-    for keyword in ("FROM", "INTO", "UPDATE"):
-        upper = [w.upper() for w in words]
-        if keyword in upper and upper.index(keyword) + 1 < len(words):
-            target = words[upper.index(keyword) + 1] if keyword != "UPDATE" else words[1]
-            return f"{verb} {target.strip('(')}"
-    return verb if verb != "SELECT" else f"SELECT {' '.join(words[1:3])}"
+    tables: list[str] = []
+    for keyword, name in zip(words, words[1:], strict=False):
+        is_table = keyword.upper() in _TABLE_KEYWORDS and name.isidentifier() and name.upper() not in _NOT_TABLES
+        if is_table and name not in tables:
+            tables.append(name)
+    if tables:
+        return f"{verb} {'/'.join(tables)}"
+    return f"{verb} {words[1]}" if len(words) > 1 and verb == "SELECT" else verb
+
+
+_TABLE_KEYWORDS = frozenset({"FROM", "JOIN", "INTO", "UPDATE"})
+_NOT_TABLES = frozenset({"SELECT", "LATERAL", "ONLY"})

@@ -91,6 +91,8 @@ def main(argv: list[str] | None = None) -> None:
             servers.stop()
         biggest = world.authorities[0]  # the heaviest-weighted authority: the longest queue
         queue_plans = asyncio.run(plans.queue_plans(url, biggest.id, biggest.members[0].id, datetime.now(UTC)))
+        busiest_service = max(world.services, key=lambda service: service.weight)
+        list_plans = asyncio.run(plans.list_plans(url, busiest_service.id, busiest_service.members[0].id))
 
         run = report.Run(
             machine=machine,
@@ -112,6 +114,7 @@ def main(argv: list[str] | None = None) -> None:
             latency=latency,
             statements=statements,
             queue_plans=queue_plans,
+            list_plans=list_plans,
         )
         report.print_summary(run)
         report.write_results(run)

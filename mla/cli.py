@@ -41,6 +41,7 @@ from mla.errors import DomainError
 from mla.mail_sink import SINK_HOST, running_mail_sink_port, start_mail_sink
 from mla.migrate import migrate, migration_urls
 from mla.observability.logs import configure_logging
+from mla.organisations import repository as organisation_records
 from mla.organisations import service as organisations
 from mla.organisations.schemas import OrganisationCreate
 from mla.reference_data import seed_reference_data
@@ -183,7 +184,7 @@ def cmd_users_life_cycle(settings: Settings, args: argparse.Namespace) -> None:
 
 async def create_user_with_token(session: AsyncSession, settings: Settings, args: argparse.Namespace) -> str:
     clock = SystemClock()
-    organisation = await organisations.find_by_name(session, args.org)
+    organisation = await organisation_records.organisation_named(session, args.org)
     if organisation is None:
         if not (args.org_kind and args.org_country):
             raise CommandError(f"no organisation {args.org!r}: give --org-kind and --org-country to create it")

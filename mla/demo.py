@@ -18,6 +18,7 @@ from mla.clock import Clock
 from mla.counterparties import service as counterparties
 from mla.counterparties.schemas import CounterpartyCreate
 from mla.enums import CounterpartyKind, DataCategory, OrganisationKind, RequestType, Role
+from mla.organisations import repository as organisation_records
 from mla.organisations import service as organisations
 from mla.organisations.schemas import OrganisationCreate
 from mla.users import repository as user_records
@@ -100,7 +101,7 @@ def credentials_file(data_dir: Path) -> Path:
 
 async def seed_demo(session: AsyncSession, clock: Clock) -> dict[str, DemoLogin] | None:
     """Create the demo world unless it exists; returns {e-mail: password and API token} when it was created."""
-    if await organisations.find_by_name(session, CENTRAL_AUTHORITY.name) is not None:
+    if await organisation_records.organisation_named(session, CENTRAL_AUTHORITY.name) is not None:
         return None
     authority = await organisations.create_organisation(session, clock, None, CENTRAL_AUTHORITY)
     prosecution = OrganisationCreate(

@@ -7,12 +7,13 @@ from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 import msgspec
-from sqlalchemy import Select, tuple_
+from sqlalchemy import ColumnElement, Select, Table, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from mla.errors import Unprocessable
 from mla.fields import AwareDatetime, check_moment
+from mla.rows import S, columns_of, to_struct
 
 T = TypeVar("T")
 Limit = Annotated[int, msgspec.Meta(ge=1, le=200)]
@@ -76,3 +77,13 @@ async def fetch_page(
     """One page of `query`'s `model` rows, newest first, each converted for the API."""
     rows = (await session.scalars(keyset(query, model.created_at, model.id, cursor, limit))).all()
     return page_of(rows, limit, convert)
+
+
+async def struct_page(
+    session: AsyncSession, table: Table, out: type[S], cursor: str | None, limit: int, *where: ColumnElement[bool]
+) -> Page[S]:
+    """One page of `table`'s rows meeting `where`, newest first, reading only the columns `out` names
+    and converting each row straight into `out` (Core: no ORM object is built)."""
+    query = keyset(select(*columns_of(table, out)).where(*where), table.c.created_at, table.c.id, cursor, limit)
+    rows = (await session.execute(query)).all()
+    return page_of(rows, limit, lambda row: to_struct(row, out))

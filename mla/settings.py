@@ -52,6 +52,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     login_window_seconds: int = 3600
     login_backoff_seconds: int = 30
     login_backoff_max_seconds: int = 900
+    # A refused log-in (429) is answered after this pause (at most the time left to wait): a client
+    # that hammers the endpoint in a loop gets a few answers a second, not thousands, so it cannot
+    # take the processors from everyone else's requests. Holding an answer costs no CPU.
+    login_refusal_pause_seconds: float = 1.0
     # The bearer token Prometheus sends to GET /metrics; empty: every scrape is refused.
     metrics_token: str = ""
     # CIDR networks (comma-separated) webhooks may reach although private or loopback: on-premises

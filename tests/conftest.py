@@ -148,6 +148,7 @@ def settings(test_database: TwoRoleDatabase, servers: Servers, tmp_path_factory:
         checkpoint_signing_key=TEST_CHECKPOINT_SIGNING_KEY,
         checkpoint_log=str(tmp_path_factory.mktemp("checkpoints") / "audit-checkpoints.jsonl"),
         metrics_token=METRICS_TOKEN,
+        login_refusal_pause_seconds=0,  # tests/users/test_login_limits.py checks the pause itself
     )
 
 

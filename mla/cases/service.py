@@ -5,21 +5,17 @@ import uuid
 from typing import Any, NoReturn
 
 import msgspec
-from sqlalchemy import ColumnElement, exists, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import load_only
 
 from mla.audit import reads
 from mla.audit import service as audit
+from mla.cases import repository
 from mla.cases.models import Case
 from mla.cases.schemas import CaseClose, CaseCreate, CaseOut, CasePatch, CaseSummary
 from mla.clock import Clock
-from mla.enums import TERMINAL_STATUSES, CaseStatus, Role
+from mla.enums import CaseStatus, Role
 from mla.errors import Conflict, Forbidden, NotFound, StaleVersion
-from mla.pagination import Page, fetch_page
-from mla.requests.models import Request
-from mla.requests.repository import confidential_allows
+from mla.pagination import Page
 from mla.users.principal import Principal
 
 # Whoever may open a case edits and closes it, in the organisation that owns it.
@@ -30,17 +26,6 @@ NAMED_IN_DETAIL = 10
 
 def to_out(case: Case) -> CaseOut:
     return msgspec.convert(case, CaseOut, from_attributes=True)
-
-
-def visible_cases(viewer: Principal) -> ColumnElement[bool]:
-    """Own cases, and cases with a request routed to this organisation's central authority that the
-    viewer may see: a confidential request routes its case to those it shows to, no one else (an
-    officer must not learn from the case list that a confidential request was sent to the authority)."""
-    organisation_id = viewer.organisation_id
-    routed = exists().where(
-        Request.case_id == Case.id, Request.central_authority_id == organisation_id, confidential_allows(viewer)
-    )
-    return or_(Case.organisation_id == organisation_id, routed)
 
 
 async def create_case(session: AsyncSession, clock: Clock, actor: Principal, data: CaseCreate) -> Case:
@@ -58,8 +43,7 @@ async def create_case(session: AsyncSession, clock: Clock, actor: Principal, dat
         version=1,
         status=CaseStatus.OPEN,
     )
-    session.add(case)
-    await _flush_reference(session, case)
+    await _write(session, case)
     await audit.record(
         session, clock, actor, _case_entry(case, "create_case", {"after": msgspec.to_builtins(to_out(case))})
     )
@@ -72,7 +56,7 @@ async def read_case(session: AsyncSession, clock: Clock, actor: Principal, case_
     The read is recorded on the case's trail when an auditor or another organisation than the
     owner reads it (mla/audit/reads.py).
     """
-    case = await session.scalar(select(Case).where(Case.id == case_id, visible_cases(actor)))
+    case = await repository.visible_case(session, actor, case_id)
     if case is None:
         raise NotFound("No such case.")
     if reads.is_accountable(actor, case.organisation_id):
@@ -115,7 +99,7 @@ async def update_case(
     if not diff:
         return case
     case.version += 1
-    await _flush_reference(session, case)
+    await _write(session, case)
     await audit.record(session, clock, actor, _case_entry(case, "update_case", diff))
     return case
 
@@ -129,10 +113,7 @@ async def close_case(
     open requests' references in `open_requests`).
     """
     case = await _case_to_edit(session, actor, case_id, data.version)
-    still_open = select(Request.reference, confidential_allows(actor).label("shown")).where(
-        Request.case_id == case.id, Request.status.not_in(TERMINAL_STATUSES)
-    )
-    rows = (await session.execute(still_open.order_by(Request.reference))).all()
+    rows = await repository.open_requests(session, actor, case.id)
     if rows:
         _refuse_closing([row.reference for row in rows if row.shown], hidden=any(not row.shown for row in rows))
     case.status, case.closed_at = CaseStatus.CLOSED, clock.now()
@@ -157,8 +138,7 @@ def _refuse_closing(open_requests: list[str], *, hidden: bool) -> NoReturn:
 
 async def _case_to_edit(session: AsyncSession, actor: Principal, case_id: uuid.UUID, version: int) -> Case:
     """The case, locked until the transaction ends, if the caller may change it now."""
-    query = select(Case).where(Case.id == case_id, visible_cases(actor))
-    case = await session.scalar(query.with_for_update(of=Case))
+    case = await repository.visible_case(session, actor, case_id, for_update=True)
     if case is None:
         raise NotFound("No such case.")
     if case.organisation_id != actor.organisation_id or not actor.has_any(*CASE_EDITORS):
@@ -173,16 +153,17 @@ async def _case_to_edit(session: AsyncSession, actor: Principal, case_id: uuid.U
 
 
 async def _require_free_reference(session: AsyncSession, organisation_id: uuid.UUID, reference: str) -> None:
-    duplicate = select(Case.id).where(Case.organisation_id == organisation_id, Case.reference == reference)
-    if await session.scalar(duplicate) is not None:
-        raise Conflict(f"Your organisation already has a case {reference!r}.")
+    if await repository.reference_taken(session, organisation_id, reference):
+        raise _reference_taken(reference)
 
 
-async def _flush_reference(session: AsyncSession, case: Case) -> None:
-    try:
-        await session.flush()
-    except IntegrityError as exc:  # a concurrent request took the reference after our check
-        raise Conflict(f"Your organisation already has a case {case.reference!r}.") from exc
+async def _write(session: AsyncSession, case: Case) -> None:
+    if not await repository.write_case(session, case):  # a concurrent request took the reference after our check
+        raise _reference_taken(case.reference)
+
+
+def _reference_taken(reference: str) -> Conflict:
+    return Conflict(f"Your organisation already has a case {reference!r}.")
 
 
 def _case_entry(case: Case, action: str, changes: dict[str, Any]) -> audit.AuditEntry:
@@ -195,10 +176,6 @@ def _case_entry(case: Case, action: str, changes: dict[str, Any]) -> audit.Audit
     )
 
 
-def to_summary(case: Case) -> CaseSummary:
-    return msgspec.convert(case, CaseSummary, from_attributes=True)
-
-
 async def list_cases(
     session: AsyncSession, clock: Clock, actor: Principal, cursor: str | None, limit: int
 ) -> Page[CaseSummary]:
@@ -206,9 +183,7 @@ async def list_cases(
 
     The read is recorded (one event for the page) when accountable (mla/audit/reads.py).
     """
-    columns = [getattr(Case, name) for name in CaseSummary.__struct_fields__]
-    query = select(Case).where(visible_cases(actor)).options(load_only(*columns, raiseload=True))
-    page = await fetch_page(session, query, Case, cursor, limit, to_summary)
+    page = await repository.summary_page(session, actor, cursor, limit)
     await reads.record_page_read(
         session, clock, actor, "list_cases", page.items, reads.query_of(cursor=cursor, limit=limit)
     )

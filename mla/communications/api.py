@@ -28,7 +28,7 @@ class CommunicationController(Controller):
         The request's prosecutors and central authority officers. A dated note of an exchange with the
         counterparty; one `sent` restarts the status follow-up clock. Answers it; audited.
         """
-        return service.to_out(await service.record_communication(session, clock, principal, request_id, data))
+        return await service.record_communication(session, clock, principal, request_id, data)
 
     @get("/")
     async def list_communications(

@@ -41,7 +41,7 @@ class CounterpartyController(Controller):
 
         Any signed-in user.
         """
-        return service.to_out(await service.get_counterparty(session, counterparty_id))
+        return await service.get_counterparty(session, counterparty_id)
 
 
 class AdminCounterpartyController(Controller):
@@ -59,7 +59,7 @@ class AdminCounterpartyController(Controller):
         Platform administrators only. Adds to the catalogue every organisation files requests against. Answers
         the counterparty; audited.
         """
-        return service.to_out(await service.create_counterparty(session, clock, principal, data))
+        return await service.create_counterparty(session, clock, principal, data)
 
     @patch(
         "/{counterparty_id:uuid}",
@@ -77,4 +77,4 @@ class AdminCounterpartyController(Controller):
         Platform administrators only. Clocks opened from now on count in the new time zone; running ones keep
         theirs. Answers the counterparty; audited.
         """
-        return service.to_out(await service.update_counterparty(session, clock, principal, counterparty_id, data))
+        return await service.update_counterparty(session, clock, principal, counterparty_id, data)

@@ -6,11 +6,11 @@ on the calendar of the party who must act; our own service levels count `elapsed
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mla.audit import service as audit
 from mla.clock import Clock
+from mla.deadlines import rules_repository
 from mla.deadlines.models import DeadlineRule
 
 CALENDAR, BUSINESS, HOURS = "calendar_days", "business_days", "hours"
@@ -329,10 +329,9 @@ def as_row(seed: RuleSeed, clock: Clock) -> DeadlineRule:
 
 async def seed_rules(session: AsyncSession, clock: Clock) -> int:
     """Insert every default rule whose code is missing; never overwrites an admin's edit."""
-    existing = set(await session.scalars(select(DeadlineRule.code)))
+    existing = await rules_repository.rule_codes(session)
     missing = [seed for seed in RULES if seed.code not in existing]
-    session.add_all(as_row(seed, clock) for seed in missing)
-    await session.flush()
+    await rules_repository.add_rules(session, [as_row(seed, clock) for seed in missing])
     if missing:
         entry = audit.AuditEntry(
             action="seed_deadline_rules", chain=audit.admin_chain(), changes={"codes": [seed.code for seed in missing]}

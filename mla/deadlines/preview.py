@@ -4,10 +4,10 @@ import uuid
 from datetime import datetime
 
 import msgspec
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mla.counterparties.models import Counterparty
+from mla.counterparties import repository as counterparties
+from mla.deadlines import rules_repository
 from mla.deadlines.models import Deadline, DeadlineRule
 from mla.deadlines.schemas import DeadlineOut, DeadlinePreview
 from mla.deadlines.service import (
@@ -24,8 +24,9 @@ from mla.deadlines.service import (
 from mla.enums import OrganisationKind
 from mla.errors import Unprocessable
 from mla.fields import check_country, check_moment
-from mla.instruments.models import Instrument
-from mla.organisations.models import Organisation
+from mla.instruments import repository as instruments
+from mla.instruments.schemas import InstrumentOut
+from mla.organisations import repository as organisations
 from mla.workflow.table import Action
 
 
@@ -55,7 +56,7 @@ class PreviewQuery(msgspec.Struct, kw_only=True):
         return frozenset(held)
 
 
-def deadline_out(deadline: Deadline, rule: DeadlineRule, instrument: Instrument) -> DeadlineOut:
+def deadline_out(deadline: Deadline, rule: DeadlineRule, instrument: InstrumentOut) -> DeadlineOut:
     return DeadlineOut(
         id=deadline.id,
         kind=deadline.kind,
@@ -83,7 +84,7 @@ async def preview(session: AsyncSession, query: PreviewQuery) -> list[DeadlinePr
         check_moment(query.start)  # the arithmetic would overflow past year 9999 (a 500)
     except ValueError as error:
         raise _invalid("start", str(error)) from None
-    instrument = await session.scalar(select(Instrument).where(Instrument.code == query.instrument))
+    instrument = await instruments.instrument(session, query.instrument)
     if instrument is None:
         raise _invalid("instrument", f"no instrument with code {query.instrument!r}")
     _check_instrument_allows(instrument, query)
@@ -120,7 +121,7 @@ async def preview(session: AsyncSession, query: PreviewQuery) -> list[DeadlinePr
     return previews
 
 
-def _check_instrument_allows(instrument: Instrument, query: PreviewQuery) -> None:
+def _check_instrument_allows(instrument: InstrumentOut, query: PreviewQuery) -> None:
     for field, value, allowed in (
         ("type", query.type, instrument.request_types),
         ("direction", query.direction, instrument.directions),
@@ -131,24 +132,22 @@ def _check_instrument_allows(instrument: Instrument, query: PreviewQuery) -> Non
 
 async def _check_known_action(session: AsyncSession, action: str) -> None:
     """A workflow action, or one a rule opens its clock on (`receive`): anything else is a typo, not "no clock"."""
-    known = {str(known_action) for known_action in Action} | set(
-        await session.scalars(select(DeadlineRule.opens_on).distinct())
-    )
+    known = {str(known_action) for known_action in Action} | await rules_repository.opening_actions(session)
     if action not in known:
         raise _invalid("action", f"no action {action!r}; the actions are {', '.join(sorted(known))}")
 
 
 async def _parties(session: AsyncSession, query: PreviewQuery) -> Parties:
     """The organisation, its central authority, the counterparty and the notified state of the query."""
-    organisation = await session.get(Organisation, query.organisation_id)
+    organisation = await organisations.organisation(session, query.organisation_id)
     if organisation is None:
         raise _invalid("organisation_id", "no such organisation")
     authority = organisation if organisation.kind == OrganisationKind.CENTRAL_AUTHORITY else None
     if organisation.central_authority_id is not None and authority is None:
-        authority = await session.get(Organisation, organisation.central_authority_id)
+        authority = await organisations.organisation(session, organisation.central_authority_id)
     counterparty = None
     if query.counterparty_id is not None:
-        counterparty = await session.get(Counterparty, query.counterparty_id)
+        counterparty = await counterparties.counterparty(session, query.counterparty_id)
         if counterparty is None:
             raise _invalid("counterparty_id", "no such counterparty")
     enforcing_state = query.enforcing_state

@@ -28,25 +28,22 @@ Decisions:
   clocks only on later actions, never retroactively.
 """
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
-from sqlalchemy import Select, inspect, select
+from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from mla.audit import service as audit
 from mla.clock import Clock
+from mla.deadlines import rules_repository
 from mla.deadlines.arithmetic import Duration, DurationUnit
 from mla.deadlines.models import Deadline, DeadlineRule
 from mla.deadlines.schemas import DeadlineRuleOut, DeadlineRulePatch
 from mla.deadlines.service import (
     CANCELLED,
-    MET,
-    OPEN,
     Calendar,
     compute,
     explain,
@@ -56,10 +53,10 @@ from mla.deadlines.service import (
     rule_duration,
     schedule,
 )
-from mla.enums import Action, Urgency
+from mla.enums import Urgency
 from mla.errors import NotFound, Unprocessable
-from mla.instruments.models import Instrument
-from mla.requests.models import Request
+from mla.instruments import repository as instruments
+from mla.instruments.schemas import InstrumentOut
 from mla.users.principal import Principal
 
 AMOUNT_FIELDS = tuple(f"{urgency}_amount" for urgency in Urgency)
@@ -96,12 +93,12 @@ def to_out(rule: DeadlineRule) -> DeadlineRuleOut:
 
 async def list_rules(session: AsyncSession) -> list[DeadlineRuleOut]:
     """Every rule (a dozen rows), ordered by code."""
-    return [to_out(rule) for rule in await session.scalars(select(DeadlineRule).order_by(DeadlineRule.code))]
+    return await rules_repository.all_rules(session)
 
 
 async def get_rule(session: AsyncSession, code: str, *, for_update: bool = False) -> DeadlineRule:
-    query = select(DeadlineRule).where(DeadlineRule.code == code)
-    rule = await session.scalar(query.with_for_update() if for_update else query)
+    """Refuses an unknown code (404)."""
+    rule = await rules_repository.rule(session, code, for_update=for_update)
     if rule is None:
         raise NotFound(f"No deadline rule with code {code!r}.")
     return rule
@@ -151,33 +148,18 @@ async def recompute_open_deadlines(
     """
     now = clock.now()
     summary = RecomputeSummary()
-    open_clock = aliased(Deadline)
-    with_open_clock = select(open_clock.request_id).where(open_clock.rule_id == rule.id, open_clock.status == OPEN)
-    requests = list(
-        await session.scalars(
-            select(Request).where(Request.id.in_(with_open_clock)).order_by(Request.id).with_for_update()
-        )
-    )
+    requests = await rules_repository.requests_with_open_clock(session, rule.id)
     if not requests:
         return summary
     # Only the locked requests' clocks are recomputed. A clock opened by an action that read the rule
     # before this edit but committed after the requests above were read is missed: closing that race
     # needs the workflow to read the rules it opens FOR SHARE (mla/deadlines/service.py).
-    deadlines: dict[uuid.UUID, list[Deadline]] = {}
-    query = (
-        select(Deadline)
-        .where(Deadline.rule_id == rule.id, Deadline.status == OPEN)
-        .order_by(Deadline.request_id, Deadline.due_at, Deadline.id)
-        .with_for_update()
-    )
-    for deadline in await session.scalars(query):
-        deadlines.setdefault(deadline.request_id, []).append(deadline)
-    extended_from = await _extended_expiries(session, rule, with_open_clock)
-    codes = {request.instrument for request in requests}
-    instruments = {i.code: i for i in await session.scalars(select(Instrument).where(Instrument.code.in_(codes)))}
+    deadlines = await rules_repository.open_clocks_by_request(session, rule.id)
+    extended_from = await rules_repository.extended_expiries(session, rule.id)
+    by_code = await instruments.instruments_with_codes(session, {request.instrument for request in requests})
     for request in requests:
         calendar = (await request_parties(session, request)).calendar(rule)
-        recomputation = _Recomputation(rule, previous, request.urgency, instruments[request.instrument], calendar, now)
+        recomputation = _Recomputation(rule, previous, request.urgency, by_code[request.instrument], calendar, now)
         entries = []
         for deadline in deadlines.get(request.id, []):
             if (request.id, deadline.started_at) in extended_from:
@@ -211,7 +193,7 @@ class _Recomputation:
     rule: DeadlineRule
     previous: DeadlineRule
     urgency: str
-    instrument: Instrument
+    instrument: InstrumentOut
     calendar: Calendar
     now: datetime
 
@@ -263,19 +245,6 @@ class _Recomputation:
             return timedelta(0)
         nominal = compute(self.previous, old, deadline.started_at, self.calendar, self.previous.name)
         return deadline.due_at - nominal.due_at
-
-
-async def _extended_expiries(
-    session: AsyncSession, rule: DeadlineRule, request_ids: Select[Any]
-) -> set[tuple[uuid.UUID, datetime]]:
-    """(request, moment) pairs where an extension of this rule started: the expiry that `extend` closed."""
-    query = select(Deadline.request_id, Deadline.due_at).where(
-        Deadline.rule_id == rule.id,
-        Deadline.request_id.in_(request_ids),
-        Deadline.status == MET,
-        Deadline.closed_by_action == Action.EXTEND,
-    )
-    return {(row.request_id, row.due_at) for row in await session.execute(query)}
 
 
 def _entry(deadline: Deadline, before: datetime, after: datetime | None) -> dict[str, Any]:

@@ -17,7 +17,8 @@ from mla.checks import service as checks
 from mla.checks.api import check_settings
 from mla.checks.schemas import AttestationInput
 from mla.clock import Clock
-from mla.communications import service as communications
+from mla.communications import repository as communications
+from mla.counterparties import repository as counterparty_records
 from mla.counterparties import service as counterparties
 from mla.deadlines import preview
 from mla.deadlines import repository as deadlines
@@ -38,8 +39,8 @@ from mla.desk.queue import officers
 from mla.enums import RequestStatus
 from mla.errors import DomainError, Forbidden, InvalidTransition, NotFound, StaleVersion, Unprocessable
 from mla.instruments import service as instruments
-from mla.organisations import service as organisations
-from mla.productions import service as productions
+from mla.organisations import repository as organisations
+from mla.productions import repository as productions
 from mla.requests import service as requests
 from mla.requests.access import FourEyesViolation
 from mla.requests.repository import RequestFilters
@@ -88,7 +89,7 @@ class DeskRequestController(DeskController):
         shown = [item.id for item in listing.items]
         context = {
             "listing": listing,
-            "targets": await counterparties.names(session, {item.target_id for item in listing.items}),
+            "targets": await counterparty_records.names(session, {item.target_id for item in listing.items}),
             "evidence": await productions.received_counts(session, shown),
             "query": query,
             "statuses": list(RequestStatus),

@@ -31,7 +31,7 @@ class InstrumentController(Controller):
 
         Any signed-in user.
         """
-        return service.to_out(await service.get_by_code(session, code))
+        return await service.get_by_code(session, code)
 
 
 class AdminInstrumentController(Controller):
@@ -48,7 +48,7 @@ class AdminInstrumentController(Controller):
 
         Platform administrators only. Adds a legal basis to the catalogue. Answers it; audited.
         """
-        return service.to_out(await service.create_instrument(session, clock, principal, data))
+        return await service.create_instrument(session, clock, principal, data)
 
     @patch("/{code:str}")
     async def update_instrument(
@@ -59,4 +59,4 @@ class AdminInstrumentController(Controller):
         Platform administrators only. Changes apply to checks and deadlines computed from now on. Answers the
         instrument; audited with before and after.
         """
-        return service.to_out(await service.update_instrument(session, clock, principal, code, data))
+        return await service.update_instrument(session, clock, principal, code, data)

@@ -46,7 +46,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mla.clock import Clock
 from mla.enums import CounterpartyKind, DataCategory, Direction, RequestType
-from mla.instruments import service
+from mla.instruments import repository, service
 from mla.instruments.schemas import InstrumentCreate
 
 __all__ = ["CATALOGUE", "seed_catalogue"]
@@ -405,7 +405,7 @@ async def seed_catalogue(session: AsyncSession, clock: Clock) -> int:
     """
     inserted = 0
     for entry in CATALOGUE:
-        if await service.find_by_code(session, entry.code) is None:
+        if await repository.instrument(session, entry.code) is None:
             await service.create_instrument(session, clock, None, entry)
             inserted += 1
     return inserted

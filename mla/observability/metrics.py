@@ -16,11 +16,9 @@ from datetime import datetime, timedelta
 
 from prometheus_client import CollectorRegistry, Gauge, Histogram, generate_latest
 from redis.asyncio import Redis
-from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mla.alerts.models import Delivery
-from mla.deadlines.models import Deadline
+from mla.observability import repository
 
 log = logging.getLogger("mla.metrics")
 DUE_SOON = timedelta(hours=48)
@@ -59,16 +57,8 @@ def job_outcomes_key(queue_name: str) -> str:
 
 async def count_gauges(session: AsyncSession, now: datetime) -> dict[str, int]:
     """The table aggregates, for the worker: `{"open_deadlines:overdue": n, "alert_deliveries:sent": n, ...}`."""
-    bucket = case(
-        (Deadline.paused_at.is_not(None), "paused"),
-        (Deadline.due_at < now, "overdue"),
-        (Deadline.due_at < now + DUE_SOON, "due_soon"),
-        else_="later",
-    )
-    open_query = select(bucket, func.count()).where(Deadline.status == "open").group_by(bucket)
-    by_bucket = dict((await session.execute(open_query)).all())
-    status_query = select(Delivery.status, func.count()).group_by(Delivery.status)
-    by_status = dict((await session.execute(status_query)).all())
+    by_bucket = await repository.open_deadlines_by_bucket(session, now, DUE_SOON)
+    by_status = await repository.deliveries_by_status(session)
     return {f"open_deadlines:{name}": by_bucket.get(name, 0) for name in DEADLINE_BUCKETS} | {
         f"alert_deliveries:{status}": by_status.get(status, 0) for status in DELIVERY_STATUSES
     }

@@ -29,7 +29,7 @@ class AdminOrganisationController(Controller):
         service names the central authority that reviews its requests. Then create its first admin with `POST
         /api/v1/admin/users`. Answers the organisation; audited on the installation's chain.
         """
-        return service.to_out(await service.create_organisation(session, clock, principal, data))
+        return await service.create_organisation(session, clock, principal, data)
 
     @get("/")
     async def list_organisations(

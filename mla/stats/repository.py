@@ -31,6 +31,7 @@ Definitions (SPEC §9):
   worker's action on a preservation, leads there, and it is terminal).
 """
 
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -294,3 +295,12 @@ async def export_row_count(session: AsyncSession, viewer: Principal, filters: Re
     """How many rows `export_query` yields, for the export's audit event."""
     rows = export_query(viewer, filters).order_by(None).subquery()
     return int(await session.scalar(select(func.count()).select_from(rows)) or 0)
+
+
+async def export_batches(
+    session: AsyncSession, viewer: Principal, filters: RequestFilters, batch_rows: int
+) -> AsyncIterator[Sequence[Row[Any]]]:
+    """`export_query`'s rows, `batch_rows` at a time, through a server-side cursor (constant memory)."""
+    result = await session.stream(export_query(viewer, filters).execution_options(yield_per=batch_rows))
+    async for batch in result.partitions():
+        yield batch

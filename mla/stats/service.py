@@ -224,9 +224,7 @@ async def export_requests_csv(
         query = reads.query_of(filters)
         await reads.record_export(session, clock, actor, "export_requests", query=query, rows=rows)
         yield csv_text([EXPORT_HEADER])
-        export = repository.export_query(actor, filters)
-        result = await reader.stream(export.execution_options(yield_per=EXPORT_BATCH_ROWS))
-        async for batch in result.partitions():
+        async for batch in repository.export_batches(reader, actor, filters, EXPORT_BATCH_ROWS):
             yield csv_text(batch)
 
 

@@ -1,4 +1,9 @@
-"""Every query on treaties and their parties (shared reference data, read by every organisation)."""
+"""Every query on treaties and their parties (shared reference data, read by every organisation).
+
+Treaties and parties are `Treaty` and `TreatyParty` objects: the legality checks read them as such,
+and the rare admin edit (a party's record inserted or replaced, with its before and after) changes
+one object the unit of work then writes.
+"""
 
 import uuid
 from collections.abc import Collection
@@ -40,3 +45,14 @@ async def party(
 ) -> TreatyParty | None:
     query = select(TreatyParty).where(TreatyParty.treaty_id == treaty_id, TreatyParty.country == country)
     return await session.scalar(query.with_for_update() if for_update else query)
+
+
+async def write(session: AsyncSession, row: Treaty | TreatyParty) -> None:
+    """Write the new or changed treaty or party now."""
+    session.add(row)
+    await session.flush()
+
+
+async def delete_party(session: AsyncSession, party: TreatyParty) -> None:
+    """Forget the party's record when the transaction is written."""
+    await session.delete(party)

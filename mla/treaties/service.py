@@ -92,11 +92,10 @@ async def set_party(
     before = None if party is None else msgspec.to_builtins(party_out(party))
     if party is None:
         party = TreatyParty(id=uuid.uuid4(), treaty_id=treaty.id, country=country)
-        session.add(party)
     for name, value in msgspec.structs.asdict(data).items():
         setattr(party, name, value)
     party.updated_at = clock.now()
-    await session.flush()
+    await repository.write(session, party)
     changes = {"treaty": code, "country": country, "before": before, "after": msgspec.to_builtins(party_out(party))}
     await record_admin_event(session, clock, actor, "set_treaty_party", changes)
     return party
@@ -109,7 +108,7 @@ async def remove_party(session: AsyncSession, clock: Clock, actor: Principal, co
     if party is None:
         raise NotFound(f"No record of {country} for treaty {code!r}.")
     before = msgspec.to_builtins(party_out(party))
-    await session.delete(party)
+    await repository.delete_party(session, party)
     await record_admin_event(
         session, clock, actor, "remove_treaty_party", {"treaty": code, "country": party.country, "before": before}
     )
@@ -129,8 +128,7 @@ async def ensure_treaty(session: AsyncSession, clock: Clock, **values: Any) -> t
     if existing is not None:
         return existing, False
     treaty = Treaty(id=uuid.uuid4(), created_at=clock.now(), **values)
-    session.add(treaty)
-    await session.flush()
+    await repository.write(session, treaty)
     return treaty, True
 
 
@@ -138,14 +136,8 @@ async def ensure_party(session: AsyncSession, clock: Clock, treaty: Treaty, coun
     """Insert a state's record unless one exists (an administrator's edit is never overwritten)."""
     if await repository.party(session, treaty.id, country) is not None:
         return False
-    session.add(
-        TreatyParty(
-            id=uuid.uuid4(),
-            treaty_id=treaty.id,
-            country=country,
-            updated_at=clock.now(),
-            **msgspec.structs.asdict(data),
-        )
+    party = TreatyParty(
+        id=uuid.uuid4(), treaty_id=treaty.id, country=country, updated_at=clock.now(), **msgspec.structs.asdict(data)
     )
-    await session.flush()
+    await repository.write(session, party)
     return True

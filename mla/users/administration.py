@@ -14,7 +14,7 @@ from mla.audit import service as audit
 from mla.clock import Clock
 from mla.enums import Role
 from mla.errors import Conflict, Forbidden, NotFound, Unprocessable
-from mla.organisations import service as organisations
+from mla.organisations import repository as organisations
 from mla.users import repository, roles
 from mla.users.credentials import hash_password
 from mla.users.models import User
@@ -52,7 +52,7 @@ async def check_may_create(session: AsyncSession, actor: Principal | None, data:
     roles.check_combination(data.roles)
     if actor is not None and actor.has_any(Role.ADMIN) and data.organisation_id != actor.organisation_id:
         raise no_such_organisation()
-    if await organisations.lock(session, data.organisation_id) is None:
+    if not await organisations.lock_organisation(session, data.organisation_id):
         raise no_such_organisation()
     if actor is None:
         return
@@ -137,6 +137,6 @@ async def reset_password(
 
 async def _keep_an_admin(session: AsyncSession, user: User) -> None:
     """Refuse (409) a change that would leave the user's organisation without an active admin."""
-    await organisations.lock(session, user.organisation_id)  # serialises admin changes in the organisation
+    await organisations.lock_organisation(session, user.organisation_id)  # serialises admin changes in the organisation
     if await repository.count_active_admins(session, user.organisation_id) <= 1:
         raise Conflict("This is the organisation's last active admin: grant admin to someone else first.")

@@ -10,20 +10,23 @@ guessing other people's passwords. A log-in interrupted mid-way (a crash) stays 
 Each count is a sorted set of attempt instants (the injected clock) trimmed to a sliding window.
 With `n` attempts in the window of which `allowed` are free, the caller is locked out until the
 last attempt + min(backoff × 2^(n − allowed), max backoff). Attempts refused while locked out are
-not counted (no password was tried), so the back-off grows with each guess actually made.
+not counted (no password was tried), so the back-off grows with each guess actually made. A refusal
+is answered after a short pause (`login_refusal_pause_seconds`), so a client guessing in a loop gets
+a few answers a second instead of taking the API's processors from everyone else.
 
 When Redis does not answer, the limits cannot be applied and log-ins are refused
 (`LoginLimitsUnavailable`, a 503) rather than let guessing run unlimited; access tokens already
 issued and API tokens keep working, and every other route answers as usual.
 """
 
+import asyncio
 import hashlib
 import hmac
 import ipaddress
 import logging
 import math
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -100,26 +103,31 @@ class LoginAttempt:
     member: str
 
 
+Pause = Callable[[float], Awaitable[None]]
+
+
 class LoginLimits:
-    def __init__(self, redis: Redis, settings: Settings, clock: Clock) -> None:
+    def __init__(self, redis: Redis, settings: Settings, clock: Clock, pause: Pause = asyncio.sleep) -> None:
         self._redis = redis
         self._settings = settings
         self._clock = clock
+        self._pause = pause
         self._admit = redis.register_script(_ADMIT)
 
     @classmethod
-    def connect(cls, settings: Settings, clock: Clock) -> "LoginLimits":
+    def connect(cls, settings: Settings, clock: Clock, pause: Pause = asyncio.sleep) -> "LoginLimits":
         """A client of its own with short timeouts (built without connecting)."""
         pool = ConnectionPool.from_url(
             settings.redis_url or "", socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT
         )
-        return cls(Redis(connection_pool=pool), settings, clock)
+        return cls(Redis(connection_pool=pool), settings, clock, pause)
 
     async def close(self) -> None:
         await self._redis.aclose()
 
     async def admit(self, email: str, address: str) -> LoginAttempt:
-        """Count an attempt for `email` from `address`; refuse (LoginThrottled) while either is locked out."""
+        """Count an attempt for `email` from `address`; refuse (LoginThrottled, after the refusal pause)
+        while either is locked out."""
         settings = self._settings
         now = self._clock.now().timestamp()
         attempt = LoginAttempt(self._account_key(email), f"{self._prefix}:address:{address}", secrets.token_hex(8))
@@ -137,6 +145,7 @@ class LoginLimits:
         async with self._redis_errors():
             wait = float(await self._admit(keys=[attempt.account_key, attempt.address_key], args=arguments))
         if wait > 0:
+            await self._pause(min(settings.login_refusal_pause_seconds, wait))
             raise LoginThrottled(math.ceil(round(wait, 3)))  # not 31 s for 30 s and a rounding error
         return attempt
 

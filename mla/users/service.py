@@ -5,13 +5,12 @@ from collections.abc import Collection
 from datetime import timedelta
 
 import msgspec
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mla.clock import Clock
 from mla.errors import Conflict, NotFound
 from mla.fields import check_email
-from mla.pagination import Page, fetch_page
+from mla.pagination import Page
 from mla.settings import Settings
 from mla.users import administration, repository, tokens
 from mla.users.credentials import hash_password, issue_access_token, verify_password
@@ -44,11 +43,8 @@ async def create_user(session: AsyncSession, clock: Clock, actor: Principal | No
         active=True,
         password_hash=None if data.password is None else await hash_password(data.password),
     )
-    session.add(user)
-    try:
-        await session.flush()
-    except IntegrityError as exc:
-        raise Conflict(f"A user with e-mail {data.email} already exists.") from exc
+    if not await repository.add_user(session, user):
+        raise Conflict(f"A user with e-mail {data.email} already exists.")
     await administration.record_user_event(
         session, clock, actor, user, "create_user", after=msgspec.to_builtins(to_out(user))
     )
@@ -101,7 +97,8 @@ async def login(
 
 
 async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User:
-    user = await session.get(User, user_id)
+    """Refuses an unknown id (404)."""
+    user = await repository.user_in(session, None, user_id)
     if user is None:
         raise NotFound("No such user.")
     return user
@@ -116,4 +113,4 @@ async def list_users(
     session: AsyncSession, organisation_id: uuid.UUID, cursor: str | None, limit: int
 ) -> Page[UserOut]:
     """The users of one organisation, newest first."""
-    return await fetch_page(session, repository.users_of(organisation_id), User, cursor, limit, to_out)
+    return await repository.user_page(session, organisation_id, cursor, limit)

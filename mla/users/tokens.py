@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mla.clock import Clock
 from mla.errors import Conflict, NotFound
-from mla.pagination import Page, fetch_page
+from mla.pagination import Page
 from mla.users import administration, repository
 from mla.users.credentials import new_api_token, token_digest
 from mla.users.models import ApiToken, User
@@ -52,8 +52,7 @@ async def issue_api_token(
         created_at=now,
         expires_at=now + lifetime,
     )
-    session.add(row)
-    await session.flush()
+    await repository.add_api_token(session, row)
     await administration.record_user_event(
         session, clock, actor, user, "create_api_token", token_id=str(row.id), label=label, expires_at=row.expires_at
     )
@@ -73,7 +72,7 @@ async def list_tokens(
 ) -> Page[ApiTokenOut]:
     """A user's tokens, revoked and expired ones included, newest first (404 outside the admin's organisation)."""
     user = await administration.administered_user(session, actor, user_id, lock=False)
-    return await fetch_page(session, repository.tokens_of(user.id), ApiToken, cursor, limit, to_out)
+    return await repository.token_page(session, user.id, cursor, limit)
 
 
 async def revoke(

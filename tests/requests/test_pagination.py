@@ -377,3 +377,18 @@ async def test_central_authority_walks_its_own_and_routed_cases_once(world: Worl
     pages = await walk(world, "/api/v1/cases", authority.headers(Role.CENTRAL_AUTHORITY), limit=2)
 
     assert sorted(ids_of(pages)) == sorted(routed + own)
+
+
+async def test_a_request_where_the_organisation_plays_two_parts_is_listed_once(world: World) -> None:
+    # An incoming request the authority recorded: it owns it and is its central authority.
+    authority, first = await world.received()
+    world.clock.advance(timedelta(minutes=1))
+    recorder = Filer(world, authority)
+    recorder.case, recorder.provider = {"id": first["case_id"]}, uuid.UUID(first["target_id"])
+    second = await recorder.request(
+        direction="incoming", type="mla", instrument="mlat", treaty_reference=first["treaty_reference"]
+    )
+
+    for limit in (1, 2, 50):
+        pages = await walk(world, "/api/v1/requests", authority.headers(Role.CENTRAL_AUTHORITY), limit=limit)
+        assert ids_of(pages) == [second["id"], first["id"]]

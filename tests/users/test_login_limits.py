@@ -26,6 +26,7 @@ from mla.clock import FixedClock
 from mla.enums import Role
 from mla.settings import Settings
 from mla.users import credentials
+from mla.users.login_limits import LoginLimits, LoginThrottled
 from tests.factories import Org, World, unique
 from tests.users.test_auth import PASSWORD, REFUSED_LOGIN, assert_problem, create_user_with_password
 
@@ -94,6 +95,36 @@ async def test_three_hundred_wrong_passwords_meet_a_lockout_that_the_right_passw
         assert retry_after(await log_in(owner, user["email"])) == 1
         clock.advance(timedelta(seconds=1))
         assert (await log_in(owner, user["email"])).status_code == 200
+
+
+async def test_a_refused_log_in_is_answered_after_the_refusal_pause_and_an_admitted_one_at_once(
+    settings: Settings, clock: FixedClock
+) -> None:
+    # A client guessing in a loop then gets a few answers a second, not thousands (bench line
+    # "list beside guessing"); the pause is injected and recorded here, never slept.
+    paused: list[float] = []
+
+    async def record(seconds: float) -> None:
+        paused.append(seconds)
+
+    own = msgspec.structs.replace(
+        settings, redis_key_prefix=unique("pause"), login_failures_per_account=2, login_refusal_pause_seconds=1.5
+    )
+    limits = LoginLimits.connect(own, clock, pause=record)
+    try:
+        for _ in range(2):
+            await limits.admit("guessed@example.org", "10.9.9.9")
+        assert paused == []
+        with pytest.raises(LoginThrottled):
+            await limits.admit("guessed@example.org", "10.9.9.9")
+        assert paused == [1.5]
+        # Less than the pause left to wait: the answer comes when the lockout ends, not later.
+        clock.advance(timedelta(seconds=own.login_backoff_seconds - 1))
+        with pytest.raises(LoginThrottled):
+            await limits.admit("guessed@example.org", "10.9.9.9")
+        assert paused == [1.5, 1.0]
+    finally:
+        await limits.close()
 
 
 async def test_an_unknown_email_is_locked_out_exactly_like_a_known_one(
