@@ -1,15 +1,19 @@
-"""The in-app notifications' queries: only ever the given user's own."""
+"""The in-app notifications' queries: only ever the viewer's own, and only about requests they may
+still see (a user moved off a confidential request, or out of a role, no longer reads its alerts)."""
 
 import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, and_, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mla.alerts.models import Notification
 from mla.alerts.schemas import NotificationOut
 from mla.pagination import Page, keyset, page_of
+from mla.requests.models import Request
+from mla.requests.repository import visible_to
+from mla.users.principal import Principal
 
 _notifications = Notification.__table__.c
 _SHOWN = (
@@ -38,11 +42,17 @@ def to_out(row: Any) -> NotificationOut:
     )
 
 
+def _readable_by(viewer: Principal) -> ColumnElement[bool]:
+    """The viewer's own notifications about requests the viewer may see now."""
+    still_visible = exists().where(Request.id == _notifications.request_id, visible_to(viewer))
+    return and_(_notifications.user_id == viewer.user_id, still_visible)
+
+
 async def list_notifications(
-    session: AsyncSession, user_id: uuid.UUID, unread: bool | None, cursor: str | None, limit: int
+    session: AsyncSession, viewer: Principal, unread: bool | None, cursor: str | None, limit: int
 ) -> Page[NotificationOut]:
-    """The user's notifications, newest first; `unread` True for unread only, False for read only."""
-    query = select(*_SHOWN).where(_notifications.user_id == user_id)
+    """The viewer's notifications, newest first; `unread` True for unread only, False for read only."""
+    query = select(*_SHOWN).where(_readable_by(viewer))
     if unread is True:
         query = query.where(_notifications.read_at.is_(None))
     elif unread is False:
@@ -51,18 +61,19 @@ async def list_notifications(
     return page_of(rows, limit, to_out)
 
 
-async def unread_count(session: AsyncSession, user_id: uuid.UUID) -> int:
-    query = select(func.count()).where(_notifications.user_id == user_id, _notifications.read_at.is_(None))
+async def unread_count(session: AsyncSession, viewer: Principal) -> int:
+    query = select(func.count()).where(_readable_by(viewer), _notifications.read_at.is_(None))
     return int(await session.scalar(query) or 0)
 
 
 async def mark_read(
-    session: AsyncSession, user_id: uuid.UUID, notification_id: uuid.UUID, now: datetime
+    session: AsyncSession, viewer: Principal, notification_id: uuid.UUID, now: datetime
 ) -> NotificationOut | None:
-    """Mark one of the user's notifications read at `now`, unless it already was; None if it is not theirs."""
+    """Mark one of the viewer's notifications read at `now`, unless it already was; None if it is not
+    theirs or is about a request they may no longer see."""
     marked = (
         update(Notification.__table__)
-        .where(_notifications.id == notification_id, _notifications.user_id == user_id)
+        .where(_notifications.id == notification_id, _readable_by(viewer))
         .values(read_at=func.coalesce(_notifications.read_at, now))
         .returning(*_SHOWN)
     )

@@ -1,4 +1,5 @@
-"""A user's in-app notifications: listed newest first and marked read, only ever the caller's own."""
+"""A user's in-app notifications: listed newest first and marked read, only ever the caller's own
+and only about requests the caller may still see."""
 
 import uuid
 
@@ -19,11 +20,11 @@ async def list_notifications(
     session: AsyncSession, principal: Principal, unread: bool | None, cursor: str | None, limit: int
 ) -> Page[NotificationOut]:
     """The caller's notifications, newest first; `unread` True for unread only, False for read only."""
-    return await repository.list_notifications(session, principal.user_id, unread, cursor, limit)
+    return await repository.list_notifications(session, principal, unread, cursor, limit)
 
 
 async def unread_count(session: AsyncSession, principal: Principal) -> int:
-    return await repository.unread_count(session, principal.user_id)
+    return await repository.unread_count(session, principal)
 
 
 async def mark_read(
@@ -31,9 +32,10 @@ async def mark_read(
 ) -> NotificationOut:
     """Mark one of the caller's notifications read; reading it again keeps the first time.
 
-    Another user's notification is 404, exactly like one that does not exist.
+    Another user's notification, or one about a request the caller may no longer see, is 404,
+    exactly like one that does not exist.
     """
-    notification = await repository.mark_read(session, principal.user_id, notification_id, clock.now())
+    notification = await repository.mark_read(session, principal, notification_id, clock.now())
     if notification is None:
         raise NotFound("No such notification.")
     return notification

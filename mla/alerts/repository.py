@@ -22,6 +22,7 @@ from mla.deadlines.models import Deadline, DeadlineRule
 from mla.deadlines.service import CENTRAL_AUTHORITY, OPEN
 from mla.deadlines.stages import ESCALATION, OVERDUE, REMINDER
 from mla.enums import RequestStatus, Role
+from mla.requests.access import HANDLER_ROLES
 from mla.requests.models import Request
 
 # A trigger on `deadlines` NOTIFYs this channel with the earliest alert a statement scheduled (ISO 8601).
@@ -118,7 +119,8 @@ alerted AS (
            CASE WHEN stage = :escalation OR authority_clock THEN coalesce(central_authority_id, organisation_id)
                 ELSE organisation_id END AS alerted_organisation,
            EXISTS (SELECT FROM users h WHERE h.id = assignee_id AND h.active
-                   AND h.organisation_id IN (central_authority_id, executing_organisation_id)) AS handled
+                   AND h.organisation_id IN (central_authority_id, executing_organisation_id)
+                   AND h.roles && CAST(:handler_roles AS varchar[])) AS handled
     FROM sent
 ),
 chased AS (
@@ -127,7 +129,8 @@ chased AS (
     WHERE a.stage = :escalation
     UNION
     SELECT a.alert_id, u.id, u.email FROM alerted a
-    JOIN users u ON u.active AND u.id IN (a.created_by, a.assignee_id)
+    JOIN users u ON u.active AND (u.id = a.created_by
+                                  OR u.id = a.assignee_id AND u.roles && CAST(:handler_roles AS varchar[]))
     WHERE a.stage <> :escalation AND NOT a.authority_clock
     UNION
     SELECT a.alert_id, u.id, u.email FROM alerted a
@@ -259,6 +262,7 @@ async def fan_out(session: AsyncSession, rendered: Sequence[Rendered], now: date
         "supervisor": Role.SUPERVISOR.value,
         "officer": Role.CENTRAL_AUTHORITY.value,
         "prosecutor": Role.PROSECUTOR.value,
+        "handler_roles": sorted(HANDLER_ROLES),  # an assignee who lost them is chased no more
     }
     row = (await session.execute(FAN_OUT, parameters)).one()
     return row.notifications, row.deliveries

@@ -20,6 +20,9 @@ Who is alerted (issue 10 §5):
   authority's supervisors stand in for its officers (only they may see it). The prosecutor who
   filed it is informed, not chased: an in-app notification of the overdue stage, no e-mail;
 - any other clock chases the request's creator and assignee;
+- an assignee counts only while active and holding a handling role (prosecutor, officer,
+  supervisor): one moved to other duties is chased no more, and an authority clock then chases
+  as if nobody were assigned;
 - escalations go to the responsible central authority's supervisors;
 - a preservation that lapses (its expiry passes) escalates at once, with what was lost.
 """

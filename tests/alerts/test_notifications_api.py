@@ -102,3 +102,29 @@ async def test_another_users_notification_is_not_found_and_stays_unread(world: W
 
 async def test_notifications_need_authentication(world: World) -> None:
     assert (await world.client.get("/api/v1/notifications")).status_code == 401
+
+
+async def test_a_notification_about_a_request_the_user_may_no_longer_see_is_gone(
+    world: World, clock: FixedClock
+) -> None:
+    org = await world.organisation()
+    request = await world.request(org, await world.case(org), await world.counterparty())
+    colleague = await world.member(org, Role.PROSECUTOR)
+    alert_id = await arrange_alert(world.sessionmaker, clock, request["id"])
+    notification = await add_notification(world.sessionmaker, clock, alert_id, request["id"], colleague.id, "Due soon")
+    assert ids(await listing_of(world, colleague.headers)) == [str(notification)]
+
+    # The creator makes the request confidential: only they (and its supervisors) may see it now.
+    secret = {"confidential": True, "confidentiality_reason": "The suspect works here.", "version": request["version"]}
+    edited = await world.client.patch(f"/api/v1/requests/{request['id']}", json=secret, headers=org.headers())
+    assert edited.status_code == 200, edited.text
+
+    assert ids(await listing_of(world, colleague.headers)) == []
+    marked = await world.client.post(f"/api/v1/notifications/{notification}/read", headers=colleague.headers)
+    assert marked.status_code == 404
+
+
+async def listing_of(world: World, headers: dict[str, str]) -> dict[str, Any]:
+    response = await world.client.get("/api/v1/notifications", headers=headers)
+    assert response.status_code == 200, response.text
+    return response.json()

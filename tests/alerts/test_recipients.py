@@ -97,6 +97,32 @@ async def test_an_assigned_review_chases_the_assignee_only_and_escalates_to_the_
     assert "escalation" not in stages(found, prosecution.members[PROSECUTOR])
 
 
+async def test_an_assignee_who_no_longer_handles_requests_is_not_chased_and_the_officers_are(
+    world: World, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock
+) -> None:
+    _, authority, request = await emergency_under_review(world)
+    officer, colleague = authority.members[OFFICER], await world.member(authority, OFFICER)
+    assigned = await world.client.post(
+        f"/api/v1/requests/{request['id']}/assign",
+        json={"user_id": str(colleague.id), "version": request["version"]},
+        headers=officer.headers,
+    )
+    assert assigned.status_code == 200, assigned.text
+    # The colleague moves to the audit team: they keep their account, not the handling of requests.
+    demoted = await world.client.put(
+        f"/api/v1/admin/users/{colleague.id}/roles", json={"roles": ["auditor"]}, headers=authority.headers(Role.ADMIN)
+    )
+    assert demoted.status_code == 200, demoted.text
+
+    clock.advance(timedelta(hours=3, minutes=10))  # 12:10: the reminder
+    await scan(sessionmaker, clock)
+    found = await received_by(sessionmaker, request)
+
+    assert stages(found, colleague) == []
+    assert stages(found, officer) == ["reminder"]
+    assert colleague.email not in {recipient for _, recipient in await emailed(sessionmaker, request)}
+
+
 async def test_a_confidential_unassigned_review_reminds_the_supervisors_who_alone_may_see_it(
     world: World, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock
 ) -> None:
