@@ -380,9 +380,22 @@ class SubmitFloor:
 
     async def close(self) -> None:
         if self._connections:
-            await self._connections[0].execute(FLOOR_DRAFTS_RESTORED, self.drafts)
+            await _restore_drafts(self._connections[0], self.drafts)
         for connection in self._connections:
             await connection.close()
+
+
+async def _restore_drafts(connection: asyncpg.Connection, drafts: list[uuid.UUID], attempts: int = 5) -> None:
+    """Put the floor's drafts back. Each load process restores its own drafts at the same moment, and
+    the queue-count triggers of two such statements can meet in opposite orders: PostgreSQL then
+    rolls one back as a deadlock, which is run again."""
+    for _ in range(attempts - 1):
+        try:
+            await connection.execute(FLOOR_DRAFTS_RESTORED, drafts)
+            return
+        except asyncpg.DeadlockDetectedError:
+            continue
+    await connection.execute(FLOOR_DRAFTS_RESTORED, drafts)
 
 
 FLOOR_DRAFTS_RESTORED = """

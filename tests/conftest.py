@@ -5,6 +5,9 @@ without them an embedded PostgreSQL and Redis are started in a temporary folder.
 own database and queue name; tests isolate themselves by creating their own organisations.
 The database is migrated by its owner (the server URL's user) and the app connects as a runtime
 role of the run's own (`<database>_app`, roles being cluster-wide), dropped at the end.
+
+Under pytest-xdist each worker is a session of its own: its own database (named after the worker),
+Redis keys and queue, and, without the variables, its own embedded servers.
 """
 
 import asyncio
@@ -20,6 +23,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+from argon2 import PasswordHasher
 from litestar import Litestar
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -32,6 +36,7 @@ from mla.embedded import start_embedded_services
 from mla.migrate import migrate
 from mla.reference_data import seed_reference_data
 from mla.settings import Settings
+from mla.users import credentials
 from tests.factories import World
 
 START_OF_TESTS = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday
@@ -39,6 +44,13 @@ TEST_AUDIT_KEYS = "test-1:audit-key-for-tests-only-not-for-production"
 TEST_CHECKPOINT_SIGNING_KEY = "dGVzdC1jaGVja3BvaW50LXNpZ25pbmcta2V5LTMyYnk="  # 32 bytes, tests only
 TEST_KEYRING = AuditKeyring.from_settings(Settings(audit_keys=TEST_AUDIT_KEYS))
 METRICS_TOKEN = "test-metrics-token"
+# The cheapest argon2id there is: the in-process app hashes with it (see `cheap_password_hashing`).
+CHEAP_ARGON2 = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+def worker_name() -> str:
+    """The pytest-xdist worker running this session (`gw0`, `gw1` ...), or `main` without xdist."""
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
 class Servers:
@@ -61,7 +73,13 @@ async def on_server(server_url: str, statement: str) -> None:
 
 
 async def create_database(server_url: str, name: str) -> str:
+    """A new database on the server; its commits do not wait for the WAL to reach the disk.
+
+    A test database need not survive a crash of the server; waiting for each commit's flush cost
+    about a millisecond a commit, tens of thousands of times a run. Visibility is unchanged.
+    """
     await on_server(server_url, f'CREATE DATABASE "{name}"')
+    await on_server(server_url, f'ALTER DATABASE "{name}" SET synchronous_commit = off')
     return make_url(server_url).set(database=name).render_as_string(hide_password=False)
 
 
@@ -94,7 +112,7 @@ class TwoRoleDatabase:
 @asynccontextmanager
 async def two_role_database(servers: Servers, prefix: str) -> AsyncIterator[TwoRoleDatabase]:
     """A database of its own, migrated as the owner, with a runtime role of its own; both dropped after."""
-    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{worker_name()}_{uuid.uuid4().hex[:12]}"
     role = f"{name}_app"
     owner_url = await create_database(servers.database_url, name)
     try:
@@ -133,9 +151,25 @@ def reset_clock(clock: FixedClock) -> None:
     clock.set(START_OF_TESTS)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing() -> Iterator[PasswordHasher]:
+    """The in-process app hashes and verifies passwords with `CHEAP_ARGON2`; yields the production hasher.
+
+    At the production cost (RFC 9106 low-memory: 3 passes over 64 MiB) each of the suite's few
+    hundred hashes and verifications took about 0.15 s of CPU. What the tests check of argon2 (that
+    it runs, off the loop, two at a time, for unknown e-mails too) does not depend on its cost;
+    tests/users/test_password_cost.py pins the production parameters. `mla` subprocesses keep them.
+    """
+    production = credentials._hasher
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(credentials, "_hasher", CHEAP_ARGON2)
+        patch.setattr(credentials, "_DUMMY_HASH", CHEAP_ARGON2.hash("not-a-real-password"))
+        yield production
+
+
 @pytest.fixture(scope="session")
 def settings(test_database: TwoRoleDatabase, servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    run = uuid.uuid4().hex[:8]
+    run = f"{worker_name()}:{uuid.uuid4().hex[:8]}"
     return Settings(
         database_url=test_database.runtime_url,
         migration_database_url=test_database.owner_url,
@@ -176,3 +210,8 @@ async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def world(client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock) -> World:
     return World(client, sessionmaker, clock)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow tests first: xdist hands the long ones out while there is other work to balance them."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

@@ -55,6 +55,8 @@ from tests.conftest import (
 from tests.desk.support import csrf_of
 from tests.factories import request_body, unique
 
+pytestmark = pytest.mark.slow  # `mla` subprocesses; `-m "not slow"` leaves them out
+
 COMMAND_TIMEOUT = 120  # seconds; a command that hangs fails the test instead of the run
 STARTUP_TIMEOUT = 120  # generous: CI machines may be busy
 

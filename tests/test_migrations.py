@@ -245,13 +245,13 @@ async def test_open_deadlines_get_their_alert_stages_and_a_deadline_moved_withou
     fresh_database_url: str,
 ) -> None:
     await asyncio.to_thread(upgrade, fresh_database_url)
-    await asyncio.to_thread(downgrade, fresh_database_url, BEFORE_ALERT_STAGES)
     engine = create_engine(fresh_database_url, null_pool=True)
-    try:
+    try:  # seeded at head (the code audits through the head's functions); the rules outlive the downgrade
         async with create_sessionmaker(engine, TEST_KEYRING)() as session, session.begin():
             await seed_reference_data(session, FixedClock(START_OF_TESTS))
     finally:
         await engine.dispose()
+    await asyncio.to_thread(downgrade, fresh_database_url, BEFORE_ALERT_STAGES)
     started, window = START_OF_TESTS, timedelta(days=60)
     deadline_id = uuid.uuid4()
     connection = await asyncpg.connect(plain_dsn(fresh_database_url))

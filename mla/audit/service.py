@@ -1,14 +1,15 @@
 """Writing and verifying the audit trail; every write in the system calls `record`."""
 
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import Select, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mla.audit import repository
 from mla.audit.chain import ChainVerdict, ChainWalk, Head, seal, to_json_value
 from mla.audit.keys import AuditKeyring
 from mla.audit.models import AuditEvent
@@ -81,28 +82,38 @@ def session_keyring(session: AsyncSession) -> AuditKeyring:
     return keyring
 
 
-_INSERT_EVENT = insert(AuditEvent.__table__)
-_EVENT_COLUMNS = [column.name for column in AuditEvent.__table__.c if column.name != "id"]  # id: the identity
+class NewEvent(msgspec.Struct, kw_only=True):
+    """An event about to be appended: the columns `mla.audit.chain` hashes, then its key id and hash."""
+
+    chain: str
+    seq: int
+    at: datetime
+    actor_id: uuid.UUID | None
+    actor_roles: list[str]
+    organisation_id: uuid.UUID | None
+    request_id: uuid.UUID | None
+    case_id: uuid.UUID | None
+    action: str
+    from_status: str | None
+    to_status: str | None
+    changes: dict[str, Any]
+    checks: list[dict[str, Any]] | None
+    reason: str | None
+    prev_hash: str | None
+    hash: str = ""
+    key_id: str | None = None
 
 
-async def record(session: AsyncSession, clock: Clock, actor: Principal | None, entry: AuditEntry) -> AuditEvent:
-    """Append one event to its chain, in the caller's transaction (the event returned is not in the session).
+async def record(session: AsyncSession, clock: Clock, actor: Principal | None, entry: AuditEntry) -> NewEvent:
+    """Append one event to its chain, in the caller's transaction.
 
     The chain is locked for the rest of the transaction so two writers never take the same `seq`.
     `actor=None` is the system (workers).
     """
-    await session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:chain, 0))"), {"chain": entry.chain})
-    last = (
-        await session.execute(
-            select(AuditEvent.seq, AuditEvent.hash)
-            .where(AuditEvent.chain == entry.chain)
-            .order_by(AuditEvent.seq.desc())
-            .limit(1)
-        )
-    ).first()
-    event = AuditEvent(
+    head = await repository.lock_chain(session, entry.chain)
+    event = NewEvent(
         chain=entry.chain,
-        seq=1 if last is None else last.seq + 1,
+        seq=1 if head is None else head[0] + 1,
         at=clock.now(),
         actor_id=None if actor is None else actor.user_id,
         actor_roles=SYSTEM_ROLES if actor is None else sorted(actor.roles),
@@ -115,12 +126,10 @@ async def record(session: AsyncSession, clock: Clock, actor: Principal | None, e
         changes=to_json_value(entry.changes),
         checks=None if entry.checks is None else to_json_value(entry.checks),
         reason=entry.reason,
-        prev_hash=None if last is None else last.hash,
+        prev_hash=None if head is None else head[1],
     )
     seal(event, session_keyring(session))
-    await session.flush()  # the caller's changes are written before their event, as they always were
-    # A Core insert: the event is written, not tracked (no unit of work, no identity map).
-    await session.execute(_INSERT_EVENT, {name: getattr(event, name) for name in _EVENT_COLUMNS})
+    await repository.insert_event(session, msgspec.structs.asdict(event))
     return event
 
 
@@ -136,11 +145,9 @@ async def verify_chains(
     the checkpoints know but the table lacks is reported as vanished. `progress`, if given, is called
     with the number of events checked so far every PROGRESS_EVERY events.
     """
-    query = select(AuditEvent).order_by(AuditEvent.chain, AuditEvent.seq)
-    if chain is not None:
-        query = query.where(AuditEvent.chain == chain)
     heads = checkpoints or {}
-    verdicts = await _walk(session, query, heads, progress=progress)
+    events = repository.events_in_chain_order(session, None if chain is None else [chain])
+    verdicts = await _walk(session, events, heads, progress=progress)
     seen = {verdict.chain for verdict in verdicts}
     expected = sorted(heads) if chain is None else [chain] if chain in heads else []
     vanished = [ChainWalk(name, session_keyring(session), heads[name]) for name in expected if name not in seen]
@@ -154,14 +161,14 @@ async def verify_named_chains(
     verdicts: list[ChainVerdict] = []
     for first in range(0, len(chains), CHAINS_PER_QUERY):
         batch = chains[first : first + CHAINS_PER_QUERY]
-        query = select(AuditEvent).where(AuditEvent.chain.in_(batch)).order_by(AuditEvent.chain, AuditEvent.seq)
-        verdicts += await _walk(session, query, checkpoints, seal_legacy=seal_legacy)
+        events = repository.events_in_chain_order(session, batch)
+        verdicts += await _walk(session, events, checkpoints, seal_legacy=seal_legacy)
     return verdicts
 
 
 async def _walk(
     session: AsyncSession,
-    query: Select[tuple[AuditEvent]],
+    events: AsyncIterator[AuditEvent],
     checkpoints: Mapping[str, Head],
     *,
     progress: Callable[[int], None] | None = None,
@@ -171,7 +178,7 @@ async def _walk(
     verdicts: list[ChainVerdict] = []
     walk: ChainWalk | None = None
     checked = 0
-    async for event in await session.stream_scalars(query.execution_options(yield_per=2000)):
+    async for event in events:
         if walk is None or walk.chain != event.chain:
             if walk is not None:
                 verdicts.append(walk.verdict())
@@ -191,18 +198,7 @@ async def verify_chain(session: AsyncSession, chain: str, checkpoint: Head | Non
 
 async def chain_page(session: AsyncSession, chain: str, after_seq: int, limit: int) -> Page[AuditEventOut]:
     """One page of a chain, oldest first; the cursor is the last `seq` shown."""
-    events = await list_events(session, chain, after_seq, limit)
+    events = await repository.chain_events(session, chain, after_seq, limit)
     shown = events[:limit]
     next_cursor = str(shown[-1].seq) if len(events) > limit else None
     return Page(items=[msgspec.convert(e, AuditEventOut, from_attributes=True) for e in shown], next_cursor=next_cursor)
-
-
-async def list_events(session: AsyncSession, chain: str, after_seq: int, limit: int) -> list[AuditEvent]:
-    """Events of one chain in order, from just after `after_seq`; one extra row tells if there is more."""
-    query = (
-        select(AuditEvent)
-        .where(AuditEvent.chain == chain, AuditEvent.seq > after_seq)
-        .order_by(AuditEvent.seq)
-        .limit(limit + 1)
-    )
-    return list(await session.scalars(query))

@@ -1,5 +1,6 @@
 """Legality and proportionality checks of one request: evaluation, attestations, and the approval gate."""
 
+import dataclasses
 import hashlib
 import uuid
 from dataclasses import dataclass
@@ -7,13 +8,12 @@ from datetime import date, datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mla.audit import service as audit
-from mla.cases.models import Case
-from mla.checks.models import Attestation
+from mla.checks import repository
+from mla.checks.repository import AttestationRow, CounterpartyRow, TreatyPartyRow, TreatyRow
 from mla.checks.rules import (
     AttestationView,
     CheckResult,
@@ -31,7 +31,6 @@ from mla.checks.rules import (
 )
 from mla.checks.schemas import AttestationInput
 from mla.clock import Clock
-from mla.counterparties.models import Counterparty
 from mla.enums import (
     TERMINAL_STATUSES,
     CounterpartyKind,
@@ -43,13 +42,10 @@ from mla.enums import (
     RequestType,
 )
 from mla.errors import Conflict, DomainError, Forbidden, InvalidTransition, NotFound
-from mla.instruments.models import Instrument
-from mla.organisations.models import Organisation
+from mla.reference import cache as reference_data
 from mla.requests import service as requests
 from mla.requests.access import AUTHORITY_ROLES, FourEyesViolation, effective_roles, is_author
 from mla.requests.models import Request
-from mla.treaties import repository as treaty_repository
-from mla.treaties.models import TreatyParty
 from mla.treaties.schemas import TreatyKind
 from mla.treaties.service import states_to_bind
 from mla.users.principal import Principal
@@ -72,42 +68,45 @@ class ApprovalBlocked(Conflict):
 
 @dataclass(frozen=True)
 class RequestContext:
-    """A request with everything its checks read."""
+    """A request (a `Request` or a workflow row) with everything its checks read."""
 
-    request: Request
-    case: Case
-    instrument: Instrument
-    counterparty: Counterparty
-    owner: Organisation
+    request: Any
+    offences: list[dict[str, Any]]
+    instrument: Row[Any]  # from the reference cache, as are the owner
+    counterparty: CounterpartyRow
+    owner: Row[Any]
     treaty: TreatyView | None
+    attestations: list[AttestationRow]  # the latest per check, whether or not it still applies
 
 
-async def load_context(session: AsyncSession, request: Request) -> RequestContext:
-    case = await session.get_one(Case, request.case_id)
-    instrument = await session.scalar(select(Instrument).where(Instrument.code == request.instrument))
-    counterparty = await session.get_one(Counterparty, request.target_id)
-    owner = await session.get_one(Organisation, request.organisation_id)
-    assert instrument is not None  # a foreign key guarantees it
-    treaty = await _treaty_view(session, request, owner, counterparty)
-    return RequestContext(request, case, instrument, counterparty, owner, treaty)
+async def load_context(session: AsyncSession, request: Any) -> RequestContext:
+    """The request's context: the instrument and the owner from the reference cache, the rest in one statement."""
+    known = await reference_data.current(session)
+    instrument, owner = known.instrument(request.instrument), known.organisation(request.organisation_id)
+    assert instrument is not None and owner is not None  # foreign keys guarantee them
+    found = await repository.checks_input(
+        session,
+        request_id=request.id,
+        case_id=request.case_id,
+        target_id=request.target_id,
+        instrument=request.instrument,
+        owner_country=owner.country,
+    )
+    treaty = None if found.treaty is None else _treaty_view(request, owner, found.counterparty, found.treaty)
+    return RequestContext(request, found.offences, instrument, found.counterparty, owner, treaty, found.attestations)
 
 
-async def _treaty_view(
-    session: AsyncSession, request: Request, owner: Organisation, counterparty: Counterparty
-) -> TreatyView | None:
+def _treaty_view(request: Any, owner: Row[Any], counterparty: CounterpartyRow, treaty: TreatyRow) -> TreatyView:
     """The treaty the instrument rests on, with the record of each state it must bind here."""
-    treaty = await treaty_repository.treaty_of_instrument(session, request.instrument)
-    if treaty is None:
-        return None
     states = states_to_bind(
         TreatyKind(treaty.kind), Direction(request.direction), owner.country, counterparty.country, counterparty.kind
     )
-    records = {p.country: p for p in await treaty_repository.parties(session, [treaty.id], [c for c, _ in states])}
+    records = {p.country: p for p in treaty.parties}
     parties = tuple(_party_view(country, role, records.get(country)) for country, role in states)
     return TreatyView(treaty.code, treaty.title, treaty.kind, parties)  # type: ignore[arg-type]
 
 
-def _party_view(country: str, role: str, record: TreatyParty | None) -> PartyView:
+def _party_view(country: str, role: str, record: TreatyPartyRow | None) -> PartyView:
     if record is None:
         return PartyView(country, role, recorded=False)
     return PartyView(
@@ -124,22 +123,16 @@ def _party_view(country: str, role: str, record: TreatyParty | None) -> PartyVie
 
 def fingerprint(context: RequestContext, code: str) -> str:
     """SHA-256 over the fields `code` judges, as they are now."""
-    current = requests.snapshot(context.request) | {"offences": context.case.offences}
+    current = requests.snapshot(context.request) | {"offences": context.offences}
     judged = {name: current[name] for name in JUDGED_FIELDS.get(code, ALL_SUBSTANCE)}
     return hashlib.sha256(msgspec.json.encode(judged, order="sorted")).hexdigest()
 
 
-async def current_attestations(session: AsyncSession, context: RequestContext) -> dict[str, AttestationView]:
+def current_attestations(context: RequestContext) -> dict[str, AttestationView]:
     """The latest attestation per check that still judges the request as it is now."""
-    query = (
-        select(Attestation)
-        .where(Attestation.request_id == context.request.id)
-        .order_by(Attestation.code, Attestation.attested_at.desc())
-        .ext(distinct_on(Attestation.code))
-    )
     return {
         a.code: AttestationView(outcome=a.outcome, reason=a.reason, by=a.attested_by_email, at=a.attested_at)  # type: ignore[arg-type]
-        for a in await session.scalars(query)
+        for a in context.attestations
         if a.fingerprint == fingerprint(context, a.code)
     }
 
@@ -162,7 +155,7 @@ def build_snapshot(context: RequestContext, attestations: dict[str, AttestationV
         link_to_offence=request.link_to_offence,
         necessity=request.necessity,
         proportionality=request.proportionality,
-        offences=tuple(OffenceView(o["description"], o["max_penalty_years"]) for o in context.case.offences),
+        offences=tuple(OffenceView(o["description"], o["max_penalty_years"]) for o in context.offences),
         instrument=InstrumentView(
             code=instrument.code,
             request_types=frozenset(RequestType(t) for t in instrument.request_types),
@@ -207,14 +200,12 @@ async def evaluate_request(
     session: AsyncSession, clock: Clock, request: Request, settings: CheckSettings
 ) -> list[CheckResult]:
     """The checks on the request as it is now; treaties are judged in force on today's (UTC) date."""
-    return await evaluate_context(session, clock, await load_context(session, request), settings)
+    return evaluate_context(clock, await load_context(session, request), settings)
 
 
-async def evaluate_context(
-    session: AsyncSession, clock: Clock, context: RequestContext, settings: CheckSettings
-) -> list[CheckResult]:
+def evaluate_context(clock: Clock, context: RequestContext, settings: CheckSettings) -> list[CheckResult]:
     """`evaluate_request` on a context already loaded (whose instrument the caller reuses)."""
-    return evaluate(build_snapshot(context, await current_attestations(session, context), clock.now().date()), settings)
+    return evaluate(build_snapshot(context, current_attestations(context), clock.now().date()), settings)
 
 
 def records(results: list[CheckResult]) -> list[dict[str, Any]]:
@@ -265,22 +256,20 @@ async def attest(
     if refusal := await attestation_refusal(session, actor, request):
         raise refusal
     context = await load_context(session, request)
-    session.add(
-        Attestation(
-            id=uuid.uuid4(),
-            request_id=request.id,
-            code=code,
-            outcome=data.outcome,
-            reason=data.reason,
-            attested_by=actor.user_id,
-            attested_by_email=actor.email,
-            attested_at=clock.now(),
-            fingerprint=fingerprint(context, code),
-        )
+    attestation = AttestationRow(
+        code=code,
+        outcome=data.outcome,
+        reason=data.reason,
+        attested_by_email=actor.email,
+        attested_at=clock.now(),
+        fingerprint=fingerprint(context, code),
     )
-    await session.flush()
-    attestations = await current_attestations(session, context)
-    results = evaluate(build_snapshot(context, attestations, clock.now().date()), settings)
+    owner = {"id": uuid.uuid4(), "request_id": request.id, "attested_by": actor.user_id}
+    await repository.insert_attestation(session, msgspec.structs.asdict(attestation) | owner)
+    # The new one is the latest of its check: it replaces the one the context read.
+    latest = [a for a in context.attestations if a.code != code] + [attestation]
+    context = dataclasses.replace(context, attestations=latest)
+    results = evaluate_context(clock, context, settings)
     entry = audit.request_entry(
         request,
         "attest",

@@ -25,13 +25,13 @@ import uuid
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mla.audit import service as audit
 from mla.clock import Clock
-from mla.counterparties.models import Counterparty
 from mla.deadlines import repository
 from mla.deadlines.arithmetic import (
     Counting,
@@ -44,6 +44,7 @@ from mla.deadlines.arithmetic import (
     resume_due,
 )
 from mla.deadlines.models import Deadline, DeadlineRule
+from mla.deadlines.repository import DeadlineRow
 from mla.deadlines.stages import PASSED, alert_stages, next_stage_at
 from mla.enums import (
     TERMINAL_STATUSES,
@@ -57,9 +58,9 @@ from mla.enums import (
 )
 from mla.errors import Conflict, Unprocessable
 from mla.fields import default_timezone
-from mla.instruments import service as instruments
 from mla.instruments.models import Instrument
-from mla.organisations.models import Organisation
+from mla.reference import cache as reference_data
+from mla.reference.cache import ReferenceData
 from mla.requests.models import Request
 
 OPEN, MET, MISSED, CANCELLED = DeadlineStatus
@@ -85,16 +86,23 @@ class Calendar:
     note: str = ""  # why another calendar stood in (the calculator without a counterparty)
 
 
+# Rows of the reference cache on the workflow's path, ORM objects in the rules' admin and the calculator.
+RuleLike = Row[Any] | DeadlineRule
+InstrumentLike = Row[Any] | Instrument
+DeadlineLike = DeadlineRow | Deadline
+
+
 @dataclass(frozen=True)
 class Parties:
-    """Everyone whose calendar a clock of one request may run on."""
+    """Everyone whose calendar a clock of one request may run on (anything with a name, kind, country and
+    time zone: rows of the reference cache, or ORM objects in the calculator)."""
 
-    owner: Organisation
-    authority: Organisation | None
-    counterparty: Counterparty | None
+    owner: Any
+    authority: Any | None
+    counterparty: Any | None
     enforcing_state: str | None
 
-    def calendar(self, rule: DeadlineRule) -> Calendar:
+    def calendar(self, rule: RuleLike) -> Calendar:
         """The calendar of the party who must act under `rule` (Reg. 1182/71 art 2(1))."""
         if rule.responsible == ENFORCING_AUTHORITY and (self.enforcing_state or self.counterparty):
             state = self.enforcing_state or self.counterparty.country  # type: ignore[union-attr]
@@ -111,7 +119,7 @@ class Parties:
         return calendar
 
 
-def _organisation_calendar(organisation: Organisation, role: str) -> Calendar:
+def _organisation_calendar(organisation: Any, role: str) -> Calendar:
     return Calendar(organisation.country, organisation.timezone, f"{role} {organisation.name}")
 
 
@@ -124,7 +132,7 @@ class DeadlineChanges:
 
     entries: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
-    def add(self, what: str, deadline: Deadline) -> None:
+    def add(self, what: str, deadline: DeadlineLike) -> None:
         self.entries.setdefault(what, []).append(
             {"id": str(deadline.id), "rule": deadline.rule_code, "due_at": deadline.due_at.isoformat()}
         )
@@ -134,7 +142,7 @@ class DeadlineChanges:
 
 
 def rule_applies(
-    rule: DeadlineRule,
+    rule: RuleLike,
     *,
     instrument: str,
     request_type: str,
@@ -156,7 +164,7 @@ def rule_applies(
     return not (rule.excludes_category and rule.excludes_category in data_categories)
 
 
-def rule_duration(rule: DeadlineRule, urgency: str, instrument: Instrument) -> Duration | None:
+def rule_duration(rule: RuleLike, urgency: str, instrument: InstrumentLike) -> Duration | None:
     """The clock's length at this urgency; None when the rule does not run at it."""
     amount: int | None = getattr(rule, f"{urgency}_amount")
     if rule.amount_from_instrument:
@@ -176,11 +184,11 @@ def request_conditions(request: Request) -> frozenset[str]:
     return frozenset(held)
 
 
-def source_verified(rule: DeadlineRule, instrument: Instrument) -> bool:
+def source_verified(rule: RuleLike, instrument: InstrumentLike) -> bool:
     return rule.source_verified and instrument.source_verified
 
 
-def explain(due: DueDate, rule: DeadlineRule, instrument: Instrument, calendar: Calendar) -> str:
+def explain(due: DueDate, rule: RuleLike, instrument: InstrumentLike, calendar: Calendar) -> str:
     lines = [due.explanation, f"Legal source: {rule.source}"]
     if calendar.note:
         lines.insert(1, calendar.note)
@@ -189,7 +197,7 @@ def explain(due: DueDate, rule: DeadlineRule, instrument: Instrument, calendar: 
     return "\n".join(lines)
 
 
-def compute(rule: DeadlineRule, duration: Duration, start: datetime, calendar: Calendar, name: str) -> DueDate:
+def compute(rule: RuleLike, duration: Duration, start: datetime, calendar: Calendar, name: str) -> DueDate:
     return compute_due(
         start,
         duration,
@@ -202,7 +210,7 @@ def compute(rule: DeadlineRule, duration: Duration, start: datetime, calendar: C
 
 
 def keep_pauses(
-    rule: DeadlineRule, duration: Duration, due_at: datetime, paused: timedelta, calendar: Calendar
+    rule: RuleLike, duration: Duration, due_at: datetime, paused: timedelta, calendar: Calendar
 ) -> tuple[datetime, str]:
     """`due_at` moved by the time earlier pauses kept, as the rule counts (whole days when legal)."""
     return keep_paused_time(
@@ -224,10 +232,11 @@ async def applicable_rules(
     direction: str,
     data_categories: Collection[str] | None,
     conditions: Collection[str] = (),
-) -> list[DeadlineRule]:
+) -> list[Row[Any]]:
+    """The rules whose clock `action` opens for such a request, by code (from the reference cache)."""
     return [
         rule
-        for rule in await repository.rules_opened_by(session, action)
+        for rule in (await reference_data.current(session)).rules_opened_by(action)
         if rule_applies(
             rule,
             instrument=instrument,
@@ -239,29 +248,32 @@ async def applicable_rules(
     ]
 
 
-async def request_parties(session: AsyncSession, request: Request) -> Parties:
-    """The owner, central authority, counterparty and notified state of a request (from the identity map)."""
-    authority = None
-    if request.central_authority_id is not None:
-        authority = await session.get_one(Organisation, request.central_authority_id)
+async def request_parties(session: AsyncSession, request: Any, *, with_counterparty: bool = True) -> Parties:
+    """The owner, central authority, counterparty and notified state of a request; the organisations come
+    from the reference cache, the counterparty (unless left out) from the database."""
+    known = await reference_data.current(session)
+    authority = None if request.central_authority_id is None else known.organisation(request.central_authority_id)
+    counterparty = await repository.counterparty_calendar(session, request.target_id) if with_counterparty else None
     return Parties(
-        owner=await session.get_one(Organisation, request.organisation_id),
+        owner=known.organisation(request.organisation_id),
         authority=authority,
-        counterparty=await session.get_one(Counterparty, request.target_id),
+        counterparty=counterparty,
         enforcing_state=request.notified_enforcing_state,
     )
 
 
-async def responsible_calendar(session: AsyncSession, rule: DeadlineRule, request: Request) -> Calendar:
-    """Whose calendar (country, holidays, time zone) the clock runs on: the party who must act."""
-    return (await request_parties(session, request)).calendar(rule)
+async def responsible_calendar(session: AsyncSession, rule: RuleLike, request: Any) -> Calendar:
+    """Whose calendar (country, holidays, time zone) the clock runs on: the party who must act (the
+    counterparty is read only for the clocks that may run on its calendar)."""
+    on_their_side = rule.responsible in (COUNTERPARTY, ENFORCING_AUTHORITY)
+    return (await request_parties(session, request, with_counterparty=on_their_side)).calendar(rule)
 
 
 def new_deadline(
-    request: Request, rule: DeadlineRule, start: datetime, due: DueDate, explanation: str, now: datetime
-) -> Deadline:
+    request: Any, rule: RuleLike, start: datetime, due: DueDate, explanation: str, now: datetime
+) -> DeadlineRow:
     window = due.due_at - start
-    deadline = Deadline(
+    deadline = DeadlineRow(
         id=uuid.uuid4(),
         request_id=request.id,
         rule_id=rule.id,
@@ -279,7 +291,7 @@ def new_deadline(
     return deadline
 
 
-def schedule(deadline: Deadline, rule: DeadlineRule) -> None:
+def schedule(deadline: DeadlineLike, rule: RuleLike) -> None:
     """Store the deadline's alert stages and point `next_alert_at` at the first one not yet fired."""
     stages = alert_stages(
         deadline.due_at,
@@ -310,7 +322,7 @@ async def apply_action(
     clock: Clock,
     request: Any,
     taken: ActionClocks,
-    instrument: Instrument | None = None,
+    instrument: InstrumentLike | None = None,
 ) -> DeadlineChanges:
     """Update the request's clocks for an action that has just moved it to its current status, and
     its queue position (`next_due_at`, `urgency_rank`) on `request`, which the caller writes.
@@ -323,10 +335,12 @@ async def apply_action(
     """
     changes = DeadlineChanges()
     now = clock.now()
-    instrument = instrument or await instruments.get_by_code(session, request.instrument)
-    running = await repository.open_deadlines(session, request.id)
-    opened: list[Deadline] = []
-    for deadline, rule in running:
+    known = await reference_data.current(session)
+    instrument = instrument or known.instrument(request.instrument)
+    assert instrument is not None  # a foreign key guarantees it
+    running = await _running(session, known, request.id)
+    opened: list[DeadlineRow] = []
+    for deadline, rule, _ in running:
         opened += await _follow(session, request, deadline, rule, instrument, taken, now, changes)
     rules = await applicable_rules(
         session,
@@ -339,20 +353,48 @@ async def apply_action(
     )
     if taken.effect == ClockEffect.CONFIRM:
         _require_unexpired(running, now)
-    open_now = [deadline for deadline, _ in running if deadline.status == OPEN] + opened
+    open_now = [deadline for deadline, _, _ in running if deadline.status == OPEN] + opened
     running_rules = {deadline.rule_id for deadline in open_now}
     for rule in rules:
         if rule.id not in running_rules:  # e.g. `accept` again after more information: the clock runs on
-            open_now += await _open(session, request, rule, instrument, now, changes)
+            new = await _open(session, request, rule, instrument, now, changes)
+            open_now += new
+            opened += new
+    await _write(session, running, opened)
     request.next_due_at = min((d.due_at for d in open_now if d.paused_at is None), default=None)
     request.urgency_rank = URGENCY_RANK[Urgency(request.urgency)]
     return changes
 
 
-def _require_unexpired(deadlines: list[tuple[Deadline, DeadlineRule]], now: datetime) -> None:
+class _Running(NamedTuple):
+    """An open clock with its rule, and its columns as read (to write back only what an action changed)."""
+
+    deadline: DeadlineRow
+    rule: Row[Any]
+    read: dict[str, Any]
+
+
+async def _running(session: AsyncSession, known: ReferenceData, request_id: uuid.UUID) -> list[_Running]:
+    """The request's open clocks (locked), each with its rule from the reference cache."""
+    return [
+        _Running(deadline, known.deadline_rule(deadline.rule_id), deadline.values())
+        for deadline in await repository.open_deadlines(session, request_id)
+    ]
+
+
+async def _write(session: AsyncSession, running: list[_Running], opened: list[DeadlineRow]) -> None:
+    """One UPDATE per clock the action changed, one INSERT of the clocks it opened."""
+    for deadline, _, read in running:
+        changed = {name: value for name, value in deadline.values().items() if value != read[name]}
+        if changed:
+            await repository.update_deadline(session, deadline.id, changed)
+    await repository.insert_deadlines(session, opened)
+
+
+def _require_unexpired(deadlines: list[_Running], now: datetime) -> None:
     """Refuse (409) a confirmation of a preservation whose expiry already passed (after any restart
     from a receipt time given with it)."""
-    for deadline, rule in deadlines:
+    for deadline, rule, _ in deadlines:
         if deadline.status == OPEN and rule.lapses_request and deadline.due_at < now:
             raise Conflict(
                 f"The preservation period ended at {deadline.due_at.isoformat()}: a confirmation after it "
@@ -364,13 +406,13 @@ def _require_unexpired(deadlines: list[tuple[Deadline, DeadlineRule]], now: date
 async def _follow(
     session: AsyncSession,
     request: Any,
-    deadline: Deadline,
-    rule: DeadlineRule,
-    instrument: Instrument,
+    deadline: DeadlineRow,
+    rule: RuleLike,
+    instrument: InstrumentLike,
     taken: ActionClocks,
     now: datetime,
     changes: DeadlineChanges,
-) -> list[Deadline]:
+) -> list[DeadlineRow]:
     """One open clock after the action: met, missed, cancelled, paused, resumed, restarted or moved;
     returns the clock an extension opens."""
     effect, action = taken.effect, taken.action
@@ -406,35 +448,40 @@ async def restart_recurring(session: AsyncSession, clock: Clock, request: Reques
     """A follow-up was sent: each open recurring clock is met and starts again from now."""
     changes = DeadlineChanges()
     now = clock.now()
-    instrument = await instruments.get_by_code(session, request.instrument)
-    for deadline, rule in await repository.open_deadlines(session, request.id):
+    known = await reference_data.current(session)
+    instrument = known.instrument(request.instrument)
+    assert instrument is not None  # a foreign key guarantees it
+    running = await _running(session, known, request.id)
+    opened: list[DeadlineRow] = []
+    for deadline, rule, _ in running:
         if rule.recurring and deadline.paused_at is None:
             _close(deadline, MET, reason, now, changes)
-            await _open(session, request, rule, instrument, now, changes)
+            opened += await _open(session, request, rule, instrument, now, changes)
+    await _write(session, running, opened)
     await refresh_queue_position(session, request)
     return changes
 
 
 async def _open(
     session: AsyncSession,
-    request: Request,
-    rule: DeadlineRule,
-    instrument: Instrument,
+    request: Any,
+    rule: RuleLike,
+    instrument: InstrumentLike,
     now: datetime,
     changes: DeadlineChanges,
-) -> list[Deadline]:
-    """The rule's clock, opened now (none when the rule does not run at the request's urgency)."""
+) -> list[DeadlineRow]:
+    """The rule's clock, opened now (none when the rule does not run at the request's urgency); the caller
+    writes it."""
     computed = await _computed(session, request, rule, instrument, now)
     if computed is None:
         return []
     deadline = new_deadline(request, rule, now, *computed, now)
-    session.add(deadline)
     changes.add("opened", deadline)
     return [deadline]
 
 
 async def close_passed(
-    session: AsyncSession, clock: Clock, deadline: Deadline, rule: DeadlineRule, request: Request
+    session: AsyncSession, clock: Clock, deadline: Deadline, rule: RuleLike, request: Request
 ) -> None:
     """A window for the other side passed without an answer (`met_when_passed`): it is met, audited.
 
@@ -450,7 +497,7 @@ async def close_passed(
 
 
 async def _computed(
-    session: AsyncSession, request: Request, rule: DeadlineRule, instrument: Instrument, start: datetime
+    session: AsyncSession, request: Any, rule: RuleLike, instrument: InstrumentLike, start: datetime
 ) -> tuple[DueDate, str] | None:
     """The rule's due moment from `start` on the acting party's calendar, and its explanation (None: no clock)."""
     duration = rule_duration(rule, request.urgency, instrument)
@@ -461,17 +508,17 @@ async def _computed(
     return due, explain(due, rule, instrument, calendar)
 
 
-def _close(deadline: Deadline, status: str, action: str, now: datetime, changes: DeadlineChanges) -> None:
+def _close(deadline: DeadlineLike, status: str, action: str, now: datetime, changes: DeadlineChanges) -> None:
     deadline.status, deadline.closed_at, deadline.closed_by_action, deadline.next_alert_at = status, now, action, None
     changes.add(status, deadline)
 
 
 async def _resume(
     session: AsyncSession,
-    request: Request,
-    deadline: Deadline,
-    rule: DeadlineRule,
-    instrument: Instrument,
+    request: Any,
+    deadline: DeadlineRow,
+    rule: RuleLike,
+    instrument: InstrumentLike,
     now: datetime,
 ) -> None:
     assert deadline.paused_at is not None
@@ -498,10 +545,10 @@ async def _resume(
 
 async def _restart_from_receipt(
     session: AsyncSession,
-    request: Request,
-    deadline: Deadline,
-    rule: DeadlineRule,
-    instrument: Instrument,
+    request: Any,
+    deadline: DeadlineRow,
+    rule: RuleLike,
+    instrument: InstrumentLike,
     received_at: datetime,
     changes: DeadlineChanges,
 ) -> None:
@@ -523,7 +570,7 @@ async def _restart_from_receipt(
 
 
 def _move_for_postponement(
-    deadline: Deadline, rule: DeadlineRule, now: datetime, until: datetime, *, postponing: bool
+    deadline: DeadlineRow, rule: RuleLike, now: datetime, until: datetime, *, postponing: bool
 ) -> bool:
     """A postponed clock pauses until `until`: the time it had left runs from then, or from an earlier
     `resume`. An overdue clock stays overdue. Returns whether the due moment moved."""
@@ -551,14 +598,14 @@ def _move_for_postponement(
 
 async def _extend(
     session: AsyncSession,
-    request: Request,
-    deadline: Deadline,
-    rule: DeadlineRule,
-    instrument: Instrument,
+    request: Any,
+    deadline: DeadlineRow,
+    rule: RuleLike,
+    instrument: InstrumentLike,
     days: int | None,
     now: datetime,
     changes: DeadlineChanges,
-) -> Deadline:
+) -> DeadlineRow:
     """Close the running expiry and open its extension, counted from the old expiry."""
     days = days or instrument.extension_days
     if days is None:
@@ -576,13 +623,12 @@ async def _extend(
     name = f"{rule.name} (extended by {days} days from the previous expiry)"
     due = compute(rule, Duration(days, DurationUnit.CALENDAR_DAYS), deadline.due_at, calendar, name)
     extension = new_deadline(request, rule, deadline.due_at, due, explain(due, rule, instrument, calendar), now)
-    session.add(extension)
     changes.add("opened", extension)
     return extension
 
 
 async def _require_extension_allowed(
-    session: AsyncSession, request: Request, rule: DeadlineRule, instrument: Instrument, days: int
+    session: AsyncSession, request: Any, rule: RuleLike, instrument: InstrumentLike, days: int
 ) -> None:
     """Refuse (409, naming the limit) an extension the instrument does not allow."""
     if instrument.max_extensions is None:
@@ -610,6 +656,5 @@ def _count(number: int, noun: str) -> str:
 
 async def refresh_queue_position(session: AsyncSession, request: Request) -> None:
     """Keep the queue's ordering columns: urgency rank and the earliest running due moment."""
-    await session.flush()
     request.next_due_at = await repository.running_due_at(session, request.id)
     request.urgency_rank = URGENCY_RANK[Urgency(request.urgency)]

@@ -12,6 +12,7 @@ import uuid
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Engine, Row
@@ -39,6 +40,13 @@ class ReferenceData:
 
     def rules_opened_by(self, action: str) -> list[Row[Any]]:
         return [rule for rule in self.deadline_rules if rule.opens_on == action]
+
+    def deadline_rule(self, rule_id: uuid.UUID) -> Row[Any]:
+        return self._rules_by_id[rule_id]
+
+    @cached_property
+    def _rules_by_id(self) -> dict[uuid.UUID, Row[Any]]:
+        return {rule.id: rule for rule in self.deadline_rules}
 
 
 # One cache per database engine: tests and tools may hold several databases in one process.

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mla.deadlines import repository as deadlines
 from mla.enums import Direction, OrganisationKind
 from mla.errors import Conflict, InvalidTransition, Unprocessable
+from mla.reference import cache as reference_data
 from mla.requests.service import field_error, responsible_authority
 from mla.workflow import repository
 from mla.workflow.repository import RequestRow
@@ -37,7 +38,8 @@ async def submit(session: AsyncSession, row: RequestRow, data: ActionInput) -> d
     """A submitted request waits for a central authority's review: there must be one to do it."""
     if row.central_authority_id is not None:
         return {}
-    owner = (await repository.organisations(session, {row.organisation_id}))[row.organisation_id]
+    owner = (await reference_data.current(session)).organisation(row.organisation_id)
+    assert owner is not None  # a foreign key guarantees it
     authority_id = responsible_authority(owner)
     if authority_id is None:
         raise NoCentralAuthority(
@@ -50,10 +52,10 @@ async def submit(session: AsyncSession, row: RequestRow, data: ActionInput) -> d
 
 async def hand_over(session: AsyncSession, row: RequestRow, data: ActionInput) -> dict[str, Any]:
     """An incoming request goes to a domestic prosecution service, which then sees and executes it."""
-    wanted = {row.organisation_id} | ({data.organisation_id} if data.organisation_id else set())
-    found = await repository.organisations(session, wanted)
-    authority = found[row.organisation_id]
-    service = None if data.organisation_id is None else found.get(data.organisation_id)
+    known = await reference_data.current(session)
+    authority = known.organisation(row.organisation_id)
+    assert authority is not None  # a foreign key guarantees it
+    service = None if data.organisation_id is None else known.organisation(data.organisation_id)
     if service is None or service.kind != OrganisationKind.PROSECUTION_SERVICE or service.country != authority.country:
         raise Unprocessable(
             f"An incoming request is handed to a prosecution service of {authority.country}.",

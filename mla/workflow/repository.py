@@ -1,16 +1,17 @@
 """Every query of the workflow actions, on SQLAlchemy Core: rows come back as msgspec structs, no ORM
 objects, so an action reads what it needs once and writes the request row once."""
 
+import functools
 import uuid
 from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import and_, any_, exists, or_, select, update
+from sqlalchemy import Select, and_, any_, bindparam, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mla.audit.models import AuditEvent
-from mla.organisations.models import Organisation
+from mla.enums import Role
 from mla.requests.access import HANDLER_ROLES
 from mla.requests.models import Request
 from mla.requests.repository import visible_to
@@ -82,14 +83,6 @@ class LockedRequest(msgspec.Struct, kw_only=True):
     by_author: bool
 
 
-class OrganisationRow(msgspec.Struct, kw_only=True):
-    id: uuid.UUID
-    name: str
-    kind: str
-    country: str
-    central_authority_id: uuid.UUID | None
-
-
 class FollowUpRow(msgspec.Struct, kw_only=True):
     id: uuid.UUID
     organisation_id: uuid.UUID
@@ -108,20 +101,33 @@ async def visible(
 ) -> LockedRequest | None:
     """The request if the actor may see it, with whether the actor is its author, in one statement;
     `for_update` locks the row until commit."""
-    submitted = exists().where(
-        AuditEvent.request_id == REQUESTS.c.id,
-        AuditEvent.action == "submit",  # each submit writes one event
-        AuditEvent.actor_id == actor.user_id,
-    )
-    authored = (REQUESTS.c.created_by == actor.user_id) | submitted
-    query = select(REQUESTS, authored.label("by_author")).where(REQUESTS.c.id == request_id, visible_to(actor))
-    if for_update:
-        query = query.with_for_update(of=REQUESTS)
-    found = (await session.execute(query)).mappings().first()
+    query = _visible_query(actor.has_any(Role.AUDITOR), actor.has_any(Role.SUPERVISOR), for_update=for_update)
+    parameters = {"request_id": request_id, "user_id": actor.user_id, "organisation_id": actor.organisation_id}
+    found = (await session.execute(query, parameters)).mappings().first()
     if found is None:
         return None
     columns = {name: value for name, value in found.items() if name != "by_author"}
     return LockedRequest(row=_row(columns), by_author=found["by_author"])
+
+
+@functools.cache
+def _visible_query(auditor: bool, supervisor: bool, *, for_update: bool) -> Select[Any]:
+    """`visible`'s statement for actors holding these roles, built once: the actor's ids are parameters."""
+    roles = frozenset(role for role, held in ((Role.AUDITOR, auditor), (Role.SUPERVISOR, supervisor)) if held)
+    # mla.requests.repository.visible_to itself, given parameters where it takes the viewer's ids.
+    viewer = Principal(
+        user_id=bindparam("user_id"), organisation_id=bindparam("organisation_id"), roles=roles, email=""
+    )  # type: ignore[arg-type]
+    submitted = exists().where(
+        AuditEvent.request_id == REQUESTS.c.id,
+        AuditEvent.action == "submit",  # each submit writes one event
+        AuditEvent.actor_id == bindparam("user_id"),
+    )
+    authored = (REQUESTS.c.created_by == bindparam("user_id")) | submitted
+    query = select(REQUESTS, authored.label("by_author")).where(
+        REQUESTS.c.id == bindparam("request_id"), visible_to(viewer)
+    )
+    return query.with_for_update(of=REQUESTS) if for_update else query
 
 
 async def lock(session: AsyncSession, request_id: uuid.UUID) -> RequestRow:
@@ -133,13 +139,6 @@ async def lock(session: AsyncSession, request_id: uuid.UUID) -> RequestRow:
 async def write(session: AsyncSession, request_id: uuid.UUID, changes: dict[str, Any]) -> None:
     """One UPDATE of the request row with the columns an action changed."""
     await session.execute(update(REQUESTS).where(REQUESTS.c.id == request_id).values(changes))
-
-
-async def organisations(session: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.UUID, OrganisationRow]:
-    table = Organisation.__table__
-    columns = [table.c[name] for name in OrganisationRow.__struct_fields__]
-    rows = (await session.execute(select(*columns).where(table.c.id.in_(ids)))).mappings()
-    return {row["id"]: msgspec.convert(dict(row), OrganisationRow) for row in rows}
 
 
 async def follow_up(session: AsyncSession, request_id: uuid.UUID) -> FollowUpRow | None:

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mla.audit import service as audit
@@ -19,7 +20,6 @@ from mla.clock import Clock
 from mla.deadlines import service as deadlines
 from mla.enums import TERMINAL_STATUSES, Action, CheckGate
 from mla.errors import DomainError, Forbidden, InvalidTransition, NotFound, Unprocessable
-from mla.instruments.models import Instrument
 from mla.requests import service as requests
 from mla.requests.access import FourEyesViolation, effective_roles
 from mla.requests.models import Request
@@ -84,7 +84,7 @@ async def perform_action(
     results, instrument = None, None
     if transition.checks != CheckGate.NONE:
         context = await checks.load_context(session, row)
-        results, instrument = await checks.evaluate_context(session, clock, context, check_settings), context.instrument
+        results, instrument = checks.evaluate_context(clock, context, check_settings), context.instrument
         if transition.checks == CheckGate.BLOCK:
             checks.require_approvable(results, transition.action)
     await _apply(session, clock, actor, row, transition, data, results, instrument)
@@ -118,7 +118,7 @@ async def _apply(
     transition: Transition,
     data: ActionInput,
     results: list[CheckResult] | None,
-    instrument: Instrument | None,
+    instrument: Row[Any] | None,
 ) -> None:
     """Move the request, its clocks and its version (one UPDATE), and write the action's audit event."""
     before = row.values()

@@ -212,7 +212,7 @@ async def test_a_worker_killed_mid_delivery_is_delivered_after_restart_with_one_
         worker.send_signal(signal.SIGKILL)
         worker.wait(LIMIT)
     receiver.release.set()
-    await expire_in_progress_keys(settings)  # what arq does job_timeout + 10 s after a hard kill
+    await expire_in_progress_keys(settings, delivery_id)  # what arq does job_timeout + 10 s after a hard kill
     async with outbox.sessionmaker() as session:
         cut_off = await session.get_one(Delivery, delivery_id)
     assert (cut_off.status, cut_off.attempts) == ("pending", 1)  # the POST left: the attempt shows
@@ -256,10 +256,11 @@ async def close_context(ctx: dict[str, Any]) -> None:
     await ctx["redis"].aclose()
 
 
-async def expire_in_progress_keys(settings: Settings) -> None:
+async def expire_in_progress_keys(settings: Settings, delivery_id: uuid.UUID) -> None:
+    """Only this delivery's keys: the Redis is shared with the other tests (and xdist workers) running now."""
     redis = await create_pool(RedisSettings.from_dsn(settings.redis_url or ""))
     try:
-        for key in await redis.keys(f"{in_progress_key_prefix}*"):
+        for key in await redis.keys(f"{in_progress_key_prefix}*{delivery_id}*"):
             await redis.delete(key)
     finally:
         await redis.aclose()

@@ -5,6 +5,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from playwright.async_api import expect
 
 from mla.clock import FixedClock
@@ -13,6 +14,9 @@ from tests.alerts.support import smtp_sink
 from tests.desk.conftest import ClockedDesk, Tab, open_tab, run_worker_burst
 from tests.desk.support import PASSWORD, DeskUser, desk_user
 from tests.factories import World
+
+# One xdist worker runs them all: one `mla serve` and one Chromium.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("browser")]
 
 
 async def sign_in(tab: Tab, user: DeskUser, path: str) -> None:

@@ -60,6 +60,9 @@ from mla.workflow.table import Action
 from tests.conftest import TEST_KEYRING, Servers, two_role_database
 from tests.factories import World
 
+# One xdist worker runs the whole module, so only one `mla serve` and fuzz database are started.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("fuzz")]
+
 EXAMPLES = int(os.environ.get("MLA_FUZZ_EXAMPLES", "10"))  # fuzzed cases per operation, beyond the fixed ones
 STARTUP_TIMEOUT = 60  # seconds for the server to answer /health/ready
 CALL_TIMEOUT = 30  # seconds for one call; a hang fails the case instead of the run

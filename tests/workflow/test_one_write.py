@@ -30,7 +30,9 @@ def count(statements: list[str], pattern: str) -> int:
     return sum(1 for s in statements if re.search(pattern, s))
 
 
-async def test_submit_reads_the_instrument_once_and_updates_the_request_row_once(app: Litestar, world: World) -> None:
+async def test_submit_reads_reference_data_from_the_cache_and_updates_the_request_row_once(
+    app: Litestar, world: World
+) -> None:
     prosecution, _ = await world.linked_pair()
     request = await world.request(prosecution, await world.case(prosecution), await world.counterparty())
 
@@ -39,5 +41,9 @@ async def test_submit_reads_the_instrument_once_and_updates_the_request_row_once
 
     assert submitted["status"] == "under_review"
     assert count(sent, r"^UPDATE requests ") == 1
-    assert count(sent, r"FROM instruments") == 1
+    assert count(sent, r"FROM (instruments|deadline_rules|organisations)\b") == 0  # the reference cache's
     assert count(sent, r"FROM requests") == 1  # the locked read, with whether the actor authored it
+    assert count(sent, r"FROM cases") == 1  # the checks' input: case, target, attestations and treaty at once
+    assert count(sent, r"^INSERT INTO deadlines ") == 1  # the review clock
+    assert count(sent, r"lock_audit_chain") == 1  # the chain locked and its head read in one statement
+    assert count(sent, r"^INSERT INTO audit_events ") == 1

@@ -101,7 +101,8 @@ def _fields_for(transition: Transition, *, leave_out: str | None = None) -> dict
 
 
 def _types(transition: Transition) -> Iterator[RequestType]:
-    yield from transition.request_types if transition.request_types is not None else RequestType
+    # Sorted: a set's order differs between processes, and xdist workers must collect the same tests.
+    yield from sorted(transition.request_types) if transition.request_types is not None else RequestType
 
 
 def _allowed_cases() -> list[object]:
