@@ -50,12 +50,12 @@ def officer(authority_id: uuid.UUID, user_id: uuid.UUID) -> Principal:
 
 
 def queue_page_query(authority_id: uuid.UUID, user_id: uuid.UUID, bucket: QueueBucket, now: datetime) -> Select[Any]:
-    return queue.queue_page(officer(authority_id, user_id), bucket, now, None, 50)
+    return queue.queue_page(officer(authority_id, user_id), bucket, now, None, 50).bound()
 
 
 def queue_counts_query(authority_id: uuid.UUID, user_id: uuid.UUID, now: datetime) -> Select[Any]:
     """The query of `mla.queue.repository.bucket_counts`."""
-    return queue.counts_query(officer(authority_id, user_id), now)
+    return queue.counts_query(officer(authority_id, user_id), now).bound()
 
 
 async def explain(session: AsyncSession, query: Select[Any] | TextClause) -> str:

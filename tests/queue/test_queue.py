@@ -2,6 +2,7 @@
 
 import base64
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -9,6 +10,9 @@ import httpx
 
 from mla.clock import FixedClock
 from mla.enums import CounterpartyKind, OrganisationKind, Role
+from mla.queue import repository
+from mla.queue.schemas import QueueBucket
+from mla.users.principal import Principal
 from tests.factories import EMERGENCY, Org, World
 
 QUEUE = "/api/v1/queue"
@@ -273,3 +277,20 @@ async def test_an_item_carries_the_names_a_triage_reads(world: World) -> None:
     assert item["owner_name"] == prosecution.name and item["target_name"] == target["name"]
     assert item["assignee_name"] == "central_authority user"
     assert item["next_deadline"]["kind"] == "review" and item["urgency"] == "routine"
+
+
+def test_the_page_statement_is_built_once_per_shape_and_binds_each_viewer() -> None:
+    """Two officers of different authorities share one built statement (only the bound values differ);
+    a supervisor, who sees every confidential request, gets a statement of its own."""
+    now = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    first, second = (
+        Principal(uuid.uuid4(), uuid.uuid4(), frozenset({Role.CENTRAL_AUTHORITY.value}), "") for _ in range(2)
+    )
+    supervisor = Principal(uuid.uuid4(), uuid.uuid4(), frozenset({Role.SUPERVISOR.value}), "")
+    viewers = (first, second, supervisor)
+    pages = [repository.queue_page(viewer, QueueBucket.OVERDUE, now, None, 50) for viewer in viewers]
+    assert pages[0].statement is pages[1].statement
+    assert pages[0].statement is not pages[2].statement
+    assert pages[0].parameters["organisation_id"] == first.organisation_id
+    assert pages[1].parameters["organisation_id"] == second.organisation_id
+    assert repository.counts_query(first, now).statement is repository.counts_query(second, now).statement
