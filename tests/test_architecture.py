@@ -34,11 +34,6 @@ ALLOWED = {
     "mla/database_roles.py": "creates the runtime role through the owner's connection (DDL, not data)",
     "mla/health.py": "the readiness probe's SELECT 1",
 }
-# Modules other helpers are converting now (issue 11): the lead removes each entry at merge.
-BEING_CONVERTED = (
-    "mla/queue/*",
-    "mla/desk/queue.py",
-)
 
 
 class Query(NamedTuple):
@@ -136,7 +131,7 @@ def may_hold_queries(module: str) -> bool:
     path = Path(module)
     if path.name in ("repository.py", "models.py") or path.name.endswith("_repository.py"):
         return True
-    return module in ALLOWED or any(path.match(pattern) for pattern in BEING_CONVERTED)
+    return module in ALLOWED
 
 
 def scanned_modules() -> Iterator[str]:
@@ -157,10 +152,9 @@ def test_no_module_but_a_repository_builds_or_runs_a_query() -> None:
     )
 
 
-def test_the_allowlists_name_modules_that_exist() -> None:
+def test_the_allowlist_names_modules_that_exist() -> None:
     modules = set(scanned_modules())
     assert not [module for module in ALLOWED if module not in modules]
-    assert not [pattern for pattern in BEING_CONVERTED if not any(Path(m).match(pattern) for m in modules)]
 
 
 SERVICE_WITH_QUERIES = """
