@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 import asyncpg
 
-from bench import database, load, plans, report, scenarios, seed
+from bench import compare, database, load, plans, report, scenarios, seed
 from bench.latency import measure_latency
 from bench.load import LoadResult, Scenario
 from bench.machine import describe
@@ -117,7 +117,9 @@ def main(argv: list[str] | None = None) -> None:
             list_plans=list_plans,
         )
         report.print_summary(run)
+        previous = report.RESULTS.read_text() if report.RESULTS.exists() else ""
         report.write_results(run)
+        compare.add_to(report.RESULTS, previous)
         _say(f"wrote {report.RESULTS}")
     finally:
         if args.keep:
