@@ -468,6 +468,8 @@ def write_results(run: Run, path: Path = RESULTS) -> None:
         "",
         "## Where it falls short, and why",
         "",
+        "The profiles behind these reasons are in [PROFILES.md](PROFILES.md).",
+        "",
         *findings(run),
         "",
         "## Plans",
