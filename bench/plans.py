@@ -61,9 +61,10 @@ def queue_counts_query(authority_id: uuid.UUID, user_id: uuid.UUID, now: datetim
 async def explain(session: AsyncSession, query: Select[Any] | TextClause) -> str:
     """The plan PostgreSQL ran, with timings and buffers; run inside a transaction the caller rolls back."""
     connection = await session.connection()
-    compiled = query.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
-    parameters = tuple(compiled.params[name] for name in compiled.positiontup or ())
-    result = await connection.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + compiled.string, parameters)
+    # Expanded (IN lists as one parameter per value) from the statement's own bound values.
+    expanded = query.compile(dialect=connection.dialect).construct_expanded_state()
+    explain_sql = "EXPLAIN (ANALYZE, BUFFERS) " + expanded.statement
+    result = await connection.exec_driver_sql(explain_sql, expanded.positional_parameters)
     return "\n".join(row[0] for row in result)
 
 
