@@ -511,4 +511,4 @@ def _verb(statement: str) -> str:
 
 
 _TABLE_KEYWORDS = frozenset({"FROM", "JOIN", "INTO", "UPDATE"})
-_NOT_TABLES = frozenset({"SELECT", "LATERAL", "ONLY"})
+_NOT_TABLES = frozenset({"SELECT", "LATERAL", "ONLY", "OF"})
