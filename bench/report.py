@@ -23,6 +23,7 @@ SCAN_IDLE_AIM_MS = 10.0  # nothing due
 ALERT_LATENCY_AIM_SECONDS = 10.0  # p99, deadline due -> webhook received, worker as deployed
 FILING_AIM_RATIO = 0.5
 SUBMIT_AIM_RATIO = 0.5
+FLOOD_AIM_RATIO = 2.0  # the list's p99 beside a log-in flood, against its p99 alone
 FLOORS = ("floor", "submit floor")  # raw asyncpg, no API process
 
 
@@ -147,10 +148,24 @@ def aims(run: Run) -> list[tuple[str, str, bool]]:
     latency = run.latency
     rows.append((f"alert latency p99 < {ALERT_LATENCY_AIM_SECONDS:.0f} s, {latency.due:,} due at once",
                  f"{latency.p99:.1f} s", latency.p99 < ALERT_LATENCY_AIM_SECONDS))  # fmt: skip
+    rows.extend(_flood_aims(run))
     ratio = ratios(run)["filing / min(floor, ceiling)"]
     rows.append(("filing > ½ × min(database floor, HTTP ceiling)", f"{ratio:.2f} ×", ratio > FILING_AIM_RATIO))
     ratio = ratios(run)["submit / submit's floor"]
     rows.append(("submit ≥ ½ × the submit's database floor", f"{ratio:.2f} ×", ratio >= SUBMIT_AIM_RATIO))
+    return rows
+
+
+def _flood_aims(run: Run) -> list[tuple[str, str, bool]]:
+    """The authenticated list's p99 beside each log-in flood, against its p99 alone."""
+    alone = run.loads.get("list")
+    rows = []
+    for key, flood in (("list:spray", "a spray of wrong passwords"), ("list:guess", "one account guessed")):
+        beside = run.loads.get(key)
+        if alone is not None and beside is not None:
+            ratio = beside.p99 / alone.p99
+            aim = f"list p99 beside {flood} < {FLOOD_AIM_RATIO:.0f} × alone"
+            rows.append((aim, f"{ratio:.1f} ×", ratio < FLOOD_AIM_RATIO))
     return rows
 
 
