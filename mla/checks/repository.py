@@ -2,7 +2,7 @@
 statement (decoded straight into msgspec structs), and the attestations written."""
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -10,6 +10,7 @@ from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mla.checks.models import Attestation
+from mla.treaties.schemas import TreatyPartyRecord
 
 
 class CounterpartyRow(msgspec.Struct, kw_only=True):
@@ -33,23 +34,13 @@ class AttestationRow(msgspec.Struct, kw_only=True):
     fingerprint: str
 
 
-class TreatyPartyRow(msgspec.Struct, kw_only=True):
-    country: str
-    signed_on: date | None
-    ratified_on: date | None
-    in_force_on: date | None
-    notes: str | None
-    source: str
-    source_verified: bool
-
-
 class TreatyRow(msgspec.Struct, kw_only=True):
     """The treaty an instrument rests on, with the party records of the states that may need binding."""
 
     code: str
     title: str
     kind: str
-    parties: list[TreatyPartyRow]
+    parties: list[TreatyPartyRecord]
 
 
 class ChecksInput(msgspec.Struct, kw_only=True):

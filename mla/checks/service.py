@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mla.audit import service as audit
 from mla.checks import repository
-from mla.checks.repository import AttestationRow, CounterpartyRow, TreatyPartyRow, TreatyRow
+from mla.checks.repository import AttestationRow, CounterpartyRow, TreatyRow
 from mla.checks.rules import (
     AttestationView,
     CheckResult,
@@ -46,7 +46,7 @@ from mla.reference import cache as reference_data
 from mla.requests import service as requests
 from mla.requests.access import AUTHORITY_ROLES, FourEyesViolation, effective_roles, is_author
 from mla.requests.models import Request
-from mla.treaties.schemas import TreatyKind
+from mla.treaties.schemas import TreatyKind, TreatyPartyRecord
 from mla.treaties.service import states_to_bind
 from mla.users.principal import Principal
 from mla.workflow.table import FOUR_EYES_RULE
@@ -106,7 +106,7 @@ def _treaty_view(request: Any, owner: Row[Any], counterparty: CounterpartyRow, t
     return TreatyView(treaty.code, treaty.title, treaty.kind, parties)  # type: ignore[arg-type]
 
 
-def _party_view(country: str, role: str, record: TreatyPartyRow | None) -> PartyView:
+def _party_view(country: str, role: str, record: TreatyPartyRecord | None) -> PartyView:
     if record is None:
         return PartyView(country, role, recorded=False)
     return PartyView(

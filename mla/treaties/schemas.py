@@ -31,7 +31,9 @@ class PartyInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
                     raise ValueError("must lie between the years 1900 and 2999")
 
 
-class TreatyPartyOut(msgspec.Struct, kw_only=True):
+class TreatyPartyRecord(msgspec.Struct, kw_only=True):
+    """A state's record under a treaty, as the checks read it."""
+
     country: str
     signed_on: date | None
     ratified_on: date | None
@@ -39,6 +41,9 @@ class TreatyPartyOut(msgspec.Struct, kw_only=True):
     notes: str | None
     source: str
     source_verified: bool
+
+
+class TreatyPartyOut(TreatyPartyRecord, kw_only=True):
     updated_at: datetime
 
 
