@@ -54,6 +54,15 @@ async def emergency_under_review(world: World, **overrides: Any) -> tuple[Org, O
     return prosecution, authority, await world.act(prosecution, PROSECUTOR, draft, "submit")
 
 
+async def assign(world: World, request: dict[str, Any], *, by: Member, to: Member) -> None:
+    assigned = await world.client.post(
+        f"/api/v1/requests/{request['id']}/assign",
+        json={"user_id": str(to.id), "version": request["version"]},
+        headers=by.headers,
+    )
+    assert assigned.status_code == 200, assigned.text
+
+
 async def test_an_unassigned_emergency_review_reminds_every_officer_of_the_authority(
     world: World, sessionmaker: async_sessionmaker[AsyncSession], clock: FixedClock
 ) -> None:
@@ -81,12 +90,7 @@ async def test_an_assigned_review_chases_the_assignee_only_and_escalates_to_the_
 ) -> None:
     prosecution, authority, request = await emergency_under_review(world)
     officer, colleague = authority.members[OFFICER], await world.member(authority, OFFICER)
-    assigned = await world.client.post(
-        f"/api/v1/requests/{request['id']}/assign",
-        json={"user_id": str(colleague.id), "version": request["version"]},
-        headers=officer.headers,
-    )
-    assert assigned.status_code == 200, assigned.text
+    await assign(world, request, by=officer, to=colleague)
 
     clock.advance(timedelta(hours=4, minutes=50))  # 13:50: overdue, and escalated (13:48)
     await scan(sessionmaker, clock)
@@ -102,12 +106,7 @@ async def test_an_assignee_who_no_longer_handles_requests_is_not_chased_and_the_
 ) -> None:
     _, authority, request = await emergency_under_review(world)
     officer, colleague = authority.members[OFFICER], await world.member(authority, OFFICER)
-    assigned = await world.client.post(
-        f"/api/v1/requests/{request['id']}/assign",
-        json={"user_id": str(colleague.id), "version": request["version"]},
-        headers=officer.headers,
-    )
-    assert assigned.status_code == 200, assigned.text
+    await assign(world, request, by=officer, to=colleague)
     # The colleague moves to the audit team: they keep their account, not the handling of requests.
     demoted = await world.client.put(
         f"/api/v1/admin/users/{colleague.id}/roles", json={"roles": ["auditor"]}, headers=authority.headers(Role.ADMIN)
