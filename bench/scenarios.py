@@ -216,9 +216,7 @@ class DatabaseFloor:
     _connections: list[asyncpg.Connection] = field(default_factory=list)
 
     async def open(self, task: int) -> Operation:
-        connection = await asyncpg.connect(self.url)
-        self._connections.append(connection)
-        rng = random.Random(self.seed * 1000 + task)
+        connection, rng = await _connect(self._connections, self.url, self.seed, task)
 
         async def operation() -> tuple[bool, str]:
             await _file_directly(connection, rng.choice(self.owners), rng.choice(self.targets), rng)
@@ -227,8 +225,21 @@ class DatabaseFloor:
         return operation
 
     async def close(self) -> None:
-        for connection in self._connections:
-            await connection.close()
+        await _close_all(self._connections)
+
+
+async def _connect(
+    connections: list[asyncpg.Connection], url: str, seed: int, task: int
+) -> tuple[asyncpg.Connection, random.Random]:
+    """One more connection of a floor's (kept in `connections` to close), with the task's own random source."""
+    connection = await asyncpg.connect(url)
+    connections.append(connection)
+    return connection, random.Random(seed * 1000 + task)
+
+
+async def _close_all(connections: list[asyncpg.Connection]) -> None:
+    for connection in connections:
+        await connection.close()
 
 
 def floor_owners(world: World) -> list[Owner]:
@@ -361,9 +372,7 @@ class SubmitFloor:
     _connections: list[asyncpg.Connection] = field(default_factory=list)
 
     async def open(self, task: int) -> Operation:
-        connection = await asyncpg.connect(self.url)
-        self._connections.append(connection)
-        rng = random.Random(self.seed * 1000 + task)
+        connection, rng = await _connect(self._connections, self.url, self.seed, task)
         rows = await connection.fetch(
             "SELECT id, organisation_id, case_id, created_by FROM requests WHERE id = ANY($1::uuid[])", self.drafts
         )
@@ -381,8 +390,7 @@ class SubmitFloor:
     async def close(self) -> None:
         if self._connections:
             await _restore_drafts(self._connections[0], self.drafts)
-        for connection in self._connections:
-            await connection.close()
+        await _close_all(self._connections)
 
 
 async def _restore_drafts(connection: asyncpg.Connection, drafts: list[uuid.UUID], attempts: int = 5) -> None:
